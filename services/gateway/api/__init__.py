@@ -1,0 +1,63 @@
+"""HTTP resources of /api/v1. Each area is a blueprint in its own module; helpers here are shared by all."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask_smorest import Api
+
+from services.gateway.auth import authenticate
+from shared.identity import ANONYMOUS, Caller
+
+PREFIX = "/api/v1"
+SECURED = [{"bearerAuth": []}]
+
+
+def db():
+    return current_app.extensions["nuanxin.db"]
+
+
+def current_caller(required: bool = True) -> Caller:
+    """The signed-in caller (401 problem when required and absent or invalid)."""
+    if "caller" not in g:
+        header = request.headers.get("Authorization")
+        if header is None and not required:
+            return ANONYMOUS
+        g.caller, g.session_id = authenticate(db(), header)
+    return g.caller
+
+
+def call(service: str, method: str, *args, caller: Caller | None = None, **kwargs):
+    """RPC to a service on behalf of the current caller, with the request id in the context."""
+    pool = current_app.extensions["nuanxin.rpc"]
+    who = caller if caller is not None else current_caller()
+    return pool.call(service, method, *args, caller=who, request_id=g.get("request_id"), **kwargs)
+
+
+def json_body() -> dict:
+    """The raw JSON body (already validated by the endpoint's schema) to forward over RPC."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def respond(body, status: int = 200, headers: dict | None = None):
+    """Send a service's answer as it is: it was serialised by the service's own schema already.
+
+    Returning a Response keeps flask-smorest from dumping it a second time; the endpoint's
+    `@blp.response` schema still documents it in the OpenAPI document.
+    """
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def created(body: dict, location: str):
+    return respond(body, 201, {"Location": location})
+
+
+def register_blueprints(app, api: Api) -> None:
+    from services.gateway.api import accounts, bookings, health, notifications
+
+    app.register_blueprint(health.blp)
+    for module in (accounts, bookings, notifications):
+        api.register_blueprint(module.blp, url_prefix=PREFIX)

@@ -1,0 +1,119 @@
+"""Authentication: argon2id password hashes, short-lived signed access tokens, rotating refresh tokens.
+
+An access token names its sign-in session; each request checks that session is still live and loads the
+account, so logout, a password change or a role change take effect at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+
+from services.gateway.models import Account, SignInSession
+from shared import config
+from shared.db import Database, utcnow
+from shared.errors import Unauthenticated
+from shared.identity import Caller
+
+ACCESS_TTL = timedelta(seconds=config.env_int("NUANXIN_ACCESS_TOKEN_SECONDS", 900))
+REFRESH_TTL = timedelta(days=config.env_int("NUANXIN_REFRESH_TOKEN_DAYS", 14))
+ALGORITHM = "HS256"
+
+hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        # Verify against a dummy hash for unknown users so timing does not reveal which names exist.
+        return hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def access_token(account: Account, session_id: str) -> str:
+    now = utcnow()
+    claims = {"sub": str(account.id), "sid": session_id, "iat": now, "exp": now + ACCESS_TTL, "typ": "access"}
+    return jwt.encode(claims, config.secret_key(), algorithm=ALGORITHM)
+
+
+def start_session(db_session, account: Account) -> dict:
+    """A new sign-in session; returns the token pair."""
+    refresh = secrets.token_urlsafe(32)
+    sid = str(uuid.uuid4())
+    db_session.add(SignInSession(id=sid, account_id=account.id, refresh_hash=_digest(refresh),
+                                 refresh_expires_at=utcnow() + REFRESH_TTL))
+    return token_pair(account, sid, refresh)
+
+
+def token_pair(account: Account, sid: str, refresh: str) -> dict:
+    return {"access_token": access_token(account, sid), "token_type": "Bearer",
+            "expires_in": int(ACCESS_TTL.total_seconds()), "refresh_token": refresh}
+
+
+def rotate(db: Database, refresh: str) -> dict:
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+    with db.transaction() as session:
+        signin = session.query(SignInSession).filter_by(refresh_hash=_digest(refresh)).one_or_none()
+        if signin is None or signin.revoked_at is not None or signin.refresh_expires_at < utcnow():
+            raise Unauthenticated("The refresh token is not valid.")
+        account = session.get(Account, signin.account_id)
+        if account is None or not account.active:
+            raise Unauthenticated("The account is not active.")
+        new_refresh = secrets.token_urlsafe(32)
+        signin.refresh_hash = _digest(new_refresh)
+        signin.refresh_expires_at = utcnow() + REFRESH_TTL
+        return token_pair(account, signin.id, new_refresh)
+
+
+def revoke_session(db: Database, session_id: str) -> None:
+    with db.transaction() as session:
+        session.execute(update(SignInSession).where(SignInSession.id == session_id)
+                        .values(revoked_at=utcnow()))
+
+
+def revoke_all(session, account_id: int) -> None:
+    session.execute(update(SignInSession).where(SignInSession.account_id == account_id,
+                                                SignInSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def authenticate(db: Database, header: str | None) -> tuple[Caller, str]:
+    """The caller named by an `Authorization: Bearer` header, and its session id."""
+    if not header or not header.startswith("Bearer "):
+        raise Unauthenticated("Send an access token: Authorization: Bearer <token>.")
+    try:
+        claims = jwt.decode(header[7:].strip(), config.secret_key(), algorithms=[ALGORITHM],
+                            options={"require": ["exp", "sub", "sid"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The access token has expired.") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("The access token is not valid.") from None
+    if claims.get("typ") != "access":
+        raise Unauthenticated("The access token is not valid.")
+    with db.read() as session:
+        signin = session.get(SignInSession, claims["sid"])
+        account = session.get(Account, int(claims["sub"]))
+        if signin is None or signin.revoked_at is not None or account is None or not account.active \
+                or signin.account_id != account.id:
+            raise Unauthenticated("The session has ended; sign in again.")
+        return caller_of(account), signin.id
+
+
+def caller_of(account: Account) -> Caller:
+    return Caller(user_id=account.id, roles=frozenset(account.roles or ()), grids=tuple(account.grids or ()),
+                  groups=tuple(account.groups or ()), locale=account.locale, timezone=account.timezone,
+                  display_name=account.display_name)

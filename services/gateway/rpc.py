@@ -1,0 +1,91 @@
+"""Calling the services: a pool of standalone nameko RPC proxies, one in use per thread at a time.
+
+A standalone proxy is single-threaded and owns a connection and a reply queue, so proxies are pooled and
+reused, never shared by two threads at once and never created per request. Every call has a timeout;
+a proxy that timed out or lost its connection is discarded.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from contextlib import contextmanager
+
+from nameko.exceptions import RpcTimeout
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared import config
+from shared.errors import DomainError
+from shared.identity import Caller, context_for
+
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer in time, or the broker is unreachable."""
+
+    def __init__(self, detail: str, retry_after: int = 5):
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class ProxyPool:
+    def __init__(self, amqp_uri: str | None = None, timeout: float | None = None, size: int = 16):
+        self.config = {"AMQP_URI": amqp_uri or config.amqp_uri(), "serializer": "json"}
+        self.timeout = timeout if timeout is not None else config.rpc_timeout()
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    def _new(self):
+        standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout)
+        return standalone, standalone.start()
+
+    @contextmanager
+    def proxy(self, context: dict):
+        if not self._slots.acquire(timeout=self.timeout):
+            raise ServiceUnavailable("The gateway is busy; try again shortly.")
+        entry = None
+        try:
+            try:
+                entry = self._idle.get_nowait()
+            except queue.Empty:
+                entry = self._new()
+            standalone, cluster = entry
+            # The proxy's worker context is what nameko sends as context data with each call.
+            standalone._worker_ctx.data.clear()
+            standalone._worker_ctx.data.update(context)
+            yield cluster
+            self._idle.put(entry)
+        except BaseException:
+            if entry is not None:
+                self._discard(entry[0])
+            raise
+        finally:
+            self._slots.release()
+
+    def _discard(self, standalone) -> None:
+        try:
+            standalone.stop()
+        except Exception:  # the connection may already be gone
+            log.debug("discarding a broken proxy", exc_info=True)
+
+    def call(self, service: str, method: str, *args, caller: Caller, request_id: str | None = None, **kwargs):
+        try:
+            with self.proxy(context_for(caller, request_id)) as cluster:
+                return getattr(getattr(cluster, service), method)(*args, **kwargs)
+        except DomainError:
+            raise
+        except RpcTimeout:
+            raise ServiceUnavailable(f"The {service} service did not answer within {self.timeout:g} s.") from None
+        except (OSError, ConnectionError) as exc:
+            log.warning("broker unreachable calling %s.%s: %s", service, method, exc)
+            raise ServiceUnavailable("The message broker is unreachable.") from None
+
+    def close(self) -> None:
+        while True:
+            try:
+                standalone, _ = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._discard(standalone)

@@ -1,0 +1,5 @@
+"""What every Nuanxin service needs: config, database layer, event contracts, outbox, errors, caller identity."""
+import warnings
+
+# eventlet announces its deprecation on import; nameko 2.x still needs it (see docs/architecture.md).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")

@@ -1,0 +1,90 @@
+"""Configuration read from the environment, with embedded defaults that run on one machine.
+
+Every setting has a default so that `make run` works on a fresh checkout; production overrides them
+with environment variables (or `*_FILE` variables pointing at files outside the repository, for secrets).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SERVICES = ("bookings", "volunteers", "notifications", "gateway")
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """An environment variable, or the contents of the file named by NAME_FILE."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    return float(value) if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def data_dir() -> Path:
+    path = Path(env("NUANXIN_DATA_DIR", "var") or "var").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", DEFAULT_AMQP_URI) or DEFAULT_AMQP_URI
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else a SQLite file per service under the data folder."""
+    url = env(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / (service + '.db')}"
+
+
+def rpc_timeout() -> float:
+    """Seconds any RPC call between processes may take before it is abandoned."""
+    return env_float("NUANXIN_RPC_TIMEOUT", 10.0)
+
+
+def nameko_config(**overrides) -> dict:
+    """The nameko config every service process runs with (also used by `nameko run --config`)."""
+    config = {
+        "AMQP_URI": amqp_uri(),
+        "max_workers": env_int("NUANXIN_MAX_WORKERS", 10),
+        "serializer": "json",
+        "HEARTBEAT": 30,
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"level": env("NUANXIN_LOG_LEVEL", "INFO"), "handlers": ["console"]},
+        },
+    }
+    config.update(overrides)
+    return config
+
+
+def secret_key() -> str:
+    """The token signing key: NUANXIN_SECRET_KEY(_FILE), else a random key kept in the data folder.
+
+    The generated key lives outside git (under the data folder) so every local process shares it.
+    """
+    key = env("NUANXIN_SECRET_KEY")
+    if key:
+        return key
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        import secrets
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

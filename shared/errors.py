@@ -1,0 +1,83 @@
+"""Errors that cross the RPC boundary as themselves.
+
+nameko serialises an exception by class path and args; `deserialize_to_instance` registers each class so
+the caller (the gateway) receives the same type back and maps it to an HTTP problem. Arguments are kept
+JSON-able: a human `detail`, optional field messages, optional extra members for the problem document.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", errors: dict | str | None = None, extra: dict | str | None = None):
+        # nameko turns exception args into strings on the wire, so structured members travel as JSON text.
+        errors = json.loads(errors) if isinstance(errors, str) else (errors or {})
+        extra = json.loads(extra) if isinstance(extra, str) else (extra or {})
+        super().__init__(detail, json.dumps(errors, default=str), json.dumps(extra, default=str))
+        self.detail = detail or self.title
+        self.errors = errors
+        self.extra = extra
+
+    def __str__(self) -> str:
+        return self.detail
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = {"type": "about:blank", "title": self.title, "status": self.status, "detail": self.detail}
+        if self.errors:
+            problem["errors"] = self.errors
+        problem.update(self.extra)
+        return problem
+
+
+@deserialize_to_instance
+class Invalid(DomainError):
+    """Input that breaks a rule; `errors` maps field names to lists of messages."""
+
+    status = 422
+    title = "Unprocessable content"
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+@deserialize_to_instance
+class Unauthenticated(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+@deserialize_to_instance
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"
+
+
+EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PreconditionFailed)
+
+
+def invalid_from_marshmallow(exc) -> Invalid:
+    """Turn a marshmallow ValidationError into Invalid with field messages."""
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return Invalid("The request has invalid fields.", errors=messages)

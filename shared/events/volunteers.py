@@ -1,0 +1,50 @@
+"""Events of the volunteers service: actions (the three whistles) and teams."""
+from marshmallow import Schema, fields
+
+from shared.events import register
+
+
+class ActionPayload(Schema):
+    action_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    category = fields.String(required=True)
+    grid_id = fields.Integer(required=True)
+    grid_name = fields.String(load_default="")
+    level = fields.Integer(required=True)
+    state = fields.String(required=True)
+    reporter_id = fields.Integer(allow_none=True, load_default=None)
+    # Who is asked to act: dispatched candidates, or the one who accepted.
+    assignee_ids = fields.List(fields.Integer(), load_default=list)
+    team_id = fields.Integer(allow_none=True, load_default=None)
+    # Coordinators of the grid level currently responsible.
+    coordinator_ids = fields.List(fields.Integer(), load_default=list)
+    # Everyone following the action (reporters of merged duplicates included).
+    follower_ids = fields.List(fields.Integer(), load_default=list)
+    actor_id = fields.Integer(allow_none=True, load_default=None)
+    note = fields.String(load_default="")
+
+
+class ActionEscalatedPayload(ActionPayload):
+    from_level = fields.Integer(required=True)
+    to_level = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    automatic = fields.Boolean(load_default=False)
+
+
+class TeamMemberJoinedPayload(Schema):
+    team_id = fields.Integer(required=True)
+    team_name = fields.String(required=True)
+    user_id = fields.Integer(required=True)
+    lead_ids = fields.List(fields.Integer(), load_default=list)
+
+
+register("action.reported", "volunteers", ActionPayload, description="A problem was reported.")
+register("action.dispatched", "volunteers", ActionPayload, description="An action was dispatched.")
+register("action.accepted", "volunteers", ActionPayload, description="A volunteer accepted an action.")
+register("action.declined", "volunteers", ActionPayload, description="A volunteer declined an action.")
+register("action.escalated", "volunteers", ActionEscalatedPayload,
+         description="An action moved one level up (automatically or by hand).")
+register("action.resolved", "volunteers", ActionPayload, description="The resolver wrote the outcome.")
+register("action.closed", "volunteers", ActionPayload, description="The outcome was verified; closed.")
+register("action.reopened", "volunteers", ActionPayload, description="The outcome was disputed.")
+register("team.member_joined", "volunteers", TeamMemberJoinedPayload, description="Someone joined a team.")

@@ -1,0 +1,97 @@
+"""Who is calling: authenticated by the gateway, carried in nameko context data, read by services.
+
+Services never trust a user id sent in a request body; they read the caller through `CallerProvider`.
+Service-to-service RPC keeps the original caller because nameko forwards context data.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from nameko.extensions import DependencyProvider
+
+from shared.errors import Forbidden, Unauthenticated
+
+CONTEXT_KEY = "nuanxin.caller"
+REQUEST_ID_KEY = "nuanxin.request_id"
+
+ROLES = ("resident", "merchant", "volunteer", "coordinator", "space_manager", "admin")
+BENEFICIARY_GROUPS = ("rider", "courier", "sanitation", "elderly", "outdoor")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: int | None
+    roles: frozenset[str] = frozenset()
+    # Grid ids a coordinator is scoped to (each covers its subtree).
+    grids: tuple[int, ...] = ()
+    # Beneficiary groups a coordinator confirmed for this account.
+    groups: tuple[str, ...] = ()
+    locale: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    display_name: str = ""
+    system: bool = False
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None or self.system
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles or self.system
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin or bool(self.roles.intersection(roles))
+
+    def require(self) -> Caller:
+        if not self.authenticated:
+            raise Unauthenticated("Sign in first.")
+        return self
+
+    def require_role(self, *roles: str) -> Caller:
+        self.require()
+        if not self.has_role(*roles):
+            raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+        return self
+
+    def to_context(self) -> dict:
+        data = asdict(self)
+        data["roles"] = sorted(self.roles)
+        data["grids"] = list(self.grids)
+        data["groups"] = list(self.groups)
+        return data
+
+    @classmethod
+    def from_context(cls, data: dict | None) -> Caller:
+        if not data:
+            return ANONYMOUS
+        return cls(
+            user_id=data.get("user_id"),
+            roles=frozenset(data.get("roles") or ()),
+            grids=tuple(data.get("grids") or ()),
+            groups=tuple(data.get("groups") or ()),
+            locale=data.get("locale") or "zh-CN",
+            timezone=data.get("timezone") or "Asia/Shanghai",
+            display_name=data.get("display_name") or "",
+            system=bool(data.get("system")),
+            extra=data.get("extra") or {},
+        )
+
+
+ANONYMOUS = Caller(user_id=None)
+SYSTEM = Caller(user_id=None, roles=frozenset({"admin"}), system=True, display_name="system")
+
+
+def context_for(caller: Caller, request_id: str | None = None) -> dict:
+    """Context data to attach to an outgoing RPC call."""
+    data = {CONTEXT_KEY: caller.to_context()}
+    if request_id:
+        data[REQUEST_ID_KEY] = request_id
+    return data
+
+
+class CallerProvider(DependencyProvider):
+    """Injects the `Caller` of the current worker (anonymous when none was sent)."""
+
+    def get_dependency(self, worker_ctx):
+        return Caller.from_context(worker_ctx.data.get(CONTEXT_KEY))
