@@ -5,6 +5,7 @@ everything else through the services' RPC, as the system caller.
 """
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Callable
 
@@ -17,16 +18,6 @@ from shared import config
 from shared.db import database_for
 
 Call = Callable[..., object]
-
-SITE = "新华路街道党群服务中心"
-ROOMS = [
-    {"name": "治理议事厅", "kind": "room", "capacity": 30, "equipment": ["projector", "microphone"]},
-    {"name": "烘焙教室", "kind": "room", "capacity": 12, "equipment": ["oven"]},
-    {"name": "党建图书室", "kind": "room", "capacity": 20, "equipment": []},
-    {"name": "三会实训室", "kind": "room", "capacity": 16, "equipment": ["projector"]},
-    {"name": "共享家会议室", "kind": "room", "capacity": 10, "equipment": ["screen"]},
-]
-CHARGING = {"name": "彭浦新村电瓶车充电桩", "kind": "pool", "capacity": 1, "units": 20, "equipment": ["charger"]}
 
 # (username, display name, roles) of the demo people; passwords are generated, never fixed.
 PEOPLE = [
@@ -63,18 +54,23 @@ def ensure_people() -> dict[str, dict]:
     return people
 
 
-def seed_bookings(call: Call, people: dict) -> None:
-    manager = people["manager"]["id"]
-    for room in ROOMS:
-        call("bookings", "ensure_space", SITE, {**room, "manager_ids": [manager]})
-    call("bookings", "ensure_space", "彭浦新村", {**CHARGING, "manager_ids": [manager]})
-
-
-SEEDERS: list[Callable[[Call, dict], None]] = [seed_bookings]
+# Each area seeds its own data: a module with `seed(call, people)`, run in this order.
+SEED_MODULES = [
+    "services.bookings.seed",
+    "services.volunteers.seed",
+    "services.volunteers.charity_seed",
+    "services.notifications.seed",
+]
 
 
 def seed(call: Call) -> dict:
     people = ensure_people()
-    for seeder in SEEDERS:
-        seeder(call, people)
+    for name in SEED_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # that area has nothing to seed
+        module.seed(call, people)
     return people

@@ -22,7 +22,7 @@ def alembic_config(service: str, url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(service: str, url: str | None = None, revision: str = "head") -> None:
+def upgrade(service: str, url: str | None = None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(service, url), revision)
 
 

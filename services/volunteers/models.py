@@ -34,3 +34,7 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # rider_knights | good_shops | placemakers | storytellers | action_team | other
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Tables defined in sibling modules share this metadata; importing them here lets Alembic see them.
+from services.volunteers import charity_models  # noqa: E402,F401

@@ -1,34 +1,20 @@
-"""Entrypoints of the volunteers service."""
+"""The volunteers service: one nameko service whose entrypoints live in `entrypoints/` by area."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from services.volunteers.models import Grid, Team, infra
+from services.volunteers.entrypoints.actions import ActionsEntrypoints
+from services.volunteers.entrypoints.charity import CharityEntrypoints
+from services.volunteers.models import infra
 from shared.db import DatabaseProvider
 from shared.identity import CallerProvider
 from shared.inbox import InboxProvider
 from shared.outbox import OutboxProvider
-from shared.rpc import rpc
 from shared.service import ServiceBase
 
 
-class VolunteersService(ServiceBase):
+class VolunteersService(ActionsEntrypoints, CharityEntrypoints, ServiceBase):
     name = "volunteers"
 
     db = DatabaseProvider("volunteers")
     emit = OutboxProvider("volunteers", infra)
     inbox = InboxProvider("volunteers", infra)
     caller = CallerProvider()
-
-    @rpc
-    def list_grids(self) -> list[dict]:
-        """The grid tree, flat, parents first."""
-        with self.db.read() as session:
-            grids = session.scalars(select(Grid).order_by(Grid.level.desc(), Grid.id)).all()
-            return [{"id": g.id, "parent_id": g.parent_id, "name": g.name, "level": g.level} for g in grids]
-
-    @rpc
-    def list_teams(self) -> list[dict]:
-        with self.db.read() as session:
-            return [{"id": t.id, "name": t.name, "kind": t.kind}
-                    for t in session.scalars(select(Team).order_by(Team.id)).all()]

@@ -55,9 +55,26 @@ def created(body: dict, location: str):
     return respond(body, 201, {"Location": location})
 
 
+def etag(version: int | str) -> str:
+    return f'"{version}"'
+
+
+def if_match_version() -> int | None:
+    """The version named by an If-Match header (`"3"`), for optimistic concurrency; None when absent."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        from shared.errors import PreconditionFailed
+
+        raise PreconditionFailed("If-Match must be an ETag this API returned.") from None
+
+
 def register_blueprints(app, api: Api) -> None:
-    from services.gateway.api import accounts, bookings, health, notifications
+    from services.gateway.api import accounts, bookings, charity, health, notifications, volunteers
 
     app.register_blueprint(health.blp)
-    for module in (accounts, bookings, notifications):
+    for module in (accounts, bookings, volunteers, charity, notifications):
         api.register_blueprint(module.blp, url_prefix=PREFIX)

@@ -1,0 +1,55 @@
+# Nuanxin: `make run` starts the whole suite; `make test` runs every test. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:5672/
+export AMQP_URI
+
+.PHONY: run test unit lint broker venv bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# The broker at AMQP_URI, else a local rabbitmq-server if one is installed, else instructions.
+broker: $(STAMP)
+	@if $(BIN)/nuanxin check-broker >/dev/null 2>&1; then \
+		echo "broker: $(AMQP_URI) answers"; \
+	elif command -v rabbitmq-server >/dev/null 2>&1; then \
+		echo "broker: starting the local rabbitmq-server…"; \
+		rabbitmq-server -detached >/dev/null 2>&1 || true; \
+		for i in $$(seq 1 60); do $(BIN)/nuanxin check-broker >/dev/null 2>&1 && break; sleep 1; done; \
+		$(BIN)/nuanxin check-broker >/dev/null 2>&1 || { echo "broker: rabbitmq-server did not come up"; exit 1; }; \
+	else \
+		echo "No RabbitMQ broker answers at $(AMQP_URI) and rabbitmq-server is not installed."; \
+		echo "Install one (Debian/Ubuntu: sudo apt-get install rabbitmq-server), or point AMQP_URI at yours,"; \
+		echo "e.g. AMQP_URI=pyamqp://user:pass@host:5672/ make run"; \
+		exit 1; \
+	fi
+	@# Tests make a fresh vhost per session through the management API; enabling it is idempotent.
+	@if command -v rabbitmq-plugins >/dev/null 2>&1; then rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 || true; fi
+
+run: broker
+	@$(BIN)/nuanxin run
+
+test: broker
+	@$(BIN)/ruff check shared services tests bench
+	@$(BIN)/pytest -q
+
+unit: $(STAMP)
+	@$(BIN)/pytest -q tests -m "not integration" --ignore=tests/e2e
+
+lint: $(STAMP)
+	@$(BIN)/ruff check shared services tests bench
+
+bench: broker
+	@$(BIN)/python -m bench.rpc_overhead
+
+clean:
+	rm -rf $(VENV) var
