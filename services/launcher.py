@@ -43,6 +43,8 @@ class Suite:
         self.bind = bind
         self.env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self.env.setdefault("PYTHONPATH", str(ROOT))
+        # eventlet announces its deprecation on import in every nameko process; nameko 2.x needs it.
+        self.env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
         self.replicas = replicas or {}
         self.workers, self.threads = workers, threads
         self.log_path = log_path
