@@ -1,7 +1,7 @@
 # One image for every Nuanxin process; docker-compose.yml picks the command.
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore::DeprecationWarning
+ENV PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.containers,ignore::Warning:nameko.extensions
 COPY pyproject.toml requirements.lock README.md ./
 COPY shared ./shared
 COPY services ./services

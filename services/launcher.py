@@ -16,6 +16,8 @@ from pathlib import Path
 from shared import config
 
 ROOT = Path(__file__).resolve().parent.parent
+# eventlet's deprecation notice, raised where nameko first imports it (nameko 2.x needs eventlet).
+EVENTLET_NOTICE = "ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.containers,ignore::Warning:nameko.extensions"
 SERVICE_CLASSES = {
     "bookings": "services.bookings.service:BookingsService",
     "volunteers": "services.volunteers.service:VolunteersService",
@@ -34,7 +36,10 @@ def service_command(service: str) -> list[str]:
 def gateway_command(bind: str, workers: int, threads: int) -> list[str]:
     return [bin_path("gunicorn"), "--bind", bind, "--workers", str(workers), "--worker-class", "gthread",
             "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "10",
-            "--access-logfile", "-", "--error-logfile", "-", "services.gateway.wsgi:app"]
+            "--access-logfile", "-", "--error-logfile", "-",
+            # The request id the gateway gave the response, so access lines match service log lines.
+            "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
+            "services.gateway.wsgi:app"]
 
 
 class Suite:
@@ -43,8 +48,7 @@ class Suite:
         self.bind = bind
         self.env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self.env.setdefault("PYTHONPATH", str(ROOT))
-        # eventlet announces its deprecation on import in every nameko process; nameko 2.x needs it.
-        self.env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+        self.env.setdefault("PYTHONWARNINGS", EVENTLET_NOTICE)
         self.replicas = replicas or {}
         self.workers, self.threads = workers, threads
         self.log_path = log_path

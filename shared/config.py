@@ -53,25 +53,6 @@ def rpc_timeout() -> float:
     return env_float("NUANXIN_RPC_TIMEOUT", 10.0)
 
 
-def nameko_config(**overrides) -> dict:
-    """The nameko config every service process runs with (also used by `nameko run --config`)."""
-    config = {
-        "AMQP_URI": amqp_uri(),
-        "max_workers": env_int("NUANXIN_MAX_WORKERS", 10),
-        "serializer": "json",
-        "HEARTBEAT": 30,
-        "LOGGING": {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-            "root": {"level": env("NUANXIN_LOG_LEVEL", "INFO"), "handlers": ["console"]},
-        },
-    }
-    config.update(overrides)
-    return config
-
-
 def secret_key() -> str:
     """The token signing key: NUANXIN_SECRET_KEY(_FILE), else a random key kept in the data folder.
 

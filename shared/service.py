@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nameko.timer import timer
 
+from shared.logs import RequestIdProvider
 from shared.rpc import rpc
 
 
@@ -10,6 +11,8 @@ class ServiceBase:
     """Mixin with the entrypoints every service exposes."""
 
     name: str
+
+    request_id = RequestIdProvider()
 
     @rpc
     def ping(self) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.launcher import ROOT, gateway_command
+from services.launcher import EVENTLET_NOTICE, ROOT, gateway_command
 from shared.migrations import upgrade
 from tests.support.suite import RunningSuite, free_port, wait_for
 
@@ -40,7 +40,7 @@ def gateway_without_broker(tmp_path: Path):
     port = free_port()
     env = {"AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:{closed_port()}//", "GATEWAY_DATABASE_URL": url,
            "NUANXIN_DATA_DIR": str(tmp_path), "NUANXIN_SECRET_KEY": secrets.token_urlsafe(32),
-           "NUANXIN_RPC_TIMEOUT": "3", "PYTHONWARNINGS": "ignore::DeprecationWarning", "PATH": "/usr/bin:/bin"}
+           "NUANXIN_RPC_TIMEOUT": "3", "PYTHONWARNINGS": EVENTLET_NOTICE, "PATH": "/usr/bin:/bin"}
     process = subprocess.Popen(gateway_command(f"127.0.0.1:{port}", 1, 4), cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -7,6 +7,7 @@ clients signed in as new users, RPC as any caller, and direct database access fo
 from __future__ import annotations
 
 import secrets
+import shutil
 import socket
 import tempfile
 import time
@@ -94,7 +95,6 @@ class RunningSuite:
             "NUANXIN_DATA_DIR": str(self.data_dir),
             "NUANXIN_SECRET_KEY": self.secret,
             "NUANXIN_LOG_LEVEL": "INFO",
-            "PYTHONWARNINGS": "ignore::DeprecationWarning",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
         }
@@ -120,6 +120,7 @@ class RunningSuite:
         self.vhost.delete()
         if self.pg is not None:
             self.pg.drop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def log(self) -> str:
         path = self.data_dir / "suite.log"
