@@ -12,7 +12,7 @@ import pytest
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-from tests.support.suite import RunningSuite  # noqa: E402
+from tests.support.suite import RUNNING, RunningSuite  # noqa: E402
 
 _suites: dict[str, RunningSuite] = {}
 
@@ -68,6 +68,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed and call.when == "call":
-        for running in _suites.values():
-            tail = "\n".join(running.log().splitlines()[-60:])
-            report.sections.append((f"suite log ({running.backend})", tail))
+        for running in RUNNING:
+            tail = "\n".join(running.log().splitlines()[-80:])
+            report.sections.append((f"suite log ({running.backend}, port {running.port})", tail))

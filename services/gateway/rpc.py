@@ -12,6 +12,7 @@ import threading
 from contextlib import contextmanager
 
 from nameko.exceptions import RpcTimeout
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
@@ -39,27 +40,27 @@ class ProxyPool:
 
     def _new(self):
         standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout)
-        return standalone, standalone.start()
+        standalone.start()
+        return standalone
 
     @contextmanager
     def proxy(self, context: dict):
         if not self._slots.acquire(timeout=self.timeout):
             raise ServiceUnavailable("The gateway is busy; try again shortly.")
-        entry = None
+        standalone = None
         try:
             try:
-                entry = self._idle.get_nowait()
+                standalone = self._idle.get_nowait()
             except queue.Empty:
-                entry = self._new()
-            standalone, cluster = entry
+                standalone = self._new()
             # The proxy's worker context is what nameko sends as context data with each call.
             standalone._worker_ctx.data.clear()
             standalone._worker_ctx.data.update(context)
-            yield cluster
-            self._idle.put(entry)
+            yield standalone
+            self._idle.put(standalone)
         except BaseException:
-            if entry is not None:
-                self._discard(entry[0])
+            if standalone is not None:
+                self._discard(standalone)
             raise
         finally:
             self._slots.release()
@@ -72,8 +73,12 @@ class ProxyPool:
 
     def call(self, service: str, method: str, *args, caller: Caller, request_id: str | None = None, **kwargs):
         try:
-            with self.proxy(context_for(caller, request_id)) as cluster:
-                return getattr(getattr(cluster, service), method)(*args, **kwargs)
+            with self.proxy(context_for(caller, request_id)) as standalone:
+                # A request nobody took within the timeout expires in its queue: a caller told 503
+                # must not find the work done later by a service that came back.
+                target = ServiceProxy(standalone._worker_ctx, service, standalone._reply_listener,
+                                      expiration=self.timeout)
+                return getattr(target, method)(*args, **kwargs)
         except DomainError:
             raise
         except RpcTimeout:
@@ -85,7 +90,7 @@ class ProxyPool:
     def close(self) -> None:
         while True:
             try:
-                standalone, _ = self._idle.get_nowait()
+                standalone = self._idle.get_nowait()
             except queue.Empty:
                 return
             self._discard(standalone)

@@ -65,6 +65,10 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
+# Every suite running in this test process, so a failing test's report can show their logs.
+RUNNING: list[RunningSuite] = []
+
+
 class RunningSuite:
     def __init__(self, backend: str = "postgres", env: dict | None = None, replicas: dict | None = None,
                  workers: int = 2, threads: int = 8):
@@ -105,6 +109,7 @@ class RunningSuite:
         self.suite = Suite(bind=f"127.0.0.1:{self.port}", env=self.env, replicas=self.replicas,
                            workers=self.workers, threads=self.threads,
                            log_path=self.data_dir / "suite.log", echo=False).start()
+        RUNNING.append(self)
         try:
             wait_healthy(self.base_url, timeout=90)
         except TimeoutError:
@@ -113,6 +118,8 @@ class RunningSuite:
         return self
 
     def stop(self) -> None:
+        if self in RUNNING:
+            RUNNING.remove(self)
         if self._pool is not None:
             self._pool.close()
         if self.suite is not None:
