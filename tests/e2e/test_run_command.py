@@ -1,0 +1,75 @@
+"""`nuanxin run` (what `make run` starts): migrates, starts four processes, seeds, prints a login, and
+Ctrl-C stops every process it started."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from services.launcher import EVENTLET_NOTICE, ROOT
+from tests.support.infra import Vhost, check_broker
+from tests.support.suite import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def children_of(pid: int) -> list[int]:
+    result = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in result.stdout.split()]
+
+
+def test_run_comes_up_seeded_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+    vhost = Vhost()
+    amqp = vhost.create()
+    check_broker(amqp)
+    port = free_port()
+    env = {**os.environ, "AMQP_URI": amqp, "NUANXIN_DATA_DIR": str(tmp_path), "PYTHONWARNINGS": EVENTLET_NOTICE}
+    for key in [k for k in env if k.endswith("_DATABASE_URL") or k == "NUANXIN_SECRET_KEY"]:
+        env.pop(key)  # the embedded defaults: SQLite files and a generated key in the data folder
+    process = subprocess.Popen([str(Path(sys.executable).parent / "nuanxin"), "run", "--bind", f"127.0.0.1:{port}"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        text = "".join(output)
+        assert "Nuanxin is up" in text, text[-3000:]
+        assert "demo " in text  # a demo login is printed
+        demo_password = next(line.split()[1] for line in output if line.strip().startswith("demo "))
+        token = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/token",
+                              json={"username": "demo", "password": demo_password}, timeout=10)
+        assert token.status_code == 200
+        # Generated on first use and kept in the data folder, never in the repository.
+        assert (tmp_path / "secret_key").exists() and (tmp_path / "demo-logins.txt").exists()
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["status"] == "ok"
+        spaces = requests.get(f"http://127.0.0.1:{port}/api/v1/spaces",
+                              headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=10)
+        body = spaces.json()
+        items = body["items"] if isinstance(body, dict) else body
+        assert any(space["name"] == "治理议事厅" for space in items)
+        started = children_of(process.pid)
+        assert len(started) >= 4
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        time.sleep(0.5)
+        alive = [pid for pid in started if Path(f"/proc/{pid}").exists()
+                 and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+        assert alive == []
+        assert (tmp_path / "logs" / "nuanxin.log").read_text().count("| ") > 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        vhost.delete()
