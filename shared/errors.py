@@ -74,7 +74,16 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
-EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PreconditionFailed)
+@deserialize_to_instance
+class Unavailable(DomainError):
+    """A service this one depends on did not answer in time: try again shortly (503, Retry-After)."""
+
+    status = 503
+    title = "Service unavailable"
+    retry_after = 5
+
+
+EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated, PreconditionFailed, Unavailable)
 
 
 def invalid_from_marshmallow(exc) -> Invalid:

@@ -1,35 +1,113 @@
-"""Use-cases of the notifications service."""
+"""Use-cases of the notifications service: events to notices, the inbox, preferences and channels."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from services.notifications.models import InboxEntry, Recipient
-from services.notifications.schemas import InboxEntrySchema
-from shared.db import Database
-from shared.errors import Invalid
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.notifications import channels as addresses
+from services.notifications.fanout import Notice, deliver, group_channel_ids, ids_in_directory
+from services.notifications.models import Channel, InboxEntry, Preference, Recipient, Reminder
+from services.notifications.routing import resolve, route
+from services.notifications.schemas import ChannelSchema, InboxEntrySchema, PreferencesSchema
+from shared import config
+from shared.db import Database, utcnow
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
+
+# Grid tree as {grid id: parent id}; the service fetches it from the volunteers service.
+GridTree = Callable[[], dict[int, int | None]]
 
 
 def upsert_recipient(session, payload: dict) -> None:
     recipient = session.get(Recipient, payload["user_id"]) or Recipient(user_id=payload["user_id"])
     for key in ("username", "display_name", "locale", "timezone", "roles", "grids", "groups", "active"):
         setattr(recipient, key, payload.get(key, getattr(recipient, key)))
+    recipient.updated_at = utcnow()
     session.add(recipient)
 
 
-def add_inbox_entries(session, user_ids, *, source_key: str, type_name: str, title: str, body: str,
-                      data: dict | None = None, category: str = "general", severity: str = "info") -> int:
-    """One entry per user for `source_key`; a repeated call adds nothing (INSERT … ON CONFLICT DO NOTHING)."""
-    rows = [{"user_id": uid, "source_key": source_key, "type": type_name, "category": category,
-             "severity": severity, "title": title, "body": body, "data": data or {}}
-            for uid in sorted(set(user_ids))]
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(InboxEntry).values(rows).on_conflict_do_nothing(index_elements=["user_id", "source_key"])
-    return session.execute(stmt).rowcount
+# -- events --------------------------------------------------------------------------------------------
+def _ids_of(payload: dict) -> dict:
+    """What a client needs to link an entry to its subject: the payload's ids."""
+    return {k: v for k, v in payload.items() if k.endswith("_id") and isinstance(v, int) and not isinstance(v, bool)}
+
+
+def handle_event(session, event: dict) -> None:
+    """Tell everyone an event concerns, in their language, on the channels they allowed."""
+    type_name, payload = event["type"], event["payload"]
+    if type_name.startswith("account."):
+        upsert_recipient(session, payload)
+    plan = route(type_name, payload)
+    matches = {audience: ids_in_directory(session, **spec) for audience, spec in plan.directory}
+    notice = Notice(source_key=event["event_id"], type=type_name, category=plan.category, payload=payload,
+                    severity="critical" if plan.critical else "info", critical=plan.critical,
+                    data=_ids_of(payload))
+    deliver(session, notice, resolve(plan, matches), group_channel_ids(session, plan.groups))
+    if type_name.startswith("action."):
+        schedule_action_reminder(session, payload, type_name)
+
+
+def schedule_action_reminder(session, payload: dict, type_name: str) -> None:
+    """Remind the assignees before an action's deadline; forget it once the action is handled."""
+    action_id = payload["action_id"]
+    stale = update(Reminder).where(Reminder.key.like(f"action:{action_id}:%"), Reminder.state == "scheduled")
+    deadline: datetime | None = payload.get("deadline_at")
+    if type_name in ("action.resolved", "action.closed") or not deadline or not payload.get("assignee_ids"):
+        if type_name in ("action.resolved", "action.closed"):
+            session.execute(stale.values(state="cancelled"))
+        return
+    key = f"action:{action_id}:{int(deadline.timestamp())}"
+    session.execute(stale.where(Reminder.key != key).values(state="cancelled"))
+    lead = timedelta(minutes=config.env_float("NUANXIN_ACTION_REMINDER_MINUTES", 30))
+    reminder = session.scalars(select(Reminder).where(Reminder.key == key)).first()
+    if reminder is None:
+        reminder = Reminder(key=key, type="action.deadline_near", state="scheduled")
+        session.add(reminder)
+    if reminder.state == "scheduled":
+        reminder.due_at = deadline - lead
+        reminder.user_ids = list(payload["assignee_ids"])
+        reminder.payload = {"action_id": action_id, "title": payload["title"], "grid_id": payload["grid_id"],
+                            "deadline_at": deadline.isoformat()}
+
+
+def fire_due_reminders(db: Database, limit: int = 100) -> int:
+    """Send every reminder that is due, each once even with several replicas (guarded claim)."""
+    now = utcnow()
+    with db.read() as session:
+        due = session.scalars(select(Reminder.id).where(Reminder.state == "scheduled", Reminder.due_at <= now)
+                              .order_by(Reminder.due_at).limit(limit)).all()
+    fired = 0
+    for reminder_id in due:
+        with db.transaction() as session:
+            claimed = session.execute(update(Reminder).where(Reminder.id == reminder_id,
+                                                             Reminder.state == "scheduled")
+                                      .values(state="fired", fired_at=now)).rowcount
+            if claimed != 1:
+                continue  # another replica fired it
+            reminder = session.get(Reminder, reminder_id)
+            notice = Notice(source_key=f"reminder:{reminder.id}", type=reminder.type, category="actions",
+                            payload=dict(reminder.payload), severity="warning", data=_ids_of(reminder.payload))
+            deliver(session, notice, [(uid, "assignee") for uid in reminder.user_ids])
+            fired += 1
+    return fired
+
+
+# -- inbox ---------------------------------------------------------------------------------------------
+def _unread(session, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(InboxEntry)
+                          .where(InboxEntry.user_id == user_id, InboxEntry.read_at.is_(None)))
+
+
+def _cursor(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor from a previous page"]}) from None
 
 
 def list_inbox(db: Database, caller: Caller, query: dict) -> dict:
@@ -38,15 +116,152 @@ def list_inbox(db: Database, caller: Caller, query: dict) -> dict:
         stmt = select(InboxEntry).where(InboxEntry.user_id == caller.user_id)
         if query.get("unread"):
             stmt = stmt.where(InboxEntry.read_at.is_(None))
-        if query.get("cursor"):
-            try:
-                stmt = stmt.where(InboxEntry.id < int(query["cursor"]))
-            except ValueError:
-                raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor from a previous page"]}) from None
+        if query.get("category"):
+            stmt = stmt.where(InboxEntry.category == query["category"])
+        cursor = _cursor(query.get("cursor"))
+        if cursor is not None:
+            stmt = stmt.where(InboxEntry.id < cursor)
         items = session.scalars(stmt.order_by(InboxEntry.id.desc()).limit(query["limit"] + 1)).all()
         more = len(items) > query["limit"]
         items = items[: query["limit"]]
-        unread = session.scalar(select(func.count()).select_from(InboxEntry)
-                                .where(InboxEntry.user_id == caller.user_id, InboxEntry.read_at.is_(None)))
         return {"items": InboxEntrySchema(many=True).dump(items),
-                "next_cursor": str(items[-1].id) if more else None, "unread_count": unread}
+                "next_cursor": str(items[-1].id) if more else None, "unread_count": _unread(session, caller.user_id)}
+
+
+def mark_read(db: Database, caller: Caller, entry_id: int) -> dict:
+    caller.require()
+    with db.transaction() as session:
+        entry = session.get(InboxEntry, entry_id)
+        if entry is None or entry.user_id != caller.user_id:
+            # Someone else's entry is as good as missing: its existence is not for the caller to learn.
+            raise NotFound(f"Notification {entry_id} does not exist.")
+        marked = session.execute(update(InboxEntry).where(InboxEntry.id == entry_id, InboxEntry.read_at.is_(None))
+                                 .values(read_at=utcnow())).rowcount
+        return {"marked": marked, "unread_count": _unread(session, caller.user_id)}
+
+
+def mark_all_read(db: Database, caller: Caller) -> dict:
+    caller.require()
+    with db.transaction() as session:
+        marked = session.execute(update(InboxEntry).where(InboxEntry.user_id == caller.user_id,
+                                                          InboxEntry.read_at.is_(None))
+                                 .values(read_at=utcnow())).rowcount
+        return {"marked": marked, "unread_count": 0}
+
+
+def purge_inbox(db: Database, keep_days: float) -> int:
+    """Forget inbox entries older than the retention period."""
+    with db.transaction() as session:
+        return session.execute(delete(InboxEntry).where(InboxEntry.created_at < utcnow() - timedelta(days=keep_days))
+                               ).rowcount
+
+
+# -- preferences ---------------------------------------------------------------------------------------
+def _preferences_view(pref: Preference | None) -> dict:
+    if pref is None:
+        return {"quiet_hours": None, "timezone": None, "categories": {}}
+    quiet = {"start": pref.quiet_start, "end": pref.quiet_end} if pref.quiet_start else None
+    return PreferencesSchema().dump({"quiet_hours": quiet, "timezone": pref.timezone, "categories": pref.rules or {}})
+
+
+def get_preferences(db: Database, caller: Caller) -> dict:
+    caller.require()
+    with db.read() as session:
+        return _preferences_view(session.get(Preference, caller.user_id))
+
+
+def put_preferences(db: Database, caller: Caller, data: dict) -> dict:
+    """Replace the caller's preferences (absent categories and channels are on)."""
+    caller.require()
+    with db.transaction() as session:
+        pref = session.get(Preference, caller.user_id) or Preference(user_id=caller.user_id)
+        quiet = data.get("quiet_hours")
+        pref.quiet_start, pref.quiet_end = (quiet["start"], quiet["end"]) if quiet else (None, None)
+        pref.timezone = data.get("timezone")
+        pref.rules = data.get("categories") or {}
+        pref.updated_at = utcnow()
+        session.add(pref)
+        session.flush()
+        return _preferences_view(pref)
+
+
+# -- channels ------------------------------------------------------------------------------------------
+def grid_subtree(tree: dict[int, int | None], roots) -> set[int]:
+    """Every grid under (and including) `roots`."""
+    children: dict[int | None, list[int]] = {}
+    for grid, parent in tree.items():
+        children.setdefault(parent, []).append(grid)
+    found, todo = set(), [r for r in roots if r in tree]
+    while todo:
+        grid = todo.pop()
+        if grid not in found:
+            found.add(grid)
+            todo.extend(children.get(grid, []))
+    return found
+
+
+def _owner(caller: Caller, data: dict, grid_tree: GridTree, *, writing: bool) -> tuple[str, int]:
+    """The channel owner the caller addresses, if they may; a person's own by default."""
+    if data.get("team_id"):
+        if writing and not caller.has_role("coordinator"):
+            raise Forbidden("Only coordinators configure a team's channels.")
+        return "team", data["team_id"]
+    if data.get("grid_id"):
+        if writing and not caller.is_admin:
+            caller.require_role("coordinator")
+            if data["grid_id"] not in grid_subtree(grid_tree(), caller.grids):
+                raise Forbidden("That grid is outside your scope.")
+        return "grid", data["grid_id"]
+    return "user", caller.user_id
+
+
+def list_channels(db: Database, caller: Caller, query: dict, grid_tree: GridTree) -> list[dict]:
+    caller.require()
+    kind, owner_id = _owner(caller, query, grid_tree, writing=kind_is_group(query))
+    with db.read() as session:
+        rows = session.scalars(select(Channel).where(Channel.owner_kind == kind, Channel.owner_id == owner_id,
+                                                     Channel.active.is_(True)).order_by(Channel.id)).all()
+        return ChannelSchema(many=True).dump(rows)
+
+
+def kind_is_group(data: dict) -> bool:
+    return bool(data.get("team_id") or data.get("grid_id"))
+
+
+def add_channel(db: Database, caller: Caller, data: dict, grid_tree: GridTree) -> dict:
+    """Register an address (kept encrypted); answers with it masked."""
+    caller.require()
+    problem = addresses.check(data["url"])
+    if problem:
+        raise Invalid("The channel address is not usable.", errors={"url": [problem]})
+    kind, owner_id = _owner(caller, data, grid_tree, writing=True)
+    try:
+        with db.transaction() as session:
+            channel = Channel(owner_kind=kind, owner_id=owner_id, name=data["name"],
+                              scheme=addresses.scheme_of(data["url"]), secret=addresses.encrypt(data["url"]),
+                              masked=addresses.mask(data["url"]), locale=data.get("locale") or "zh-CN",
+                              created_by=caller.user_id)
+            # A removed channel's name may be reused: the old row is dropped with its history.
+            session.execute(delete(Channel).where(Channel.owner_kind == kind, Channel.owner_id == owner_id,
+                                                  Channel.name == data["name"], Channel.active.is_(False)))
+            session.add(channel)
+            session.flush()
+            return ChannelSchema().dump(channel)
+    except IntegrityError:
+        raise Conflict(f"A channel named {data['name']} exists already.",
+                       errors={"name": ["already used"]}) from None
+
+
+def remove_channel(db: Database, caller: Caller, channel_id: int, grid_tree: GridTree) -> None:
+    caller.require()
+    with db.transaction() as session:
+        channel = session.get(Channel, channel_id)
+        if channel is None or not channel.active:
+            raise NotFound(f"Channel {channel_id} does not exist.")
+        if channel.owner_kind == "user":
+            if channel.owner_id != caller.user_id and not caller.is_admin:
+                raise NotFound(f"Channel {channel_id} does not exist.")
+        else:
+            _owner(caller, {f"{channel.owner_kind}_id": channel.owner_id}, grid_tree, writing=True)
+        # Kept (inactive) so the delivery log still says where earlier messages went.
+        channel.active = False

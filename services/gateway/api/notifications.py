@@ -1,13 +1,29 @@
-"""The caller's inbox."""
+"""The caller's inbox, notification settings and channels; broadcasts; parked deliveries (operators)."""
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.gateway.api import SECURED, call, respond
-from services.notifications.schemas import InboxPageSchema, InboxQuerySchema
+from services.gateway.api import SECURED, call, created, json_body, respond
+from services.notifications.schemas import (
+    BroadcastPageSchema,
+    BroadcastRequestSchema,
+    BroadcastSchema,
+    ChannelQuerySchema,
+    ChannelRequestSchema,
+    ChannelSchema,
+    DeliveryPageSchema,
+    DeliveryQuerySchema,
+    InboxPageSchema,
+    InboxQuerySchema,
+    Page,
+    PreferencesSchema,
+    ReadResultSchema,
+    ReplayRequestSchema,
+    ReplayResultSchema,
+)
 
-blp = Blueprint("notifications", __name__, description="Inbox and notification settings")
+blp = Blueprint("notifications", __name__, description="Inbox, notification settings, channels and broadcasts")
 
 
 @blp.get("/notifications")
@@ -17,3 +33,113 @@ blp = Blueprint("notifications", __name__, description="Inbox and notification s
 def list_notifications(_query):
     """The caller's inbox, newest first, with the unread count."""
     return respond(call("notifications", "list_inbox", request.args.to_dict()))
+
+
+@blp.post("/notifications/<int:entry_id>/read")
+@blp.response(200, ReadResultSchema)
+@blp.doc(security=SECURED)
+def mark_read(entry_id):
+    """Mark one notification read (repeating it changes nothing)."""
+    return respond(call("notifications", "mark_read", entry_id))
+
+
+@blp.post("/notifications/read-all")
+@blp.response(200, ReadResultSchema)
+@blp.doc(security=SECURED)
+def mark_all_read():
+    """Mark every notification of the caller read."""
+    return respond(call("notifications", "mark_all_read"))
+
+
+@blp.get("/notification-preferences")
+@blp.response(200, PreferencesSchema)
+@blp.doc(security=SECURED)
+def get_preferences():
+    """The caller's per-category, per-channel switches and quiet hours."""
+    return respond(call("notifications", "get_preferences"))
+
+
+@blp.put("/notification-preferences")
+@blp.arguments(PreferencesSchema)
+@blp.response(200, PreferencesSchema)
+@blp.doc(security=SECURED)
+def put_preferences(_data):
+    """Replace the caller's preferences. Critical notices (typhoon alerts, escalation to the command)
+    ignore them."""
+    return respond(call("notifications", "put_preferences", json_body()))
+
+
+@blp.get("/notification-channels")
+@blp.arguments(ChannelQuerySchema, location="query")
+@blp.response(200, ChannelSchema(many=True))
+@blp.doc(security=SECURED)
+def list_channels(_query):
+    """The caller's channels, or with `team_id`/`grid_id` a group's (coordinators). Addresses are masked."""
+    return respond(call("notifications", "list_channels", request.args.to_dict()))
+
+
+@blp.post("/notification-channels")
+@blp.arguments(ChannelRequestSchema)
+@blp.response(201, ChannelSchema)
+@blp.alt_response(409, description="A channel of that name exists already")
+@blp.doc(security=SECURED)
+def add_channel(_data):
+    """Add an e-mail, WeCom, DingTalk, ntfy, webhook… address (any Apprise URL). Stored encrypted."""
+    channel = call("notifications", "add_channel", json_body())
+    return created(channel, f"/api/v1/notification-channels/{channel['id']}")
+
+
+@blp.delete("/notification-channels/<int:channel_id>")
+@blp.response(204)
+@blp.doc(security=SECURED)
+def remove_channel(channel_id):
+    """Stop sending to a channel."""
+    call("notifications", "remove_channel", channel_id)
+    return Response(status=204)
+
+
+@blp.post("/broadcasts")
+@blp.arguments(BroadcastRequestSchema)
+@blp.response(201, BroadcastSchema)
+@blp.alt_response(403, description="A coordinator addressed something outside their grids")
+@blp.alt_response(503, description="The volunteers service did not answer (teams and grids); try again")
+@blp.doc(security=SECURED)
+def create_broadcast(_data):
+    """Send a notice to an audience (coordinators: grids in their scope; admins: anyone)."""
+    broadcast = call("notifications", "create_broadcast", json_body())
+    return created(broadcast, f"/api/v1/broadcasts/{broadcast['id']}")
+
+
+@blp.get("/broadcasts")
+@blp.arguments(Page, location="query")
+@blp.response(200, BroadcastPageSchema)
+@blp.doc(security=SECURED)
+def list_broadcasts(_query):
+    """The caller's broadcasts, newest first (every one for admins)."""
+    return respond(call("notifications", "list_broadcasts", request.args.to_dict()))
+
+
+@blp.get("/broadcasts/<int:broadcast_id>")
+@blp.response(200, BroadcastSchema)
+@blp.doc(security=SECURED)
+def get_broadcast(broadcast_id):
+    """A broadcast and its progress: targeted, sent, failed."""
+    return respond(call("notifications", "get_broadcast", broadcast_id))
+
+
+@blp.get("/notification-deliveries")
+@blp.arguments(DeliveryQuerySchema, location="query")
+@blp.response(200, DeliveryPageSchema)
+@blp.doc(security=SECURED)
+def list_deliveries(_query):
+    """Channel messages by status (parked by default) with every attempt and its error; admins only."""
+    return respond(call("notifications", "list_deliveries", request.args.to_dict()))
+
+
+@blp.post("/notification-deliveries/replay")
+@blp.arguments(ReplayRequestSchema)
+@blp.response(200, ReplayResultSchema)
+@blp.doc(security=SECURED)
+def replay_deliveries(_data):
+    """Send parked channel messages again (all of them when no ids are given); admins only."""
+    return respond(call("notifications", "replay_deliveries", json_body()))

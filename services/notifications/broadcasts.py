@@ -1,0 +1,139 @@
+"""Broadcasts: a coordinator's notice to an audience, fanned out to every inbox and channel.
+
+Creating one resolves the audience (teams and grids by the volunteers service) and stores it; the fan-out
+claims it with a guarded UPDATE (so it runs once across replicas; a lease lets another replica resume a
+fan-out whose process died) and writes inbox entries in chunks with INSERT … ON CONFLICT DO NOTHING, so a
+resumed fan-out adds nothing twice. Scheduled broadcasts (`send_at`) wait for the timer.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from services.notifications.deliveries import progress
+from services.notifications.fanout import CHUNK, Notice, deliver, group_channel_ids, ids_in_directory
+from services.notifications.models import Broadcast
+from services.notifications.operations import GridTree, grid_subtree
+from services.notifications.schemas import BroadcastSchema
+from shared.db import Database, utcnow
+from shared.errors import Forbidden, NotFound
+from shared.identity import Caller
+
+# audience_members({"kind", "id", "only"}) → user ids, answered by the volunteers service.
+Members = Callable[[dict], list[int]]
+LEASE = timedelta(seconds=120)
+
+
+def authorise(caller: Caller, audience: list[dict], grid_tree: GridTree) -> None:
+    """Admins address anyone; coordinators only grids within their scope (each grid covers its subtree)."""
+    caller.require_role("coordinator")
+    if caller.is_admin:
+        return
+    scope = None
+    for item in audience:
+        if item["kind"] != "grid":
+            raise Forbidden("Coordinators broadcast to grids within their scope; ask an admin for wider ones.")
+        scope = scope if scope is not None else grid_subtree(grid_tree(), caller.grids)
+        if item["id"] not in scope:
+            raise Forbidden(f"Grid {item['id']} is outside your scope.")
+
+
+def create_broadcast(db: Database, caller: Caller, data: dict, grid_tree: GridTree, members: Members) -> dict:
+    authorise(caller, data["audience"], grid_tree)
+    # Resolve before writing: the volunteers service answers outside our transaction.
+    remote: list[int] = []
+    for item in data["audience"]:
+        if item["kind"] in ("team", "grid"):
+            remote.extend(members({"kind": item["kind"], "id": item["id"], "only": item.get("only")}))
+    now = utcnow()
+    with db.transaction() as session:
+        people: list[int] = list(remote)
+        for item in data["audience"]:
+            if item["kind"] == "everyone":
+                people.extend(ids_in_directory(session, everyone=True))
+            elif item["kind"] == "role":
+                people.extend(ids_in_directory(session, role=item["role"]))
+        recipients = list(dict.fromkeys(int(uid) for uid in people))
+        groups = group_channel_ids(session, [(i["kind"], i["id"]) for i in data["audience"]
+                                             if i["kind"] in ("team", "grid") and not i.get("only")])
+        broadcast = Broadcast(sender_id=caller.user_id, title=data["title"], body=data["body"],
+                              severity=data["severity"], audience=data["audience"], recipient_ids=recipients,
+                              group_channel_ids=groups, send_at=data.get("send_at") or now,
+                              expires_at=data.get("expires_at"), targeted=len(recipients), state="scheduled")
+        session.add(broadcast)
+        session.flush()
+        return view(session, broadcast)
+
+
+def view(session, broadcast: Broadcast) -> dict:
+    channels = progress(session, broadcast.id)
+    return BroadcastSchema().dump({
+        "id": broadcast.id, "sender_id": broadcast.sender_id, "title": broadcast.title, "body": broadcast.body,
+        "severity": broadcast.severity, "audience": broadcast.audience, "state": broadcast.state,
+        "send_at": broadcast.send_at, "expires_at": broadcast.expires_at, "targeted": broadcast.targeted,
+        "sent": broadcast.inboxed, "failed": channels["failed"], "channels": channels,
+        "created_at": broadcast.created_at, "done_at": broadcast.done_at})
+
+
+def get_broadcast(db: Database, caller: Caller, broadcast_id: int) -> dict:
+    caller.require_role("coordinator")
+    with db.read() as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None or (broadcast.sender_id != caller.user_id and not caller.is_admin):
+            raise NotFound(f"Broadcast {broadcast_id} does not exist.")
+        return view(session, broadcast)
+
+
+def list_broadcasts(db: Database, caller: Caller, query: dict) -> dict:
+    caller.require_role("coordinator")
+    with db.read() as session:
+        stmt = select(Broadcast)
+        if not caller.is_admin:
+            stmt = stmt.where(Broadcast.sender_id == caller.user_id)
+        if query.get("cursor"):
+            from services.notifications.operations import _cursor
+
+            stmt = stmt.where(Broadcast.id < _cursor(query["cursor"]))
+        rows = session.scalars(stmt.order_by(Broadcast.id.desc()).limit(query["limit"] + 1)).all()
+        more = len(rows) > query["limit"]
+        rows = rows[: query["limit"]]
+        return {"items": [view(session, b) for b in rows], "next_cursor": str(rows[-1].id) if more else None}
+
+
+def due_broadcasts(db: Database) -> list[int]:
+    now = utcnow()
+    with db.read() as session:
+        return list(session.scalars(select(Broadcast.id).where(or_(
+            (Broadcast.state == "scheduled") & (Broadcast.send_at <= now),
+            (Broadcast.state == "sending") & (Broadcast.locked_until < now),
+        )).order_by(Broadcast.send_at)).all())
+
+
+def fan_out(db: Database, broadcast_id: int) -> bool:
+    """Write the broadcast's inbox entries and queue its channels, if this worker wins the claim."""
+    now = utcnow()
+    with db.transaction() as session:
+        claimed = session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, or_(
+            (Broadcast.state == "scheduled") & (Broadcast.send_at <= now),
+            (Broadcast.state == "sending") & (Broadcast.locked_until < now),
+        )).values(state="sending", locked_until=now + LEASE, fan_out_runs=Broadcast.fan_out_runs + 1)).rowcount
+        if claimed != 1:
+            return False
+        b = session.get(Broadcast, broadcast_id)
+        recipients, groups = list(b.recipient_ids), list(b.group_channel_ids)
+        notice = Notice(source_key=f"broadcast:{b.id}", type="broadcast", category="broadcasts",
+                        payload={"title": b.title, "body": b.body}, severity=b.severity,
+                        critical=b.severity == "critical", data={"broadcast_id": b.id},
+                        broadcast_id=b.id, expires_at=b.expires_at)
+    for index in range(0, max(len(recipients), 1), CHUNK):
+        chunk = recipients[index:index + CHUNK]
+        last = index + CHUNK >= len(recipients)
+        with db.transaction() as session:
+            outcome = deliver(session, notice, [(uid, None) for uid in chunk], groups if last else ())
+            values = {"inboxed": Broadcast.inboxed + outcome.inboxed, "locked_until": utcnow() + LEASE}
+            if last:
+                values.update(state="done", done_at=utcnow(), locked_until=None)
+            session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(**values))
+    return True

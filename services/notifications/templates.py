@@ -1,0 +1,241 @@
+"""Message templates per event type in zh-CN and en, chosen by the recipient's locale (zh-CN fallback).
+
+A template is `(title, body)` formatted with the event payload. Datetimes are shown in the event's own
+timezone (a booking's space) or else the recipient's, as `YYYY-MM-DD HH:MM`. A type may have a variant
+for one audience (`"booking.requested/manager"`) that replaces the type's text for that audience only.
+A missing template or placeholder raises: a blank message is never sent.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LOCALES = ("zh-CN", "en")
+DEFAULT_LOCALE = "zh-CN"
+
+
+TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
+    # -- accounts --------------------------------------------------------------------------------------
+    "account.registered": {
+        "zh-CN": ("欢迎加入暖新,{display_name}", "您的账号 {username} 已开通。可在“通知设置”中添加邮箱、企业微信等接收渠道。"),
+        "en": ("Welcome to Nuanxin, {display_name}", "Your account {username} is ready. Add e-mail or WeCom "
+               "channels under notification settings."),
+    },
+    "account.updated": {
+        "zh-CN": ("账号信息已更新", "{display_name},您的账号资料、角色或群体认定已更新。"),
+        "en": ("Your account was updated", "{display_name}, your profile, roles or groups were updated."),
+    },
+    # -- bookings --------------------------------------------------------------------------------------
+    "booking.requested": {
+        "zh-CN": ("预订待审批:{space_name}", "您预订的 {space_name}({starts_at} – {ends_at})已提交,等待管理员审批。"),
+        "en": ("Booking awaiting approval: {space_name}", "Your booking of {space_name} ({starts_at} – "
+               "{ends_at}) was submitted and awaits a manager's approval."),
+    },
+    "booking.requested/manager": {
+        "zh-CN": ("请审批预订:{space_name}", "{space_name} 有一条新的预订申请({starts_at} – {ends_at},"
+                  "共 {occurrences} 次),请审批。"),
+        "en": ("Please approve a booking: {space_name}", "A new booking of {space_name} ({starts_at} – "
+               "{ends_at}, {occurrences} occurrence(s)) needs your approval."),
+    },
+    "booking.confirmed": {
+        "zh-CN": ("预订已确认:{space_name}", "{site_name} {space_name}:{starts_at} – {ends_at},共 {occurrences} 次。"),
+        "en": ("Booking confirmed: {space_name}", "{site_name} {space_name}: {starts_at} – {ends_at}, "
+               "{occurrences} occurrence(s)."),
+    },
+    "booking.rejected": {
+        "zh-CN": ("预订未获批准:{space_name}", "您预订的 {space_name}({starts_at})未获批准。原因:{reason}"),
+        "en": ("Booking rejected: {space_name}", "Your booking of {space_name} ({starts_at}) was rejected. "
+               "Reason: {reason}"),
+    },
+    "booking.cancelled": {
+        "zh-CN": ("预订已取消:{space_name}", "{space_name}({starts_at} 起)的预订已取消。{reason}"),
+        "en": ("Booking cancelled: {space_name}", "The booking of {space_name} (from {starts_at}) was "
+               "cancelled. {reason}"),
+    },
+    "booking.expired": {
+        "zh-CN": ("预订已过期:{space_name}", "{space_name}({starts_at})的预订在开始前未获审批,已自动失效。"),
+        "en": ("Booking expired: {space_name}", "The booking of {space_name} ({starts_at}) was not decided "
+               "before it started and has lapsed."),
+    },
+    "booking.released": {
+        "zh-CN": ("未签到,场地已释放:{space_name}", "{space_name}({starts_at})未按时签到,该时段已释放给他人。"),
+        "en": ("No check-in, slot released: {space_name}", "Nobody checked in to {space_name} ({starts_at}); "
+               "the slot is free again."),
+    },
+    "booking.reminder_due": {
+        "zh-CN": ("即将开始:{space_name}", "您预订的 {site_name} {space_name} 将于 {starts_at} 开始,请按时签到。"),
+        "en": ("Starting soon: {space_name}", "Your booking of {site_name} {space_name} starts at {starts_at}. "
+               "Please check in on time."),
+    },
+    "waitlist.offered": {
+        "zh-CN": ("候补名额已为您保留:{space_name}", "{space_name}({starts_at} – {ends_at})有空位,为您保留至 "
+                  "{hold_until},请尽快确认。"),
+        "en": ("A waitlisted slot is yours: {space_name}", "{space_name} ({starts_at} – {ends_at}) is free and "
+               "held for you until {hold_until}. Please confirm soon."),
+    },
+    # -- actions (three whistles) ----------------------------------------------------------------------
+    "action.reported": {
+        "zh-CN": ("新的问题上报:{title}", "{grid_name} 上报了“{title}”({category}),请及时处置。{note}"),
+        "en": ("New report: {title}", "“{title}” ({category}) was reported in {grid_name}. Please handle it. "
+               "{note}"),
+    },
+    "action.reported/reporter": {
+        "zh-CN": ("已收到您的上报:{title}", "感谢您的上报,“{title}”已转给 {grid_name} 处置,进展会及时告知您。"),
+        "en": ("We received your report: {title}", "Thank you. “{title}” went to {grid_name}; we will keep "
+               "you posted."),
+    },
+    "action.dispatched": {
+        "zh-CN": ("任务进展:{title}", "“{title}”已派单处置。"),
+        "en": ("Update: {title}", "“{title}” was dispatched to volunteers."),
+    },
+    "action.dispatched/assignee": {
+        "zh-CN": ("请接单:{title}", "{grid_name} 的“{title}”({category})派给了您,请尽快接单或婉拒。{note}"),
+        "en": ("Please accept: {title}", "“{title}” ({category}) in {grid_name} was dispatched to you. "
+               "Please accept or decline. {note}"),
+    },
+    "action.accepted": {
+        "zh-CN": ("已有人接单:{title}", "“{title}”已有志愿者接单处置。"),
+        "en": ("Accepted: {title}", "A volunteer accepted “{title}”."),
+    },
+    "action.declined": {
+        "zh-CN": ("志愿者婉拒:{title}", "“{title}”被婉拒,请重新派单。{note}"),
+        "en": ("Declined: {title}", "A volunteer declined “{title}”; please dispatch again. {note}"),
+    },
+    "action.escalated": {
+        "zh-CN": ("事项升级:{title}", "“{title}”已从第 {from_level} 级升至第 {to_level} 级({grid_name})。"
+                  "原因:{reason}"),
+        "en": ("Escalated: {title}", "“{title}” moved from level {from_level} to level {to_level} "
+               "({grid_name}). Reason: {reason}"),
+    },
+    "action.escalated/coordinator": {
+        "zh-CN": ("请协调处置(第 {to_level} 级):{title}", "“{title}”已升级到您这一级,请协调力量处置。原因:{reason}"),
+        "en": ("Please coordinate (level {to_level}): {title}", "“{title}” was escalated to your level. "
+               "Please coordinate. Reason: {reason}"),
+    },
+    "action.resolved": {
+        "zh-CN": ("已处置,请核查:{title}", "“{title}”已处置完毕:{note}。请核查确认。"),
+        "en": ("Handled, please verify: {title}", "“{title}” was handled: {note}. Please verify."),
+    },
+    "action.closed": {
+        "zh-CN": ("已结案:{title}", "“{title}”已核查结案。感谢每一位参与的人!"),
+        "en": ("Closed: {title}", "“{title}” was verified and closed. Thank you, everyone involved!"),
+    },
+    "action.reopened": {
+        "zh-CN": ("事项重新打开:{title}", "“{title}”的处置结果有异议,已重新打开。{note}"),
+        "en": ("Reopened: {title}", "The outcome of “{title}” was disputed; it is open again. {note}"),
+    },
+    "action.deadline_near": {
+        "zh-CN": ("时限将至:{title}", "“{title}”将于 {deadline_at} 到期,请抓紧处置。"),
+        "en": ("Deadline near: {title}", "“{title}” is due at {deadline_at}. Please act soon."),
+    },
+    # -- teams -----------------------------------------------------------------------------------------
+    "team.member_joined": {
+        "zh-CN": ("新成员加入{team_name}", "{team_name}迎来了一位新成员。"),
+        "en": ("A new member joined {team_name}", "{team_name} has a new member."),
+    },
+    "team.member_joined/member": {
+        "zh-CN": ("欢迎加入{team_name}", "您已加入{team_name},期待与您一起服务社区。"),
+        "en": ("Welcome to {team_name}", "You joined {team_name}. We look forward to serving the "
+               "neighbourhood with you."),
+    },
+    # -- charity items and micro-wishes ----------------------------------------------------------------
+    "pledge.published": {
+        "zh-CN": ("新的公益项目:{title}", "{merchant_name} 提供“{title}”,符合条件即可领取。"),
+        "en": ("New charity item: {title}", "{merchant_name} offers “{title}”; claim it if you are eligible."),
+    },
+    "pledge.published/merchant": {
+        "zh-CN": ("公益项目已上线:{title}", "您的“{title}”已公开,感谢您的善意。"),
+        "en": ("Your item is live: {title}", "“{title}” is public now. Thank you for your kindness."),
+    },
+    "pledge.claimed": {
+        "zh-CN": ("领取成功:{title}", "您已领取 {merchant_name} 的“{title}”,请到店出示领取码。有效期至 {expires_at}。"),
+        "en": ("Claimed: {title}", "You claimed “{title}” from {merchant_name}. Show your code at the shop "
+               "before {expires_at}."),
+    },
+    "pledge.claimed/merchant": {
+        "zh-CN": ("有人领取了“{title}”", "您的“{title}”刚被领取,对方到店时请核销领取码。"),
+        "en": ("“{title}” was claimed", "Someone claimed “{title}”; please redeem the code when they come."),
+    },
+    "pledge.redeemed": {
+        "zh-CN": ("已核销:{title}", "{merchant_name} 已为您核销“{title}”,祝您愉快!"),
+        "en": ("Redeemed: {title}", "{merchant_name} redeemed “{title}” for you. Enjoy!"),
+    },
+    "pledge.exhausted": {
+        "zh-CN": ("已领完:{title}", "您的“{title}”今日份额已全部领完。"),
+        "en": ("All claimed: {title}", "Every unit of “{title}” has been claimed."),
+    },
+    "claim.expired": {
+        "zh-CN": ("领取已过期:{title}", "您领取的 {merchant_name}“{title}”未在有效期内核销,已失效。"),
+        "en": ("Claim expired: {title}", "Your claim of “{title}” from {merchant_name} was not redeemed in "
+               "time and has lapsed."),
+    },
+    "wish.published": {
+        "zh-CN": ("新的微心愿:{title}", "有一个微心愿“{title}”等待认领,欢迎帮助实现。"),
+        "en": ("A new micro-wish: {title}", "The micro-wish “{title}” is waiting for someone to adopt it."),
+    },
+    "wish.published/owner": {
+        "zh-CN": ("您的微心愿已发布:{title}", "“{title}”已通过审核并公开,有人认领时会通知您。"),
+        "en": ("Your wish is published: {title}", "“{title}” was vetted and published; we will tell you "
+               "when someone adopts it."),
+    },
+    "wish.adopted": {
+        "zh-CN": ("微心愿被认领:{title}", "您的微心愿“{title}”已被认领,请留意对方联系。"),
+        "en": ("Your wish was adopted: {title}", "Someone adopted your micro-wish “{title}”."),
+    },
+    "wish.fulfilled": {
+        "zh-CN": ("微心愿已实现:{title}", "您认领的微心愿“{title}”已确认收到,谢谢您!"),
+        "en": ("Wish fulfilled: {title}", "The owner confirmed receipt of “{title}”. Thank you!"),
+    },
+    # -- broadcasts ------------------------------------------------------------------------------------
+    "broadcast": {
+        "zh-CN": ("{title}", "{body}"),
+        "en": ("{title}", "{body}"),
+    },
+}
+
+SEVERITY_PREFIX = {"zh-CN": {"critical": "【紧急】", "warning": "【提醒】"}, "en": {"critical": "[URGENT] ",
+                                                                           "warning": "[Notice] "}}
+
+
+def pick_locale(locale: str | None) -> str:
+    """The recipient's locale if we speak it (`en-US` → `en`), else zh-CN."""
+    if locale in LOCALES:
+        return locale
+    if locale and locale.split("-")[0].lower() == "en":
+        return "en"
+    return DEFAULT_LOCALE
+
+
+def _show(value, zone: ZoneInfo):
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    if value is None:
+        return "—"
+    return value
+
+
+def template_for(type_name: str, locale: str, audience: str | None = None) -> tuple[str, str]:
+    """The (title, body) pattern; KeyError when the type has no template (a bug, never a blank message)."""
+    locale = pick_locale(locale)
+    if audience and f"{type_name}/{audience}" in TEMPLATES:
+        return TEMPLATES[f"{type_name}/{audience}"][locale]
+    return TEMPLATES[type_name][locale]
+
+
+def render(type_name: str, payload: dict, locale: str | None = None, *, audience: str | None = None,
+           timezone: str | None = None, severity: str = "info") -> tuple[str, str]:
+    """Title and body of `type_name` for one recipient; raises KeyError on a missing template or field."""
+    locale = pick_locale(locale)
+    try:
+        zone = ZoneInfo(payload.get("timezone") or timezone or "Asia/Shanghai")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    values = {key: _show(value, zone) for key, value in payload.items()}
+    title, body = template_for(type_name, locale, audience)
+    title = SEVERITY_PREFIX[locale].get(severity, "") + title.format_map(values)
+    return title[:300].strip(), body.format_map(values).strip()
