@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
@@ -34,6 +34,151 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # rider_knights | good_shops | placemakers | storytellers | action_team | other
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # open: joining is immediate | approval: a lead or coordinator approves | invitation: only invitees join
+    join_policy: Mapped[str] = mapped_column(String(16), default="approval", server_default="approval")
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")  # lead | member
+    status: Mapped[str] = mapped_column(String(16))  # invited | pending | active
+    invited_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    joined_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_team_members_team_user"),)
+
+
+class Volunteer(Base):
+    """A volunteer profile, keyed by the account's user id (so a volunteer id *is* a user id)."""
+
+    __tablename__ = "volunteers"
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    display_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    # {"repair": 3, "first_aid": 1}: skill name -> level 1..5
+    skills: Mapped[dict] = mapped_column(JSON, default=dict)
+    grid_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"weekday": 0, "start": "18:00", "end": "22:00"}] in the volunteer's time zone
+    availability: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"starts_at": iso, "ends_at": iso, "reason": ""}] (UTC)
+    unavailable: Mapped[list] = mapped_column(JSON, default=list)
+    on_leave: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_open_actions: Mapped[int] = mapped_column(Integer, default=3)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    last_action_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Category(Base):
+    """An action category and its time limits per level (minutes), e.g. shop_sign: accept 30 min at level 1."""
+
+    __tablename__ = "action_categories"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    accept_within_minutes: Mapped[dict] = mapped_column(JSON, default=dict)
+    resolve_within_minutes: Mapped[dict] = mapped_column(JSON, default=dict)
+    required_skill: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    min_skill_level: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Action(Base):
+    """A reported problem or a task, handled through the closed loop and the three whistles."""
+
+    __tablename__ = "actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="single")  # single | mass (a parent of checks)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(ForeignKey("action_categories.name"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    photo_urls: Mapped[list] = mapped_column(JSON, default=list)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    merchant_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    level_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The next time limit (accept or resolve at the current level); the escalation timer scans it.
+    deadline_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    deadline_kind: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    reporter_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    follower_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # Candidates asked to act; those who declined; the one who accepted.
+    candidate_ids: Mapped[list] = mapped_column(JSON, default=list)
+    declined_ids: Mapped[list] = mapped_column(JSON, default=list)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    accepted_by: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    checklist: Mapped[list] = mapped_column(JSON, default=list)  # [{"item": str, "done": bool}]
+    survivor_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Every change bumps the version and SQLAlchemy adds `WHERE version = :seen` to the UPDATE: the guarded
+    # update that lets exactly one of many concurrent accepts (or escalation timers) win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_actions_open_deadline", "state", "deadline_at"),)
+
+
+class TimelineEntry(Base):
+    """One change of an action: who, when, what, note."""
+
+    __tablename__ = "action_timeline"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    verb: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class WorkLog(Base):
+    """Hours a volunteer logged on an action: from accept to resolve, editable with a reason."""
+
+    __tablename__ = "work_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime] = mapped_column()
+    edit_reason: Mapped[str] = mapped_column(Text, default="")
+    edited_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (UniqueConstraint("action_id", "user_id", name="uq_work_logs_action_user"),)
+
+
+class Visit(Base):
+    """A grid worker's visit to a merchant (十必访、十必记、五必报)."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), nullable=True, index=True)
+    visitor_id: Mapped[int] = mapped_column(Integer)
+    visited_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    needs_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), nullable=True)
 
 
 # Tables defined in sibling modules share this metadata; importing them here lets Alembic see them.

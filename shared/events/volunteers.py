@@ -22,6 +22,13 @@ class ActionPayload(Schema):
     follower_ids = fields.List(fields.Integer(), load_default=list)
     actor_id = fields.Integer(allow_none=True, load_default=None)
     note = fields.String(load_default="")
+    # The next time limit (to be accepted or resolved at the current level), so reminders can be scheduled.
+    deadline_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    deadline_kind = fields.String(allow_none=True, load_default=None)  # accept | resolve
+    # A check created by a mass action points at its parent; checks and visits name the merchant.
+    parent_id = fields.Integer(allow_none=True, load_default=None)
+    merchant_id = fields.Integer(allow_none=True, load_default=None)
+    kind = fields.String(load_default="single")  # single | mass
 
 
 class ActionEscalatedPayload(ActionPayload):

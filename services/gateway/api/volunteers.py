@@ -1,6 +1,334 @@
 """Grids, teams, volunteers, actions (the three whistles), visits and grid status."""
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 
+from services.gateway.api import SECURED, call, created, json_body, respond
+from services.volunteers.schemas import (
+    ActionPageSchema,
+    ActionQuerySchema,
+    ActionReportSchema,
+    ActionSchema,
+    CancelSchema,
+    CategorySchema,
+    ChecklistTickSchema,
+    DeclineSchema,
+    DispatchSchema,
+    GridRequestSchema,
+    GridSchema,
+    GridStatusSchema,
+    HoursEditSchema,
+    InviteSchema,
+    MassActionSchema,
+    MemberSchema,
+    MergeSchema,
+    NoteSchema,
+    OverdueGridSchema,
+    OverdueQuerySchema,
+    ReasonSchema,
+    ResolveSchema,
+    SuggestionQuerySchema,
+    SuggestionSchema,
+    TeamRequestSchema,
+    TeamSchema,
+    TimelineEntrySchema,
+    VerifySchema,
+    VisitPageSchema,
+    VisitQuerySchema,
+    VisitRequestSchema,
+    VisitSchema,
+    VolunteerPageSchema,
+    VolunteerPatchSchema,
+    VolunteerQuerySchema,
+    VolunteerRequestSchema,
+    VolunteerSchema,
+    WorkLogSchema,
+)
+
 blp = Blueprint("volunteers", __name__, description="Grids, teams, volunteers and actions")
+
+ILLEGAL = "The action's state does not allow this; `allowed` names the verbs that are possible"
+DENIED = "Not a coordinator of the action's grid, or not the volunteer it was dispatched to; nothing changed"
+
+
+# ---------------------------------------------------------------------------------------------------- grids
+
+@blp.get("/grids")
+@blp.response(200, GridSchema(many=True))
+@blp.doc(security=SECURED)
+def list_grids():
+    """The grid tree (sub-district, big grids, micro-grids), flat, parents first."""
+    return respond(call("volunteers", "list_grids"))
+
+
+@blp.post("/grids")
+@blp.arguments(GridRequestSchema)
+@blp.response(201, GridSchema)
+@blp.doc(security=SECURED)
+def create_grid(_data):
+    """Add a grid node (admin)."""
+    grid = call("volunteers", "create_grid", json_body())
+    return created(grid, f"/api/v1/grids/{grid['id']}")
+
+
+@blp.get("/grids/<int:grid_id>")
+@blp.response(200, GridSchema)
+@blp.doc(security=SECURED)
+def get_grid(grid_id):
+    """One grid node with its coordinators."""
+    return respond(call("volunteers", "get_grid", grid_id))
+
+
+@blp.get("/grid-status")
+@blp.response(200, GridStatusSchema(many=True))
+@blp.doc(security=SECURED)
+def grid_status():
+    """The colour map: per grid (its whole subtree) open, overdue and escalated actions, green/yellow/red."""
+    return respond(call("volunteers", "grid_status"))
+
+
+# ---------------------------------------------------------------------------------------------------- teams
+
+@blp.get("/teams")
+@blp.response(200, TeamSchema(many=True))
+@blp.doc(security=SECURED)
+def list_teams():
+    """Every team with its leads, member count and hours total."""
+    return respond(call("volunteers", "list_teams"))
+
+
+@blp.post("/teams")
+@blp.arguments(TeamRequestSchema)
+@blp.response(201, TeamSchema)
+@blp.alt_response(409, description="A team of that name exists")
+@blp.doc(security=SECURED)
+def create_team(_data):
+    """A new team (coordinators)."""
+    team = call("volunteers", "create_team", json_body())
+    return created(team, f"/api/v1/teams/{team['id']}")
+
+
+@blp.get("/teams/<int:team_id>")
+@blp.response(200, TeamSchema)
+@blp.doc(security=SECURED)
+def get_team(team_id):
+    """One team."""
+    return respond(call("volunteers", "get_team", team_id))
+
+
+@blp.get("/teams/<int:team_id>/members")
+@blp.response(200, MemberSchema(many=True))
+@blp.doc(security=SECURED)
+def list_members(team_id):
+    """The team's members (leads and coordinators also see invitations and requests)."""
+    return respond(call("volunteers", "list_team_members", team_id))
+
+
+@blp.post("/teams/<int:team_id>/join")
+@blp.response(200, MemberSchema)
+@blp.alt_response(409, description="Already a member")
+@blp.doc(security=SECURED)
+def join_team(team_id):
+    """Join an open team, accept an invitation, or ask to join a team that approves its members."""
+    return respond(call("volunteers", "join_team", team_id))
+
+
+@blp.post("/teams/<int:team_id>/invite")
+@blp.arguments(InviteSchema)
+@blp.response(200, MemberSchema)
+@blp.doc(security=SECURED)
+def invite(_data, team_id):
+    """A lead or coordinator invites a volunteer."""
+    return respond(call("volunteers", "invite_to_team", team_id, json_body()))
+
+
+@blp.post("/teams/<int:team_id>/members/<int:user_id>/approve")
+@blp.response(200, MemberSchema)
+@blp.alt_response(409, description="No pending request from that user")
+@blp.doc(security=SECURED)
+def approve(team_id, user_id):
+    """A lead or coordinator approves a request to join."""
+    return respond(call("volunteers", "approve_member", team_id, user_id))
+
+
+# ----------------------------------------------------------------------------------------------- volunteers
+
+@blp.get("/volunteers")
+@blp.arguments(VolunteerQuerySchema, location="query")
+@blp.response(200, VolunteerPageSchema)
+@blp.doc(security=SECURED)
+def list_volunteers(_query):
+    """Volunteers (coordinators), filterable by grid, team and skill."""
+    return respond(call("volunteers", "list_volunteers", request.args.to_dict()))
+
+
+@blp.post("/volunteers/me")
+@blp.arguments(VolunteerRequestSchema)
+@blp.response(201, VolunteerSchema)
+@blp.alt_response(409, description="The profile exists already")
+@blp.doc(security=SECURED)
+def create_profile(_data):
+    """Become a volunteer: skills, grids served, weekly availability, how many open actions at most."""
+    return created(call("volunteers", "create_volunteer", json_body()), "/api/v1/volunteers/me")
+
+
+@blp.get("/volunteers/me")
+@blp.response(200, VolunteerSchema)
+@blp.doc(security=SECURED)
+def my_profile():
+    """The caller's volunteer profile with teams, open actions and hours."""
+    return respond(call("volunteers", "get_volunteer"))
+
+
+@blp.patch("/volunteers/me")
+@blp.arguments(VolunteerPatchSchema)
+@blp.response(200, VolunteerSchema)
+@blp.doc(security=SECURED)
+def update_profile(_data):
+    """Change some fields of the caller's profile."""
+    return respond(call("volunteers", "update_volunteer", json_body()))
+
+
+@blp.get("/volunteers/<int:user_id>")
+@blp.response(200, VolunteerSchema)
+@blp.doc(security=SECURED)
+def get_volunteer(user_id):
+    """A volunteer's profile (coordinators)."""
+    return respond(call("volunteers", "get_volunteer", user_id))
+
+
+# -------------------------------------------------------------------------------------------------- actions
+
+@blp.get("/action-categories")
+@blp.response(200, CategorySchema(many=True))
+@blp.doc(security=SECURED)
+def list_categories():
+    """Action categories and their time limits per level (minutes)."""
+    return respond(call("volunteers", "list_categories"))
+
+
+@blp.post("/actions")
+@blp.arguments(ActionReportSchema)
+@blp.response(201, ActionSchema)
+@blp.doc(security=SECURED)
+def report_action(_data):
+    """Report a problem (category, description, location, optional coordinates and photos) in a grid."""
+    action = call("volunteers", "report_action", json_body())
+    return created(action, f"/api/v1/actions/{action['id']}")
+
+
+@blp.get("/actions")
+@blp.arguments(ActionQuerySchema, location="query")
+@blp.response(200, ActionPageSchema)
+@blp.doc(security=SECURED)
+def list_actions(_query):
+    """Actions the caller may see, newest first; filter by grid, state, category, parent, mine."""
+    return respond(call("volunteers", "list_actions", request.args.to_dict()))
+
+
+@blp.post("/actions/mass")
+@blp.arguments(MassActionSchema)
+@blp.response(201, ActionSchema)
+@blp.doc(security=SECURED)
+def mass_action(_data):
+    """One command, one check per approved merchant in the grids (e.g. typhoon storefront checks)."""
+    action = call("volunteers", "create_mass_action", json_body())
+    return created(action, f"/api/v1/actions/{action['id']}")
+
+
+@blp.get("/actions/<int:action_id>")
+@blp.response(200, ActionSchema)
+@blp.doc(security=SECURED)
+def get_action(action_id):
+    """One action with the verbs the caller may apply now."""
+    return respond(call("volunteers", "get_action", action_id))
+
+
+@blp.get("/actions/<int:action_id>/timeline")
+@blp.response(200, TimelineEntrySchema(many=True))
+@blp.doc(security=SECURED)
+def action_timeline(action_id):
+    """Every change: who, when, what, note."""
+    return respond(call("volunteers", "action_timeline", action_id))
+
+
+@blp.get("/actions/<int:action_id>/suggestions")
+@blp.arguments(SuggestionQuerySchema, location="query")
+@blp.response(200, SuggestionSchema(many=True))
+@blp.doc(security=SECURED)
+def suggestions(_query, action_id):
+    """Who to ask: eligible volunteers ranked with the reasons of their score, then the others with why not."""
+    return respond(call("volunteers", "suggest_volunteers", action_id, request.args.to_dict()))
+
+
+def _verb(name: str, schema, method: str, description: str, with_body: bool = True):
+    """Register POST /actions/{id}/<name>: each verb forwards its body to one RPC method."""
+
+    @blp.post(f"/actions/<int:action_id>/{name}")
+    @blp.arguments(schema)
+    @blp.response(200, ActionSchema)
+    @blp.alt_response(409, description=ILLEGAL)
+    @blp.alt_response(403, description=DENIED)
+    @blp.doc(security=SECURED, description=description)
+    def endpoint(_data, action_id):
+        args = (action_id, json_body()) if with_body else (action_id,)
+        return respond(call("volunteers", method, *args))
+
+    endpoint.__name__ = f"action_{name.replace('-', '_')}"
+    return endpoint
+
+
+action_dispatch = _verb("dispatch", DispatchSchema, "dispatch_action",
+                        "Ask named volunteers, a team, or everyone eligible (broadcast); the first to accept wins.")
+action_accept = _verb("accept", NoteSchema, "accept_action", "Take the action (only one volunteer wins).",
+                      with_body=False)
+action_decline = _verb("decline", DeclineSchema, "decline_action", "Decline an action dispatched to you.")
+action_start = _verb("start", NoteSchema, "start_action", "Start work.", with_body=False)
+action_tick = _verb("checklist", ChecklistTickSchema, "tick_checklist", "Tick (or untick) a checklist item.")
+action_resolve = _verb("resolve", ResolveSchema, "resolve_action", "Write the outcome.")
+action_verify = _verb("verify", VerifySchema, "verify_action",
+                      "Confirm the outcome (reporter or coordinator): the action closes; optional rating.")
+action_reopen = _verb("reopen", ReasonSchema, "reopen_action", "Dispute the outcome, with a reason.")
+action_escalate = _verb("escalate", ReasonSchema, "escalate_action", "Move one level up, with a reason.")
+action_cancel = _verb("cancel", CancelSchema, "cancel_action", "Cancel the action.")
+action_merge = _verb("merge", MergeSchema, "merge_action", "Merge into another action as a duplicate.")
+
+
+@blp.post("/actions/<int:action_id>/hours")
+@blp.arguments(HoursEditSchema)
+@blp.response(200, WorkLogSchema)
+@blp.doc(security=SECURED)
+def edit_hours(_data, action_id):
+    """Correct the hours logged on an action, with a reason."""
+    return respond(call("volunteers", "edit_hours", action_id, json_body()))
+
+
+# --------------------------------------------------------------------------------------------------- visits
+
+@blp.post("/visits")
+@blp.arguments(VisitRequestSchema)
+@blp.response(201, VisitSchema)
+@blp.doc(security=SECURED)
+def log_visit(_data):
+    """A grid worker records a visit to a merchant; needs_follow_up reports an action."""
+    visit = call("volunteers", "log_visit", json_body())
+    return created(visit, f"/api/v1/visits/{visit['id']}")
+
+
+@blp.get("/visits")
+@blp.arguments(VisitQuerySchema, location="query")
+@blp.response(200, VisitPageSchema)
+@blp.doc(security=SECURED)
+def list_visits(_query):
+    """Visits in the caller's grids, newest first."""
+    return respond(call("volunteers", "list_visits", request.args.to_dict()))
+
+
+@blp.get("/visits/overdue")
+@blp.arguments(OverdueQuerySchema, location="query")
+@blp.response(200, OverdueGridSchema(many=True))
+@blp.doc(security=SECURED)
+def overdue_visits(_query):
+    """Per grid, merchants not visited in the last `days` days (default 30)."""
+    return respond(call("volunteers", "overdue_visits", request.args.to_dict()))

@@ -1,0 +1,189 @@
+"""The grid tree: who coordinates what, a coordinator's scope, and who belongs to a grid (audiences)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.volunteers import escalation
+from services.volunteers.charity_models import Merchant
+from services.volunteers.models import Grid, TeamMember, Volunteer
+from services.volunteers.schemas import GridSchema
+from shared.db import Database
+from shared.errors import Forbidden, Invalid, NotFound
+from shared.identity import Caller
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The whole grid tree in memory (a sub-district has a few dozen nodes)."""
+
+    grids: dict[int, Grid]
+
+    @classmethod
+    def load(cls, session: Session) -> Tree:
+        return cls({g.id: g for g in session.scalars(select(Grid)).all()})
+
+    @property
+    def parents(self) -> dict[int, int | None]:
+        return {g.id: g.parent_id for g in self.grids.values()}
+
+    @property
+    def levels(self) -> dict[int, int]:
+        return {g.id: g.level for g in self.grids.values()}
+
+    def get(self, grid_id: int, field: str = "grid_id") -> Grid:
+        grid = self.grids.get(grid_id)
+        if grid is None:
+            raise Invalid("Unknown grid.", errors={field: [f"grid {grid_id} does not exist"]})
+        return grid
+
+    def subtree(self, grid_id: int) -> set[int]:
+        """The grid and every grid below it."""
+        children: dict[int, list[int]] = {}
+        for g in self.grids.values():
+            if g.parent_id is not None:
+                children.setdefault(g.parent_id, []).append(g.id)
+        found, stack = set(), [grid_id]
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.add(current)
+            stack.extend(children.get(current, ()))
+        return found
+
+    def handling_grid(self, grid_id: int, level: int) -> Grid:
+        """The grid whose coordinators handle an action of `grid_id` at escalation `level`."""
+        try:
+            return self.grids[escalation.handling_grid(grid_id, level, self.levels, self.parents)]
+        except ValueError:
+            # A tree without a node at that level (e.g. no root yet): the nearest one we have answers.
+            return self.grids[self.root_of(grid_id)]
+
+    def root_of(self, grid_id: int) -> int:
+        current = grid_id
+        while self.grids[current].parent_id is not None:
+            current = self.grids[current].parent_id
+        return current
+
+    def common_ancestor(self, grid_ids: list[int]) -> int:
+        """The lowest grid whose subtree holds all of `grid_ids`."""
+        def chain(grid_id: int) -> list[int]:
+            path = [grid_id]
+            while self.grids[path[-1]].parent_id is not None:
+                path.append(self.grids[path[-1]].parent_id)
+            return path
+
+        chains = [chain(g) for g in grid_ids]
+        shared = set(chains[0]).intersection(*map(set, chains[1:]))
+        return next(g for g in chains[0] if g in shared) if shared else chains[0][-1]
+
+    def coordinated_by(self, caller: Caller) -> set[int]:
+        """Grids (whole subtrees) a coordinator may act in: their account's grids and grids naming them."""
+        if caller.is_admin:
+            return set(self.grids)
+        if not caller.has_role("coordinator"):
+            return set()
+        roots = set(caller.grids) | {g.id for g in self.grids.values()
+                                     if caller.user_id is not None and caller.user_id in (g.coordinator_ids or [])}
+        scope: set[int] = set()
+        for root in roots:
+            if root in self.grids:
+                scope |= self.subtree(root)
+        return scope
+
+    def require_scope(self, caller: Caller, grid_id: int, what: str = "this grid") -> None:
+        caller.require()
+        if grid_id not in self.coordinated_by(caller):
+            raise Forbidden(f"Only a coordinator of {what} (or a grid above it) may do this.")
+
+
+def grid_dict(grid: Grid) -> dict:
+    return GridSchema().dump(grid)
+
+
+def list_grids(db: Database) -> list[dict]:
+    with db.read() as session:
+        grids = session.scalars(select(Grid).order_by(Grid.level.desc(), Grid.id)).all()
+        return GridSchema(many=True).dump(grids)
+
+
+def get_grid(db: Database, grid_id: int) -> dict:
+    with db.read() as session:
+        grid = session.get(Grid, grid_id)
+        if grid is None:
+            raise NotFound(f"Grid {grid_id} does not exist.")
+        return grid_dict(grid)
+
+
+def _check_parent(tree: Tree, data: dict) -> None:
+    parent_id = data.get("parent_id")
+    if parent_id is None:
+        return
+    parent = tree.get(parent_id, "parent_id")
+    if parent.level <= data["level"]:
+        raise Invalid("A grid sits below a grid of a higher level.",
+                      errors={"parent_id": [f"grid {parent_id} is level {parent.level}; "
+                                            f"a level {data['level']} grid needs a higher one"]})
+
+
+def create_grid(db: Database, caller: Caller, data: dict) -> dict:
+    caller.require_role("admin")
+    with db.transaction() as session:
+        tree = Tree.load(session)
+        _check_parent(tree, data)
+        grid = Grid(name=data["name"], level=data["level"], parent_id=data.get("parent_id"),
+                    coordinator_ids=sorted(set(data.get("coordinator_ids") or [])))
+        session.add(grid)
+        session.flush()
+        return grid_dict(grid)
+
+
+def ensure_grid(db: Database, caller: Caller, data: dict) -> dict:
+    """Create a grid of that name under that parent unless it exists; merge in coordinator ids."""
+    caller.require_role("admin")
+    with db.transaction() as session:
+        tree = Tree.load(session)
+        _check_parent(tree, data)
+        grid = session.scalars(select(Grid).where(Grid.name == data["name"],
+                                                  Grid.parent_id.is_(None) if data.get("parent_id") is None
+                                                  else Grid.parent_id == data["parent_id"])).first()
+        if grid is None:
+            grid = Grid(name=data["name"], level=data["level"], parent_id=data.get("parent_id"), coordinator_ids=[])
+            session.add(grid)
+        grid.coordinator_ids = sorted(set(grid.coordinator_ids or []) | set(data.get("coordinator_ids") or []))
+        session.flush()
+        return grid_dict(grid)
+
+
+def audience_members(db: Database, caller: Caller, audience: dict) -> list[int]:
+    """User ids of a team (members and leads) or of a grid's subtree (coordinators, volunteers, merchants)."""
+    caller.require()
+    if not (caller.system or caller.has_role("coordinator")):
+        raise Forbidden("Only coordinators may list an audience.")
+    with db.read() as session:
+        if audience["kind"] == "team":
+            rows = session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == audience["id"],
+                                                                    TeamMember.status == "active")).all()
+            return sorted(set(rows))
+        tree = Tree.load(session)
+        tree.get(audience["id"], "id")
+        if not caller.system:
+            tree.require_scope(caller, audience["id"], "that grid")
+        subtree = tree.subtree(audience["id"])
+        only = audience.get("only")
+        members: set[int] = set()
+        if only in (None, "coordinators"):
+            for grid_id in subtree:
+                members.update(tree.grids[grid_id].coordinator_ids or [])
+        if only in (None, "volunteers"):
+            for volunteer in session.scalars(select(Volunteer)).all():
+                if subtree.intersection(volunteer.grid_ids or []):
+                    members.add(volunteer.user_id)
+        if only in (None, "merchants"):
+            # A shop recorded on a visit before its owner had an account has no user to tell.
+            members.update(uid for uid in session.scalars(select(Merchant.user_id).where(
+                Merchant.grid_id.in_(subtree), Merchant.status == "approved")).all() if uid is not None)
+        return sorted(members)

@@ -1,0 +1,438 @@
+"""The volunteers service's RPC and HTTP contract for grids, teams, volunteers, actions, visits and grid status.
+
+The gateway validates requests with these schemas, the service validates them again, and the OpenAPI
+document is generated from them.
+"""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.volunteers.lifecycle import ACTION_STATES, MAX_LEVEL, MIN_LEVEL
+
+TEAM_KINDS = ("rider_knights", "good_shops", "placemakers", "storytellers", "action_team", "other")
+JOIN_POLICIES = ("open", "approval", "invitation")
+AUDIENCE_ONLY = ("merchants", "volunteers", "coordinators")
+HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time as HH:MM")
+NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="lower-case letters, digits and _")
+Id = fields.Integer
+
+
+def _id(**kwargs):
+    return fields.Integer(validate=validate.Range(min=1), **kwargs)
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+# ------------------------------------------------------------------------------------------------ grids
+
+class GridRequestSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    level = fields.Integer(required=True, validate=validate.Range(min=MIN_LEVEL, max=MAX_LEVEL))
+    parent_id = _id(load_default=None, allow_none=True)
+    coordinator_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=50))
+
+
+class GridSchema(Schema):
+    id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    level = fields.Integer()
+    coordinator_ids = fields.List(fields.Integer())
+
+
+class AudienceSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["team", "grid"]))
+    id = _id(required=True)
+    only = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AUDIENCE_ONLY))
+
+
+# ------------------------------------------------------------------------------------------------ teams
+
+class TeamRequestSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(load_default="other", validate=validate.OneOf(TEAM_KINDS))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    join_policy = fields.String(load_default="approval", validate=validate.OneOf(JOIN_POLICIES))
+    lead_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=20))
+
+
+class TeamSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    join_policy = fields.String()
+    lead_ids = fields.List(fields.Integer())
+    member_count = fields.Integer()
+    hours_total = fields.Float(metadata={"description": "hours logged on actions done for the team"})
+
+
+class MemberSchema(Schema):
+    user_id = fields.Integer()
+    display_name = fields.String()
+    role = fields.String()
+    status = fields.String(metadata={"description": "invited | pending | active"})
+    joined_at = fields.AwareDateTime(allow_none=True)
+
+
+class InviteSchema(Schema):
+    user_id = _id(required=True)
+    role = fields.String(load_default="member", validate=validate.OneOf(["member", "lead"]))
+
+
+# ------------------------------------------------------------------------------------------- volunteers
+
+class WindowSchema(Schema):
+    weekday = fields.Integer(required=True, validate=validate.Range(min=0, max=6),
+                             metadata={"description": "0 = Monday"})
+    start = fields.String(required=True, validate=HHMM)
+    end = fields.String(required=True, validate=HHMM)
+
+    @validates_schema
+    def _not_empty(self, data, **_):
+        if data["start"] == data["end"]:
+            raise ValidationError("must differ from start (a window past midnight ends earlier)", "end")
+
+
+class PeriodSchema(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=200))
+
+    @validates_schema
+    def _order(self, data, **_):
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class VolunteerRequestSchema(Schema):
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    phone = fields.String(load_default="", validate=validate.Length(max=32))
+    skills = fields.Dict(keys=fields.String(validate=NAME), values=fields.Integer(validate=validate.Range(min=1, max=5)),
+                         load_default=dict, validate=validate.Length(max=30))
+    grid_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=30))
+    availability = fields.List(fields.Nested(WindowSchema), load_default=list, validate=validate.Length(max=50))
+    unavailable = fields.List(fields.Nested(PeriodSchema), load_default=list, validate=validate.Length(max=50))
+    on_leave = fields.Boolean(load_default=False)
+    max_open_actions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
+    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
+
+
+class VolunteerPatchSchema(Schema):
+    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    phone = fields.String(validate=validate.Length(max=32))
+    skills = fields.Dict(keys=fields.String(validate=NAME), values=fields.Integer(validate=validate.Range(min=1, max=5)),
+                         validate=validate.Length(max=30))
+    grid_ids = fields.List(_id(), validate=validate.Length(max=30))
+    availability = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=50))
+    unavailable = fields.List(fields.Nested(PeriodSchema), validate=validate.Length(max=50))
+    on_leave = fields.Boolean()
+    max_open_actions = fields.Integer(validate=validate.Range(min=1, max=20))
+    timezone = fields.String(validate=validate.Length(max=64))
+
+
+class VolunteerSchema(Schema):
+    id = fields.Integer(attribute="user_id", metadata={"description": "the volunteer's user id"})
+    display_name = fields.String()
+    phone = fields.String()
+    skills = fields.Dict(keys=fields.String(), values=fields.Integer())
+    grid_ids = fields.List(fields.Integer())
+    availability = fields.List(fields.Nested(WindowSchema))
+    unavailable = fields.List(fields.Nested(PeriodSchema))
+    on_leave = fields.Boolean()
+    max_open_actions = fields.Integer()
+    timezone = fields.String()
+    team_ids = fields.List(fields.Integer())
+    open_actions = fields.Integer()
+    hours_total = fields.Float()
+    last_action_at = fields.AwareDateTime(allow_none=True)
+
+
+class VolunteerQuerySchema(PageQuerySchema):
+    grid_id = _id(load_default=None, allow_none=True)
+    team_id = _id(load_default=None, allow_none=True)
+    skill = fields.String(load_default=None, allow_none=True, validate=NAME)
+
+
+class VolunteerPageSchema(Schema):
+    items = fields.List(fields.Nested(VolunteerSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------------------------------- categories
+
+class CategoryRequestSchema(Schema):
+    name = fields.String(required=True, validate=NAME)
+    label = fields.String(load_default="", validate=validate.Length(max=100))
+    accept_within_minutes = fields.Dict(keys=fields.String(validate=validate.OneOf(["1", "2", "3"])),
+                                        values=fields.Float(validate=validate.Range(min=0, min_inclusive=False)),
+                                        required=True)
+    resolve_within_minutes = fields.Dict(keys=fields.String(validate=validate.OneOf(["1", "2", "3"])),
+                                         values=fields.Float(validate=validate.Range(min=0, min_inclusive=False)),
+                                         required=True)
+    required_skill = fields.String(load_default=None, allow_none=True, validate=NAME)
+    min_skill_level = fields.Integer(load_default=1, validate=validate.Range(min=1, max=5))
+
+    @validates_schema
+    def _every_level(self, data, **_):
+        errors = {}
+        for name in ("accept_within_minutes", "resolve_within_minutes"):
+            if set(data.get(name) or {}) != {"1", "2", "3"}:
+                errors[name] = ["give minutes for each level 1, 2 and 3"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class CategorySchema(Schema):
+    name = fields.String()
+    label = fields.String()
+    accept_within_minutes = fields.Dict(keys=fields.String(), values=fields.Float())
+    resolve_within_minutes = fields.Dict(keys=fields.String(), values=fields.Float())
+    required_skill = fields.String(allow_none=True)
+    min_skill_level = fields.Integer()
+
+
+# ---------------------------------------------------------------------------------------------- actions
+
+class ActionReportSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.String(required=True, validate=NAME)
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    location = fields.String(load_default="", validate=validate.Length(max=300))
+    latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
+    grid_id = _id(required=True)
+    photo_urls = fields.List(fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500)),
+                             load_default=list, validate=validate.Length(max=9))
+    merchant_id = _id(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _both_coordinates(self, data, **_):
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError({"latitude": ["give both latitude and longitude, or neither"]})
+
+
+class ChecklistItemSchema(Schema):
+    item = fields.String()
+    done = fields.Boolean()
+
+
+class ActionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "single | mass"})
+    parent_id = fields.Integer(allow_none=True)
+    title = fields.String()
+    category = fields.String()
+    description = fields.String()
+    location = fields.String()
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    photo_urls = fields.List(fields.String())
+    grid_id = fields.Integer()
+    merchant_id = fields.Integer(allow_none=True)
+    state = fields.String()
+    level = fields.Integer()
+    deadline_at = fields.AwareDateTime(allow_none=True)
+    deadline_kind = fields.String(allow_none=True, metadata={"description": "accept | resolve"})
+    escalations = fields.Integer()
+    reporter_id = fields.Integer(allow_none=True)
+    follower_ids = fields.List(fields.Integer())
+    candidate_ids = fields.List(fields.Integer())
+    team_id = fields.Integer(allow_none=True)
+    accepted_by = fields.Integer(allow_none=True)
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    feedback = fields.String()
+    checklist = fields.List(fields.Nested(ChecklistItemSchema))
+    survivor_id = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    version = fields.Integer()
+    allowed = fields.List(fields.String(), metadata={"description": "verbs the caller may apply now"})
+    progress = fields.Dict(metadata={"description": "mass actions: children counted by state"})
+
+
+class ActionQuerySchema(PageQuerySchema):
+    grid_id = _id(load_default=None, allow_none=True)
+    state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ACTION_STATES))
+    category = fields.String(load_default=None, allow_none=True, validate=NAME)
+    parent_id = _id(load_default=None, allow_none=True)
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "only actions I reported, follow, was asked to take or accepted"})
+
+
+class ActionPageSchema(Schema):
+    items = fields.List(fields.Nested(ActionSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class NoteSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class DispatchSchema(Schema):
+    volunteer_ids = fields.List(_id(), load_default=None, allow_none=True, validate=validate.Length(min=1, max=50))
+    team_id = _id(load_default=None, allow_none=True)
+    broadcast = fields.Boolean(load_default=False, metadata={
+        "description": "ask everyone who passes the hard filters (within team_id if given); first to accept wins"})
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _one_mode(self, data, **_):
+        if data.get("volunteer_ids") and (data.get("team_id") or data.get("broadcast")):
+            raise ValidationError({"volunteer_ids": ["name volunteers, or a team, or broadcast — not both"]})
+        if not data.get("volunteer_ids") and not data.get("team_id") and not data.get("broadcast"):
+            raise ValidationError({"volunteer_ids": ["name volunteers, a team_id, or set broadcast"]})
+
+
+class DeclineSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ResolveSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class VerifySchema(Schema):
+    rating = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=5))
+    feedback = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CancelSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class MergeSchema(Schema):
+    survivor_id = _id(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ChecklistTickSchema(Schema):
+    index = fields.Integer(required=True, validate=validate.Range(min=0, max=49))
+    done = fields.Boolean(load_default=True)
+
+
+class HoursEditSchema(Schema):
+    user_id = _id(load_default=None, allow_none=True, metadata={"description": "default: the one who accepted"})
+    minutes = fields.Integer(required=True, validate=validate.Range(min=0, max=24 * 60 * 7))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class WorkLogSchema(Schema):
+    action_id = fields.Integer()
+    user_id = fields.Integer()
+    team_id = fields.Integer(allow_none=True)
+    minutes = fields.Integer()
+    started_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime()
+    edit_reason = fields.String()
+    edited_by = fields.Integer(allow_none=True)
+
+
+class TimelineEntrySchema(Schema):
+    verb = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    at = fields.AwareDateTime()
+    note = fields.String()
+    data = fields.Dict()
+
+
+class SuggestionSchema(Schema):
+    volunteer_id = fields.Integer()
+    display_name = fields.String()
+    score = fields.Float()
+    eligible = fields.Boolean()
+    reasons = fields.List(fields.String())
+    rejections = fields.List(fields.Dict())
+
+
+class SuggestionQuerySchema(Schema):
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50))
+
+
+class MassActionSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    category = fields.String(required=True, validate=NAME)
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    grid_ids = fields.List(_id(), required=True, validate=validate.Length(min=1, max=50))
+    target = fields.String(load_default="merchants", validate=validate.OneOf(["merchants"]))
+    checklist = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                            validate=validate.Length(max=20))
+    team_id = _id(load_default=None, allow_none=True, metadata={
+        "description": "dispatch every check to this team at once"})
+
+
+# ----------------------------------------------------------------------------------------------- visits
+
+class VisitRequestSchema(Schema):
+    merchant_id = _id(required=True)
+    findings = fields.String(load_default="", validate=validate.Length(max=4000))
+    visited_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    needs_follow_up = fields.Boolean(load_default=False)
+    follow_up_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    follow_up_category = fields.String(load_default=None, allow_none=True, validate=NAME)
+
+    @validates_schema
+    def _follow_up(self, data, **_):
+        if data.get("needs_follow_up") and not data.get("follow_up_category"):
+            raise ValidationError({"follow_up_category": ["required when needs_follow_up is true"]})
+
+
+class VisitSchema(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    grid_id = fields.Integer(allow_none=True)
+    visitor_id = fields.Integer()
+    visited_at = fields.AwareDateTime()
+    findings = fields.String()
+    needs_follow_up = fields.Boolean()
+    action_id = fields.Integer(allow_none=True)
+
+
+class VisitQuerySchema(PageQuerySchema):
+    grid_id = _id(load_default=None, allow_none=True)
+    merchant_id = _id(load_default=None, allow_none=True)
+
+
+class VisitPageSchema(Schema):
+    items = fields.List(fields.Nested(VisitSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class OverdueQuerySchema(Schema):
+    grid_id = _id(load_default=None, allow_none=True)
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=365))
+
+
+class OverdueMerchantSchema(Schema):
+    merchant_id = fields.Integer()
+    name = fields.String()
+    last_visited_at = fields.AwareDateTime(allow_none=True)
+
+
+class OverdueGridSchema(Schema):
+    grid_id = fields.Integer()
+    grid_name = fields.String()
+    merchants = fields.List(fields.Nested(OverdueMerchantSchema))
+
+
+# ------------------------------------------------------------------------------------------ grid status
+
+class GridStatusSchema(Schema):
+    grid_id = fields.Integer()
+    name = fields.String()
+    level = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    open = fields.Integer()
+    overdue = fields.Integer()
+    escalated = fields.Integer()
+    colour = fields.String(metadata={"description": "green | yellow | red"})

@@ -1,0 +1,142 @@
+"""Grid workers' visits to merchants, the "not visited lately" report, and the colour map of grid status."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from services.volunteers import escalation, lifecycle
+from services.volunteers.actions import new_action, payload, writing
+from services.volunteers.charity_models import Merchant
+from services.volunteers.grids import Tree
+from services.volunteers.models import Action, Visit
+from services.volunteers.schemas import GridStatusSchema, OverdueGridSchema, VisitSchema
+from shared import config
+from shared.db import Database, utcnow
+from shared.errors import Forbidden, Invalid
+from shared.identity import Caller
+
+
+def _merchant(session, merchant_id: int) -> Merchant:
+    merchant = session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise Invalid("Unknown merchant.", errors={"merchant_id": [f"merchant {merchant_id} does not exist"]})
+    return merchant
+
+
+def log_visit(db: Database, emit, caller: Caller, data: dict) -> dict:
+    """Record a visit; "needs follow-up" reports an action in the merchant's grid at once."""
+    caller.require()
+    with writing(db) as session:
+        tree = Tree.load(session)
+        merchant = _merchant(session, data["merchant_id"])
+        if merchant.grid_id is None:
+            raise Invalid("The merchant has no grid yet.", errors={"merchant_id": ["not placed in a grid"]})
+        tree.require_scope(caller, merchant.grid_id, "the merchant's grid")
+        visit = Visit(merchant_id=merchant.id, grid_id=merchant.grid_id, visitor_id=caller.user_id or 0,
+                      visited_at=data.get("visited_at") or utcnow(), findings=data.get("findings", ""),
+                      needs_follow_up=data.get("needs_follow_up", False))
+        if visit.needs_follow_up:
+            action = new_action(session, tree, caller, {
+                "title": data.get("follow_up_title") or f"走访跟进:{merchant.name}",
+                "category": data["follow_up_category"], "description": data.get("findings", ""),
+                "grid_id": merchant.grid_id, "merchant_id": merchant.id,
+                "location": merchant.address or merchant.name})
+            visit.action_id = action.id
+            emit(session, "action.reported", payload(session, tree, action, caller, "visit follow-up"))
+        session.add(visit)
+        session.flush()
+        return VisitSchema().dump(visit)
+
+
+def list_visits(db: Database, caller: Caller, query: dict) -> dict:
+    caller.require_role("coordinator", "admin")
+    with db.read() as session:
+        tree = Tree.load(session)
+        scope = tree.coordinated_by(caller)
+        if query.get("grid_id"):
+            tree.get(query["grid_id"])
+            scope &= tree.subtree(query["grid_id"])
+        statement = select(Visit).where(Visit.grid_id.in_(scope)).order_by(Visit.id.desc()).limit(query["limit"] + 1)
+        if query.get("merchant_id"):
+            statement = statement.where(Visit.merchant_id == query["merchant_id"])
+        if query.get("cursor"):
+            try:
+                statement = statement.where(Visit.id < int(query["cursor"]))
+            except ValueError:
+                raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor this API returned"]}) from None
+        rows = session.scalars(statement).all()
+        page = rows[:query["limit"]]
+        return {"items": VisitSchema(many=True).dump(page),
+                "next_cursor": str(page[-1].id) if len(rows) > query["limit"] else None}
+
+
+def overdue_visits(db: Database, caller: Caller, query: dict) -> list[dict]:
+    """Per grid, approved merchants nobody visited in the last `days` days (never visited ones first)."""
+    caller.require_role("coordinator", "admin")
+    with db.read() as session:
+        tree = Tree.load(session)
+        scope = tree.coordinated_by(caller)
+        if query.get("grid_id"):
+            tree.get(query["grid_id"])
+            if query["grid_id"] not in scope:
+                raise Forbidden("Only a coordinator of that grid (or a grid above it) may see this.")
+            scope &= tree.subtree(query["grid_id"])
+        since = utcnow() - timedelta(days=query["days"])
+        last = dict(session.execute(select(Visit.merchant_id, func.max(Visit.visited_at))
+                                    .group_by(Visit.merchant_id)).all())
+        merchants = session.scalars(select(Merchant).where(Merchant.grid_id.in_(scope),
+                                                           Merchant.status == "approved")
+                                    .order_by(Merchant.grid_id, Merchant.id)).all()
+        by_grid: dict[int, list[dict]] = defaultdict(list)
+        for merchant in merchants:
+            seen = last.get(merchant.id)
+            if seen is not None and seen.tzinfo is None:
+                from datetime import UTC
+
+                seen = seen.replace(tzinfo=UTC)
+            if seen is None or seen < since:
+                by_grid[merchant.grid_id].append({"merchant_id": merchant.id, "name": merchant.name,
+                                                  "last_visited_at": seen})
+        for items in by_grid.values():
+            items.sort(key=lambda m: (m["last_visited_at"] is not None, m["last_visited_at"] or since))
+        return OverdueGridSchema(many=True).dump([
+            {"grid_id": grid_id, "grid_name": tree.grids[grid_id].name, "merchants": items}
+            for grid_id, items in sorted(by_grid.items())])
+
+
+def thresholds() -> escalation.GridColourThresholds:
+    defaults = escalation.GridColourThresholds()
+    return escalation.GridColourThresholds(
+        yellow_open=config.env_int("NUANXIN_GRID_YELLOW_OPEN", defaults.yellow_open),
+        yellow_overdue=config.env_int("NUANXIN_GRID_YELLOW_OVERDUE", defaults.yellow_overdue),
+        red_overdue=config.env_int("NUANXIN_GRID_RED_OVERDUE", defaults.red_overdue),
+        red_escalated=config.env_int("NUANXIN_GRID_RED_ESCALATED", defaults.red_escalated))
+
+
+def grid_status(db: Database, caller: Caller) -> list[dict]:
+    """Per grid (counting its whole subtree): open, overdue and escalated actions, and green/yellow/red."""
+    caller.require_role("coordinator", "admin")
+    with db.read() as session:
+        tree = Tree.load(session)
+        now = utcnow()
+        own: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for grid_id, deadline_at, escalations in session.execute(
+                select(Action.grid_id, Action.deadline_at, Action.escalations).where(
+                    Action.kind == "single", Action.state.in_(lifecycle.OPEN_STATES))).all():
+            counts = own[grid_id]
+            counts[0] += 1
+            counts[1] += 1 if deadline_at is not None and deadline_at <= now else 0
+            counts[2] += 1 if escalations else 0
+        limits = thresholds()
+        rows = []
+        for grid_id in sorted(tree.coordinated_by(caller), key=lambda g: (-tree.grids[g].level, g)):
+            total = [0, 0, 0]
+            for sub in tree.subtree(grid_id):
+                total = [a + b for a, b in zip(total, own.get(sub, (0, 0, 0)), strict=True)]
+            grid = tree.grids[grid_id]
+            rows.append({"grid_id": grid.id, "name": grid.name, "level": grid.level, "parent_id": grid.parent_id,
+                         "open": total[0], "overdue": total[1], "escalated": total[2],
+                         "colour": escalation.grid_colour(*total, limits)})
+        return GridStatusSchema(many=True).dump(rows)
