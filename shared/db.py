@@ -82,7 +82,8 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     if url.startswith("postgresql"):
         _green_postgres()
         url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # Connections per process stay small: N replicas x 4 processes share max_connections (100 by default).
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800)
     return create_engine(url, pool_pre_ping=True)
 
 

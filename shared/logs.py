@@ -32,3 +32,13 @@ class RequestIdProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return worker_ctx.data.get(REQUEST_ID_KEY)
+
+
+class ExpectedErrorFilter(logging.Filter):
+    """A domain error (404, 409, 422…) is an answer, not a crash: log nameko's one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "nameko.containers" and str(record.msg).startswith("(expected)"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
