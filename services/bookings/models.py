@@ -1,4 +1,8 @@
-"""Tables of the bookings service: sites, spaces, bookings (the rule) and their occurrences (one row each)."""
+"""Tables of the bookings service: sites, spaces, bookings (the rule) and their occurrences (one row each).
+
+A booking that takes k units of a pool has k occurrence rows per slot (one per unit number), so the
+exclusion constraint over (space, unit, period) alone guarantees that no unit is ever used twice.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +13,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
 
 # Occurrence states that hold their slot; only these take part in the exclusivity constraint.
-LIVE_STATES = ("pending", "confirmed", "checked_in")
+# `held`: a freed slot kept for the first person on the waitlist while they decide.
+LIVE_STATES = ("pending", "confirmed", "checked_in", "held")
 
 
 class Base(DeclarativeBase):
@@ -44,8 +49,25 @@ class Space(Base):
     manager_ids: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The longest period (duration + buffer, minutes) any occurrence of this space may block, ever:
+    # it bounds the "overlaps this day" query from below so it reads only that day's index range.
+    max_block_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60, server_default="1440")
 
     site: Mapped[Site] = relationship()
+
+
+class Blackout(Base):
+    """A period in which a space (or every space of a site) cannot be booked: holidays, maintenance."""
+
+    __tablename__ = "blackouts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), nullable=True, index=True)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id"), nullable=True, index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Booking(Base):
@@ -55,7 +77,8 @@ class Booking(Base):
     booker_id: Mapped[int] = mapped_column(Integer, index=True)
     team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(16))  # pending | confirmed | rejected | cancelled | expired
+    # pending | confirmed | rejected | cancelled | expired | offered (waitlist hold) | lapsed
+    status: Mapped[str] = mapped_column(String(16))
     units: Mapped[int] = mapped_column(Integer, default=1)
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
@@ -64,9 +87,15 @@ class Booking(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The zone the rule was expanded in (the space's), so calendars reproduce the same instants.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
+    decided_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     space: Mapped[Space] = relationship()
-    occurrences: Mapped[list[Occurrence]] = relationship(back_populates="booking", order_by="Occurrence.starts_at")
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="booking", order_by=lambda: [Occurrence.starts_at, Occurrence.unit])
 
 
 class Occurrence(Base):
@@ -79,17 +108,42 @@ class Occurrence(Base):
     ends_at: Mapped[datetime] = mapped_column()
     # End of the slot this occurrence blocks: its end plus the space's buffer.
     blocked_until: Mapped[datetime] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16))  # pending | confirmed | checked_in | cancelled | released | ...
+    # pending | confirmed | checked_in | held | cancelled | rejected | expired | released | lapsed
+    status: Mapped[str] = mapped_column(String(16))
     checked_in_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When an un-checked-in occurrence is given back (spaces that require check-in), else NULL.
+    release_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     booking: Mapped[Booking] = relationship(back_populates="occurrences")
 
     __table_args__ = (
         Index("ix_occurrences_space_time", "space_id", "starts_at", "blocked_until"),
+        # The timers look for live occurrences by start across all spaces.
+        Index("ix_occurrences_status_start", "status", "starts_at"),
     )
 
 
-# PostgreSQL enforces "never a double booking" itself (created in the migration):
+class WaitlistEntry(Base):
+    """Someone waiting for a full slot; offered it (held for a while) when it frees up."""
+
+    __tablename__ = "waitlist"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    # waiting | offered | accepted | lapsed | left | closed (the slot started before it freed up)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)
+    hold_until: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# PostgreSQL enforces "never a double booking" itself. The initial migration created this constraint;
+# the `blackouts, waitlist...` migration recreated it over LIVE_STATES, which now include `held`.
 EXCLUSION_DDL = (
     "ALTER TABLE occurrences ADD CONSTRAINT occurrences_no_overlap EXCLUDE USING gist "
     "(space_id WITH =, unit WITH =, tstzrange(starts_at, blocked_until, '[)') WITH &&) "

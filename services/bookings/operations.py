@@ -1,119 +1,409 @@
-"""Use-cases of the bookings service. Each runs in one transaction; events go out through the outbox."""
+"""Use-cases of bookings. Each runs in one transaction; events go out through the outbox.
+
+Bad input is rejected before anything is written (422 naming the broken rule); a taken slot is a 409
+listing every conflicting occurrence. Exclusivity itself is the database's job (see placement.py).
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
-from services.bookings.models import LIVE_STATES, Booking, Occurrence, Site, Space
-from services.bookings.schemas import BookingSchema, SpaceSchema
-from shared.db import Database
-from shared.errors import Conflict, Forbidden, NotFound
+from sqlalchemy import exists, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.bookings import calendar, waitlist
+from services.bookings.catalogue import (
+    blackouts_of,
+    cursor_id,
+    get_space,
+    invalid,
+    manages,
+    page,
+    policy_of,
+)
+from services.bookings.models import LIVE_STATES, Booking, Occurrence, Space
+from services.bookings.payloads import booking_event_payload, slot_starts
+from services.bookings.placement import add_occurrences, conflict_error, is_overlap_violation, place
+from services.bookings.recurrence import MAX_OCCURRENCES, expand, from_local, parse_rule, to_local
+from services.bookings.rules import RuleViolation, SpacePolicy, check_in_window, check_request, may_book
+from services.bookings.schemas import BookingSchema
+from shared.config import env_float, env_int
+from shared.db import Database, utcnow
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.identity import Caller
 
+# How many times a pool booking re-picks units after losing a race for one on PostgreSQL.
+ASSIGN_ATTEMPTS = env_int("BOOKINGS_ASSIGN_ATTEMPTS", 8)
+MAX_SERIES = env_int("BOOKINGS_MAX_OCCURRENCES", MAX_OCCURRENCES)
+CHECKIN_OPENS = timedelta(minutes=env_float("BOOKINGS_CHECKIN_OPENS_MINUTES", 15))
 
-def booking_event_payload(booking: Booking, space: Space) -> dict:
-    live = [o for o in booking.occurrences if o.status in LIVE_STATES] or booking.occurrences
-    first = live[0] if live else None
-    return {
-        "booking_id": booking.id, "space_id": space.id, "space_name": space.name,
-        "site_name": space.site.name if space.site else "", "booker_id": booking.booker_id,
-        "team_id": booking.team_id, "title": booking.title,
-        "starts_at": first.starts_at if first else booking.starts_at,
-        "ends_at": first.ends_at if first else booking.ends_at,
-        "occurrences": len(live), "timezone": space.timezone, "status": booking.status,
-        "manager_ids": list(space.manager_ids or []),
-    }
+TeamLeads = Callable[[int], list[int]]
 
 
-def overlapping(session, space_id: int, periods: list[tuple], exclude_booking: int | None = None):
-    """Live occurrences of a space that overlap any of `periods` (start, blocked_until)."""
-    conflicts = []
-    for start, blocked_until in periods:
-        query = select(Occurrence).where(
-            Occurrence.space_id == space_id,
-            Occurrence.status.in_(LIVE_STATES),
-            Occurrence.starts_at < blocked_until,
-            Occurrence.blocked_until > start,
-        )
-        if exclude_booking is not None:
-            query = query.where(Occurrence.booking_id != exclude_booking)
-        conflicts.extend(session.scalars(query).all())
-    unique = {o.id: o for o in conflicts}
-    return sorted(unique.values(), key=lambda o: o.starts_at)
+# --------------------------------------------------------------------------- request → occurrences
 
 
-def conflict_error(occurrences) -> Conflict:
-    return Conflict(
-        "The requested time overlaps existing bookings.",
-        extra={"conflicts": [
-            {"occurrence_id": o.id, "unit": o.unit, "starts_at": o.starts_at.isoformat(),
-             "ends_at": o.ends_at.isoformat()} for o in occurrences
-        ]},
-    )
+def parse_exdate(value: str) -> date | datetime:
+    """`YYYY-MM-DD` (that local day), a local `YYYY-MM-DDTHH:MM[:SS]`, or an instant with an offset."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed
+    except ValueError:
+        raise RuleViolation("exdates", f"{value!r} is not a date or a date-time") from None
 
 
-def create_booking(db: Database, emit, caller: Caller, data: dict) -> dict:
+def _instant(value: datetime, tz: str, field: str) -> datetime:
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    try:
+        return from_local(value, tz)
+    except RuleViolation as violation:
+        raise RuleViolation(field, violation.message) from None
+
+
+def requested_periods(data: dict, space: Space) -> list[tuple[datetime, datetime]]:
+    """The UTC (start, end) of every occurrence the request asks for; RRULEs expand in the space's zone."""
+    try:
+        start = _instant(data["starts_at"], data.get("timezone") or space.timezone, "starts_at")
+        end = _instant(data["ends_at"], data.get("timezone") or space.timezone, "ends_at")
+        if end <= start:
+            raise RuleViolation("ends_at", "the booking must end after it starts")
+        if not data.get("rrule"):
+            return [(start, end)]
+        rule = parse_rule(data["rrule"])
+        exdates = [parse_exdate(value) for value in data.get("exdates") or ()]
+        periods = expand(rule, to_local(start, space.timezone), end - start, space.timezone, exdates, MAX_SERIES)
+        if not periods:
+            raise RuleViolation("rrule", "the rule produces no occurrences (all excluded?)")
+        return periods
+    except RuleViolation as violation:
+        raise invalid(violation) from None
+
+
+def _person_slots(session: Session, space: Space, person: int, periods) -> list[tuple[datetime, datetime]]:
+    """The person's live slots in this space around the requested weeks (for weekly quotas)."""
+    lo, hi = periods[0][0] - timedelta(days=8), periods[-1][1] + timedelta(days=8)
+    rows = session.execute(
+        select(Occurrence.booking_id, Occurrence.starts_at, Occurrence.ends_at).join(Booking)
+        .where(Booking.booker_id == person, Occurrence.space_id == space.id,
+               Occurrence.status.in_(LIVE_STATES), Occurrence.starts_at >= lo, Occurrence.starts_at < hi)
+    ).all()
+    return sorted({(r.starts_at, r.ends_at) for r in rows})
+
+
+def check_rules(session: Session, space: Space, policy: SpacePolicy, person: int, periods) -> None:
+    """Every rule of the space (hours, notice, blackouts, quota) or a 422 naming the one broken."""
+    if policy.quota_hours_per_week is not None or policy.quota_bookings_per_week is not None:
+        if session.get_bind().dialect.name == "postgresql":
+            # One person's concurrent requests for one space queue here, so a quota cannot be overrun.
+            session.execute(text("SELECT pg_advisory_xact_lock(:space, :person)"),
+                            {"space": space.id, "person": person})
+    existing = _person_slots(session, space, person, periods) if person else []
+    blackouts = blackouts_of(session, space, periods[0][0], periods[-1][1])
+    try:
+        check_request(policy, periods, utcnow(), blackouts, existing)
+    except RuleViolation as violation:
+        raise invalid(violation) from None
+
+
+# --------------------------------------------------------------------------- create
+
+
+def _authorise_booking(caller: Caller, policy: SpacePolicy, team_id: int | None, team_leads: TeamLeads | None):
+    if caller.user_id is None:
+        raise Forbidden("A booking is made by a signed-in person.")
+    if team_id is not None:
+        leads = team_leads(team_id) if team_leads else []
+        if caller.user_id not in leads and not caller.is_admin:
+            raise Forbidden(f"Only the leads of team {team_id} book on its behalf.")
+    if not caller.is_admin and not may_book(policy, caller.roles, [team_id] if team_id else []):
+        raise Forbidden("This space is reserved for some roles or teams; you are not among them.")
+
+
+def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: TeamLeads | None = None) -> dict:
     caller.require()
     with db.read() as session:
-        space = session.get(Space, data["space_id"])
-        if space is None or not space.active:
-            raise NotFound(f"Space {data['space_id']} does not exist.")
-    periods = [(data["starts_at"], data["ends_at"])]
-    try:
-        with db.transaction() as session:
-            space = session.get(Space, data["space_id"])
-            # On SQLite this transaction holds the write lock, so the check below cannot race.
-            conflicts = overlapping(session, space.id, periods)
-            if conflicts:
-                raise conflict_error(conflicts)
-            booking = Booking(space_id=space.id, booker_id=caller.user_id, title=data.get("title", ""),
-                              status="confirmed", units=1, starts_at=data["starts_at"], ends_at=data["ends_at"])
-            session.add(booking)
-            session.flush()
-            session.add(Occurrence(booking_id=booking.id, space_id=space.id, unit=1,
-                                   starts_at=data["starts_at"], ends_at=data["ends_at"],
-                                   blocked_until=data["ends_at"], status="confirmed"))
-            session.flush()
-            session.refresh(booking)
-            emit(session, "booking.confirmed", booking_event_payload(booking, space))
-            return BookingSchema().dump(booking)
-    except IntegrityError as exc:
-        # PostgreSQL's exclusion constraint caught a concurrent booking the check above could not see.
-        if "occurrences_no_overlap" not in str(exc.orig):
-            raise
-        with db.read() as session:
-            raise conflict_error(overlapping(session, data["space_id"], periods)) from None
+        space = get_space(session, data["space_id"])
+        policy = policy_of(space)
+        if data["units"] > space.units:
+            raise Invalid("Too many units.", errors={"units": [f"the space has only {space.units} units"]})
+        periods = requested_periods(data, space)
+        space_id = space.id
+    _authorise_booking(caller, policy, data.get("team_id"), team_leads)
+    skip = data.get("on_conflict") == "skip" and bool(data.get("rrule"))
+    for attempt in range(ASSIGN_ATTEMPTS):
+        try:
+            with db.transaction() as session:
+                return _book(session, emit, caller, space_id, data, periods, skip, randomise=attempt > 0)
+        except IntegrityError as exc:
+            # PostgreSQL's exclusion constraint caught a concurrent booking the check could not see yet:
+            # try again, now seeing it (a room answers 409, a pool picks other units).
+            if not is_overlap_violation(exc):
+                raise
+    with db.read() as session:
+        space = get_space(session, data["space_id"])
+        _assigned, conflicts = place(session, space, policy, periods, data["units"])
+    raise conflict_error([o for found in conflicts.values() for o in found],
+                         "Every unit was taken by concurrent bookings; try again.")
+
+
+def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, periods, skip: bool,
+          randomise: bool) -> dict:
+    space = get_space(session, space_id)
+    policy = policy_of(space)
+    check_rules(session, space, policy, caller.user_id, periods)
+    assigned, conflicts = place(session, space, policy, periods, data["units"], randomise=randomise)
+    skipped = []
+    if conflicts:
+        if not skip or not assigned:
+            raise conflict_error([o for found in conflicts.values() for o in found])
+        skipped = [periods[i][0].isoformat() for i in sorted(conflicts)]
+    status = "pending" if policy.approval_required else "confirmed"
+    first_start = _instant(data["starts_at"], data.get("timezone") or space.timezone, "starts_at")
+    first_end = _instant(data["ends_at"], data.get("timezone") or space.timezone, "ends_at")
+    booking = Booking(space_id=space.id, booker_id=caller.user_id, team_id=data.get("team_id"),
+                      title=data.get("title", ""), notes=data.get("notes", ""), status=status,
+                      units=data["units"], starts_at=first_start, ends_at=first_end,
+                      rrule=str(parse_rule(data["rrule"])) if data.get("rrule") else None,
+                      # Skipped conflicts become EXDATEs so the calendar export matches the rows.
+                      exdates=list(data.get("exdates") or ()) + skipped, timezone=space.timezone,
+                      updated_at=utcnow())
+    session.add(booking)
+    session.flush()
+    add_occurrences(session, booking, space, policy, periods, assigned, status)
+    session.refresh(booking)
+    emit(session, "booking.requested" if status == "pending" else "booking.confirmed",
+         booking_event_payload(booking, space))
+    return BookingSchema().dump(booking)
+
+
+# --------------------------------------------------------------------------- read
+
+
+def _visible_booking(session: Session, caller: Caller, booking_id: int, *, lock: bool = False) -> Booking:
+    """The booking if the caller booked it or manages its space; otherwise it does not exist for them."""
+    caller.require()
+    booking = session.get(Booking, booking_id, with_for_update=lock or None)
+    if booking is None or not (booking.booker_id == caller.user_id or manages(caller, booking.space)):
+        raise NotFound(f"Booking {booking_id} does not exist.")
+    return booking
 
 
 def get_booking(db: Database, caller: Caller, booking_id: int) -> dict:
-    caller.require()
     with db.read() as session:
-        booking = session.get(Booking, booking_id)
-        if booking is None:
-            raise NotFound(f"Booking {booking_id} does not exist.")
-        if booking.booker_id != caller.user_id and not caller.has_role("admin") and \
-                caller.user_id not in (booking.space.manager_ids or []):
-            raise Forbidden("This booking is someone else's.")
+        return BookingSchema().dump(_visible_booking(session, caller, booking_id))
+
+
+def list_bookings(db: Database, caller: Caller, query: dict) -> dict:
+    """The caller's bookings (or those in spaces they manage), newest first."""
+    caller.require()
+    after = cursor_id(query)
+    with db.read() as session:
+        stmt = select(Booking)
+        if query["scope"] == "managed":
+            if caller.is_admin:
+                managed = None
+            else:
+                managed = [s.id for s in session.scalars(select(Space)).all()
+                           if caller.user_id in (s.manager_ids or [])]
+            if managed is not None:
+                stmt = stmt.where(Booking.space_id.in_(managed))
+        else:
+            stmt = stmt.where(Booking.booker_id == caller.user_id)
+        if query.get("space_id"):
+            stmt = stmt.where(Booking.space_id == query["space_id"])
+        if query.get("status"):
+            stmt = stmt.where(Booking.status == query["status"])
+        if query.get("from_") or query.get("to"):
+            occ = select(Occurrence.id).where(Occurrence.booking_id == Booking.id)
+            if query.get("from_"):
+                occ = occ.where(Occurrence.ends_at > query["from_"])
+            if query.get("to"):
+                occ = occ.where(Occurrence.starts_at < query["to"])
+            stmt = stmt.where(exists(occ))
+        if after is not None:
+            stmt = stmt.where(Booking.id < after)
+        rows = session.scalars(stmt.order_by(Booking.id.desc()).limit(query["limit"] + 1)).all()
+        return page(rows, query["limit"], BookingSchema(many=True).dump)
+
+
+# --------------------------------------------------------------------------- change
+
+
+def update_booking(db: Database, caller: Caller, booking_id: int, data: dict,
+                   expected_version: int | None = None) -> dict:
+    """Change title/notes; `expected_version` (If-Match) must be the current version."""
+    with db.transaction() as session:
+        booking = _visible_booking(session, caller, booking_id, lock=True)
+        if booking.booker_id != caller.user_id and not caller.is_admin:
+            raise Forbidden("Only the person who booked changes its title and notes.")
+        if expected_version is not None and expected_version != booking.version:
+            raise PreconditionFailed(f"The booking changed (now version {booking.version}); reload it.")
+        for name in ("title", "notes"):
+            if name in data:
+                setattr(booking, name, data[name])
+        booking.version += 1
+        booking.updated_at = utcnow()
+        session.flush()
         return BookingSchema().dump(booking)
 
 
-def list_spaces(db: Database) -> list[dict]:
-    with db.read() as session:
-        return SpaceSchema(many=True).dump(session.scalars(select(Space).order_by(Space.id)).all())
+def free_rows(session: Session, emit, space: Space, rows: list[Occurrence], status: str) -> None:
+    """Give occurrences back (cancelled, rejected, released…) and offer the freed slots to the waitlist."""
+    for row in rows:
+        row.status = status
+    session.flush()
+    periods = sorted({(o.starts_at, o.blocked_until) for o in rows})
+    waitlist.offer_freed(session, emit, space, periods)
 
 
-def ensure_space(db: Database, caller: Caller, site_name: str, space: dict) -> dict:
-    """Create a site and space unless one of that name exists (used by the demo seed)."""
-    caller.require_role("admin")
+def _settle(booking: Booking, final: str) -> None:
+    """A booking with no live occurrence left takes the final status."""
+    if not any(o.status in LIVE_STATES for o in booking.occurrences):
+        booking.status = final
+    booking.version += 1
+    booking.updated_at = utcnow()
+
+
+def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
+    """Cancel one occurrence, this-and-following, or the rest of the series (booker or space manager)."""
     with db.transaction() as session:
-        site = session.scalars(select(Site).where(Site.name == site_name)).first()
-        if site is None:
-            site = Site(name=site_name)
-            session.add(site)
-            session.flush()
-        existing = session.scalars(select(Space).where(Space.site_id == site.id, Space.name == space["name"])).first()
-        if existing is None:
-            existing = Space(site_id=site.id, **space)
-            session.add(existing)
-            session.flush()
-        return SpaceSchema().dump(existing)
+        booking = _visible_booking(session, caller, booking_id, lock=True)
+        live = [o for o in booking.occurrences if o.status in LIVE_STATES]
+        now = utcnow()
+        if data["scope"] == "series":
+            targets = [o for o in live if o.ends_at > now]
+        else:
+            chosen = next((o for o in booking.occurrences if o.id == data["occurrence_id"]), None)
+            if chosen is None:
+                raise Invalid("No such occurrence.", errors={
+                    "occurrence_id": [f"occurrence {data['occurrence_id']} is not part of booking {booking_id}"]})
+            if data["scope"] == "occurrence":
+                targets = [o for o in live if o.starts_at == chosen.starts_at]
+            else:
+                targets = [o for o in live if o.starts_at >= chosen.starts_at]
+        if not targets:
+            raise Conflict("Nothing left to cancel: those occurrences are over or already given back.")
+        space = booking.space
+        free_rows(session, emit, space, targets, "cancelled")
+        _settle(booking, "cancelled")
+        session.flush()
+        payload = booking_event_payload(booking, space)
+        payload.update(scope=data["scope"], occurrence_ids=[o.id for o in targets],
+                       cancelled_by=caller.user_id, reason=data.get("reason", ""))
+        emit(session, "booking.cancelled", payload)
+        return BookingSchema().dump(booking)
+
+
+def _pending_for_manager(session: Session, caller: Caller, booking_id: int) -> Booking:
+    booking = _visible_booking(session, caller, booking_id, lock=True)
+    if not manages(caller, booking.space):
+        raise Forbidden("Only this space's managers decide on its bookings.")
+    if booking.status != "pending":
+        raise Conflict(f"The booking is {booking.status}, not pending.")
+    return booking
+
+
+def approve_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
+    with db.transaction() as session:
+        booking = _pending_for_manager(session, caller, booking_id)
+        for row in booking.occurrences:
+            if row.status == "pending":
+                row.status = "confirmed"
+        booking.status, booking.decided_by, booking.reason = "confirmed", caller.user_id, data.get("reason", "")
+        booking.version += 1
+        booking.updated_at = utcnow()
+        session.flush()
+        emit(session, "booking.confirmed", booking_event_payload(booking, booking.space))
+        return BookingSchema().dump(booking)
+
+
+def reject_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
+    with db.transaction() as session:
+        booking = _pending_for_manager(session, caller, booking_id)
+        payload = booking_event_payload(booking, booking.space)
+        free_rows(session, emit, booking.space, [o for o in booking.occurrences if o.status == "pending"],
+                  "rejected")
+        booking.status, booking.decided_by, booking.reason = "rejected", caller.user_id, data["reason"]
+        booking.version += 1
+        booking.updated_at = utcnow()
+        session.flush()
+        payload.update(status="rejected", reason=data["reason"], decided_by=caller.user_id)
+        emit(session, "booking.rejected", payload)
+        return BookingSchema().dump(booking)
+
+
+def check_in(db: Database, caller: Caller, booking_id: int, occurrence_id: int) -> dict:
+    """Check in to one occurrence: opens shortly before the start, closes at the release deadline or end."""
+    with db.transaction() as session:
+        booking = _visible_booking(session, caller, booking_id, lock=True)
+        chosen = next((o for o in booking.occurrences if o.id == occurrence_id), None)
+        if chosen is None:
+            raise Invalid("No such occurrence.", errors={
+                "occurrence_id": [f"occurrence {occurrence_id} is not part of booking {booking_id}"]})
+        if chosen.status == "checked_in":
+            raise Conflict("Already checked in.")
+        if chosen.status != "confirmed":
+            raise Conflict(f"The occurrence is {chosen.status}; only a confirmed one can be checked in.")
+        closes = chosen.release_at or chosen.ends_at
+        now = utcnow()
+        if not check_in_window(chosen.starts_at, now, CHECKIN_OPENS, closes):
+            opens = chosen.starts_at - CHECKIN_OPENS
+            raise Conflict(f"Check-in is open from {opens.isoformat()} until {closes.isoformat()}.",
+                           extra={"opens_at": opens.isoformat(), "closes_at": closes.isoformat()})
+        for row in booking.occurrences:
+            if row.starts_at == chosen.starts_at and row.status == "confirmed":
+                row.status, row.checked_in_at = "checked_in", now
+        booking.version += 1
+        session.flush()
+        return BookingSchema().dump(booking)
+
+
+# --------------------------------------------------------------------------- calendars
+
+
+def calendar_entry(booking: Booking, *, busy_only: bool) -> dict:
+    """The calendar's view of a booking: the stored rule plus what was given back since."""
+    gone = [o for o in booking.occurrences if o.status not in LIVE_STATES]
+    live = {o.starts_at for o in booking.occurrences if o.status in LIVE_STATES}
+    exdates = []
+    for value in booking.exdates or ():
+        try:
+            exdates.append(parse_exdate(value))
+        except RuleViolation:
+            continue
+    return {
+        "id": booking.id, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+        "timezone": booking.timezone or booking.space.timezone, "title": booking.title,
+        "location": f"{booking.space.site.name} {booking.space.name}".strip(),
+        "status": booking.status if booking.status in ("pending", "confirmed") else "cancelled",
+        "rrule": booking.rrule, "exdates": exdates,
+        "cancelled_occurrences": [s for s in slot_starts(gone) if s not in live],
+        "description": booking.notes, "sequence": booking.version - 1, "updated_at": booking.updated_at,
+        "busy_only": busy_only,
+    }
+
+
+def booking_calendar(db: Database, caller: Caller, booking_id: int) -> str:
+    with db.read() as session:
+        booking = _visible_booking(session, caller, booking_id)
+        return calendar.build_calendar([calendar_entry(booking, busy_only=False)],
+                                       booking.title or booking.space.name).decode()
+
+
+def space_calendar(db: Database, caller: Caller, space_id: int) -> str:
+    """Bookings of a space from a month ago on; other people's appear only as busy."""
+    caller.require()
+    since = utcnow() - timedelta(days=30)
+    with db.read() as session:
+        space = get_space(session, space_id)
+        sees_all = manages(caller, space)
+        live_after = select(Occurrence.id).where(Occurrence.booking_id == Booking.id,
+                                                 Occurrence.ends_at > since, Occurrence.status.in_(LIVE_STATES))
+        bookings = session.scalars(select(Booking).where(Booking.space_id == space.id, exists(live_after))
+                                   .order_by(Booking.starts_at).limit(2000)).all()
+        entries = [calendar_entry(b, busy_only=not (sees_all or b.booker_id == caller.user_id)) for b in bookings]
+        return calendar.build_calendar(entries, f"{space.site.name} {space.name}").decode()

@@ -6,7 +6,6 @@ from nameko.timer import timer
 
 from services.notifications import broadcasts, deliveries, operations
 from services.notifications.models import infra
-from services.notifications.remote import SystemRpc
 from services.notifications.schemas import (
     BroadcastRequestSchema,
     ChannelQuerySchema,
@@ -23,6 +22,7 @@ from shared.events import REGISTRY
 from shared.identity import Caller, CallerProvider
 from shared.inbox import InboxProvider, consumes
 from shared.outbox import OutboxProvider
+from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase
 
@@ -34,7 +34,7 @@ class NotificationsService(ServiceBase):
     emit = OutboxProvider("notifications", infra)
     inbox = InboxProvider("notifications", infra)
     caller = CallerProvider()
-    volunteers = SystemRpc("volunteers")
+    volunteers = ServiceRpc("volunteers", as_system=True)
 
     # -- helpers handed to the use-cases ---------------------------------------------------------------
     def _grid_tree(self) -> dict[int, int | None]:

@@ -1,36 +1,281 @@
-"""Spaces and bookings."""
+"""Sites, spaces, availability, bookings, calendars and the waitlist."""
 from __future__ import annotations
 
+from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.bookings.schemas import BookingRequestSchema, BookingSchema, SpaceSchema
-from services.gateway.api import SECURED, call, created, json_body, respond
+from services.bookings.schemas import (
+    AvailabilityQuerySchema,
+    AvailabilitySchema,
+    BlackoutQuerySchema,
+    BlackoutRequestSchema,
+    BlackoutSchema,
+    BookingPageSchema,
+    BookingQuerySchema,
+    BookingRequestSchema,
+    BookingSchema,
+    BookingUpdateSchema,
+    CancelRequestSchema,
+    CheckInSchema,
+    DecisionSchema,
+    RejectionSchema,
+    SitePageSchema,
+    SiteQuerySchema,
+    SiteRequestSchema,
+    SiteSchema,
+    SpacePageSchema,
+    SpaceQuerySchema,
+    SpaceRequestSchema,
+    SpaceSchema,
+    SpaceUpdateSchema,
+    WaitlistEntrySchema,
+    WaitlistPageSchema,
+    WaitlistQuerySchema,
+    WaitlistRequestSchema,
+)
+from services.gateway.api import SECURED, call, created, etag, if_match_version, json_body, respond
 
-blp = Blueprint("bookings", __name__, description="Shared spaces and their bookings")
+blp = Blueprint("bookings", __name__, description="Shared spaces, their bookings, calendars and waitlist")
+
+RULE_BROKEN = "A rule of the space is broken (the field names it): nothing was written"
+
+
+def _calendar(text: str, filename: str) -> Response:
+    response = Response(text, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _booking(booking: dict, status: int = 200) -> Response:
+    return respond(booking, status, {"ETag": etag(booking["version"])})
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@blp.get("/sites")
+@blp.arguments(SiteQuerySchema, location="query")
+@blp.response(200, SitePageSchema)
+@blp.doc(security=SECURED)
+def list_sites(_query):
+    """Sites (service centres, stations), paginated."""
+    return respond(call("bookings", "list_sites", request.args.to_dict()))
+
+
+@blp.post("/sites")
+@blp.arguments(SiteRequestSchema)
+@blp.response(201, SiteSchema)
+@blp.alt_response(403, description="Only admins and coordinators manage the catalogue")
+@blp.doc(security=SECURED)
+def create_site(_data):
+    """Add a site."""
+    site = call("bookings", "create_site", json_body())
+    return created(site, f"/api/v1/sites/{site['id']}")
 
 
 @blp.get("/spaces")
-@blp.response(200, SpaceSchema(many=True))
+@blp.arguments(SpaceQuerySchema, location="query")
+@blp.response(200, SpacePageSchema)
 @blp.doc(security=SECURED)
-def list_spaces():
-    """Every active space."""
-    return respond(call("bookings", "list_spaces"))
+def list_spaces(_query):
+    """Spaces, filtered by site, kind, capacity, equipment, and free between free_from and free_to."""
+    return respond(call("bookings", "search_spaces", request.args.to_dict()))
+
+
+@blp.post("/spaces")
+@blp.arguments(SpaceRequestSchema)
+@blp.response(201, SpaceSchema)
+@blp.alt_response(403, description="Only admins and coordinators manage the catalogue")
+@blp.doc(security=SECURED)
+def create_space(_data):
+    """Add a room or a pool of identical units, with opening hours and booking rules."""
+    space = call("bookings", "create_space", json_body())
+    return created(space, f"/api/v1/spaces/{space['id']}")
+
+
+@blp.get("/spaces/<int:space_id>")
+@blp.response(200, SpaceSchema)
+@blp.doc(security=SECURED)
+def get_space(space_id):
+    """One space with its rules."""
+    return respond(call("bookings", "get_space", space_id))
+
+
+@blp.patch("/spaces/<int:space_id>")
+@blp.arguments(SpaceUpdateSchema)
+@blp.response(200, SpaceSchema)
+@blp.doc(security=SECURED)
+def update_space(_data, space_id):
+    """Change a space; its managers may change rules, capacity and equipment."""
+    return respond(call("bookings", "update_space", space_id, json_body()))
+
+
+@blp.get("/spaces/<int:space_id>/availability")
+@blp.arguments(AvailabilityQuerySchema, location="query")
+@blp.response(200, AvailabilitySchema)
+@blp.doc(security=SECURED)
+def availability(_query, space_id):
+    """Free intervals (free units for pools) honouring hours, blackouts, buffers and bookings."""
+    return respond(call("bookings", "availability", space_id, request.args.to_dict()))
+
+
+@blp.get("/spaces/<int:space_id>/calendar.ics")
+@blp.response(200, description="RFC 5545 calendar (text/calendar); others' bookings show as Busy")
+@blp.doc(security=SECURED)
+def space_calendar(space_id):
+    """The space's bookings as an iCalendar feed."""
+    return _calendar(call("bookings", "space_calendar", space_id), f"space-{space_id}.ics")
+
+
+@blp.get("/spaces/<int:space_id>/blackouts")
+@blp.arguments(BlackoutQuerySchema, location="query")
+@blp.response(200, BlackoutSchema(many=True))
+@blp.doc(security=SECURED)
+def list_blackouts(_query, space_id):
+    """Blackouts of the space and of its whole site."""
+    return respond(call("bookings", "list_blackouts", space_id, request.args.to_dict()))
+
+
+@blp.post("/spaces/<int:space_id>/blackouts")
+@blp.arguments(BlackoutRequestSchema)
+@blp.response(201, BlackoutSchema)
+@blp.doc(security=SECURED)
+def add_blackout(_data, space_id):
+    """Black out the space (or its whole site) for a period: holidays, maintenance."""
+    blackout = call("bookings", "add_blackout", space_id, json_body())
+    return created(blackout, f"/api/v1/spaces/{space_id}/blackouts")
+
+
+# --------------------------------------------------------------------------- bookings
 
 
 @blp.post("/bookings")
 @blp.arguments(BookingRequestSchema)
 @blp.response(201, BookingSchema)
-@blp.alt_response(409, description="The time overlaps existing bookings (each one is listed)")
+@blp.alt_response(409, description="The time overlaps existing bookings (each one is listed in `conflicts`)")
+@blp.alt_response(422, description=RULE_BROKEN)
 @blp.doc(security=SECURED)
 def create_booking(_data):
-    """Book a space."""
+    """Book a space once, or recurring with an RRULE; pending when the space needs approval."""
     booking = call("bookings", "create_booking", json_body())
-    return created(booking, f"/api/v1/bookings/{booking['id']}")
+    response = created(booking, f"/api/v1/bookings/{booking['id']}")
+    response.headers["ETag"] = etag(booking["version"])
+    return response
+
+
+@blp.get("/bookings")
+@blp.arguments(BookingQuerySchema, location="query")
+@blp.response(200, BookingPageSchema)
+@blp.doc(security=SECURED)
+def list_bookings(_query):
+    """Your bookings (scope=managed: those in spaces you manage), newest first."""
+    return respond(call("bookings", "list_bookings", request.args.to_dict()))
 
 
 @blp.get("/bookings/<int:booking_id>")
 @blp.response(200, BookingSchema)
+@blp.alt_response(404, description="No such booking, or it is someone else's")
 @blp.doc(security=SECURED)
 def get_booking(booking_id):
-    """One booking with its occurrences."""
-    return respond(call("bookings", "get_booking", booking_id))
+    """One booking with its occurrences (ETag = its version)."""
+    return _booking(call("bookings", "get_booking", booking_id))
+
+
+@blp.patch("/bookings/<int:booking_id>")
+@blp.arguments(BookingUpdateSchema)
+@blp.response(200, BookingSchema)
+@blp.alt_response(412, description="If-Match names an older version")
+@blp.doc(security=SECURED)
+def update_booking(_data, booking_id):
+    """Change the title or notes (send If-Match with the ETag you read)."""
+    return _booking(call("bookings", "update_booking", booking_id, json_body(),
+                         expected_version=if_match_version()))
+
+
+@blp.get("/bookings/<int:booking_id>.ics")
+@blp.response(200, description="RFC 5545 calendar (text/calendar)")
+@blp.doc(security=SECURED)
+def booking_calendar(booking_id):
+    """One booking (a series as one event with its RRULE) as iCalendar."""
+    return _calendar(call("bookings", "booking_calendar", booking_id), f"booking-{booking_id}.ics")
+
+
+@blp.post("/bookings/<int:booking_id>/cancel")
+@blp.arguments(CancelRequestSchema)
+@blp.response(200, BookingSchema)
+@blp.alt_response(409, description="Nothing left to cancel")
+@blp.doc(security=SECURED)
+def cancel_booking(_data, booking_id):
+    """Cancel one occurrence, this-and-following, or the whole series."""
+    return _booking(call("bookings", "cancel_booking", booking_id, json_body()))
+
+
+@blp.post("/bookings/<int:booking_id>/approve")
+@blp.arguments(DecisionSchema)
+@blp.response(200, BookingSchema)
+@blp.alt_response(409, description="The booking is not pending")
+@blp.doc(security=SECURED)
+def approve_booking(_data, booking_id):
+    """A space manager approves a pending booking."""
+    return _booking(call("bookings", "approve_booking", booking_id, json_body()))
+
+
+@blp.post("/bookings/<int:booking_id>/reject")
+@blp.arguments(RejectionSchema)
+@blp.response(200, BookingSchema)
+@blp.alt_response(409, description="The booking is not pending")
+@blp.doc(security=SECURED)
+def reject_booking(_data, booking_id):
+    """A space manager rejects a pending booking, with a reason."""
+    return _booking(call("bookings", "reject_booking", booking_id, json_body()))
+
+
+@blp.post("/bookings/<int:booking_id>/check-in")
+@blp.arguments(CheckInSchema)
+@blp.response(200, BookingSchema)
+@blp.alt_response(409, description="Check-in is not open, or the occurrence is not confirmed")
+@blp.doc(security=SECURED)
+def check_in(_data, booking_id):
+    """Check in to an occurrence (opens shortly before it starts)."""
+    return _booking(call("bookings", "check_in", booking_id, json_body()))
+
+
+# --------------------------------------------------------------------------- waitlist
+
+
+@blp.post("/waitlist")
+@blp.arguments(WaitlistRequestSchema)
+@blp.response(201, WaitlistEntrySchema)
+@blp.alt_response(409, description="The slot is free: book it instead")
+@blp.doc(security=SECURED)
+def join_waitlist(_data):
+    """Wait for a full slot; when it frees up you are offered it and it is held for you."""
+    entry = call("bookings", "join_waitlist", json_body())
+    return created(entry, f"/api/v1/waitlist/{entry['id']}")
+
+
+@blp.get("/waitlist")
+@blp.arguments(WaitlistQuerySchema, location="query")
+@blp.response(200, WaitlistPageSchema)
+@blp.doc(security=SECURED)
+def list_waitlist(_query):
+    """Your waitlist entries, with your place in line."""
+    return respond(call("bookings", "list_waitlist", request.args.to_dict()))
+
+
+@blp.delete("/waitlist/<int:entry_id>")
+@blp.response(200, WaitlistEntrySchema)
+@blp.doc(security=SECURED)
+def leave_waitlist(entry_id):
+    """Stop waiting (a slot held for you passes to the next in line)."""
+    return respond(call("bookings", "leave_waitlist", entry_id))
+
+
+@blp.post("/waitlist/<int:entry_id>/accept")
+@blp.response(200, WaitlistEntrySchema)
+@blp.alt_response(409, description="Not offered, or the hold lapsed")
+@blp.doc(security=SECURED)
+def accept_offer(entry_id):
+    """Take the slot held for you: it becomes your booking."""
+    return respond(call("bookings", "accept_offer", entry_id))
