@@ -56,8 +56,10 @@ unit: $(STAMP)
 lint: $(STAMP)
 	@$(BIN)/ruff check shared services tests bench
 
+# Every benchmark, one after the other; each prints its own figures.
+BENCHES := rpc_overhead bookings_availability bookings_http notifications_latency notifications_broadcast
 bench: broker
-	@$(BIN)/python -m bench.rpc_overhead
+	@for b in $(BENCHES); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var
