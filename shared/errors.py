@@ -32,7 +32,8 @@ class DomainError(Exception):
         problem = {"type": "about:blank", "title": self.title, "status": self.status, "detail": self.detail}
         if self.errors:
             problem["errors"] = self.errors
-        problem.update(self.extra)
+        # Extra members never overwrite the standard ones (a `status` of the domain is not the HTTP status).
+        problem.update({k: v for k, v in self.extra.items() if k not in problem})
         return problem
 
 

@@ -190,7 +190,7 @@ def approve(db: Database, emit, caller: Caller, team_id: int, user_id: int) -> d
                                                           TeamMember.user_id == user_id)).first()
         if member is None or member.status != "pending":
             raise Conflict("There is no pending request from that user.",
-                           extra={"status": member.status if member else None})
+                           extra={"membership_status": member.status if member else None})
         _add_member(session, emit, team, user_id, member.role, "active")
         return next(m for m in _member_dicts(session, team.id) if m["user_id"] == user_id)
 

@@ -108,3 +108,4 @@ def test_an_unparseable_message_is_parked_at_once(db):
     broken = {**envelope(11), "payload": {"user_id": "not a number"}}
     assert box.handle(service, "on_account", broken) == "parked"
     assert service.calls == []
+

@@ -1,0 +1,172 @@
+"""Use-cases of micro-wishes (微心愿): post, vet, adopt (exactly one adopter), deliver, confirm receipt.
+
+The states and who may move them live in `lifecycle` (WISH_VERBS); every move is a guarded UPDATE on
+the state the caller saw, so of many concurrent adopters exactly one wins and the others get 409.
+"""
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from services.volunteers.charity import Emit, check_grid, coordinates, page, subtree
+from services.volunteers.charity_models import Wish, WishTransition
+from services.volunteers.charity_schemas import WishSchema
+from services.volunteers.lifecycle import IllegalTransition, wish_allowed_verbs, wish_may, wish_next_state
+from shared.db import Database, utcnow
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.identity import Caller
+
+# What each state change tells the rest of the suite.
+EVENTS = {"published": "wish.published", "adopted": "wish.adopted", "fulfilled": "wish.fulfilled"}
+# The API says "fulfil" for the owner's confirmation of receipt (the lifecycle's verb "confirm").
+API_VERBS = {"confirm": "fulfil"}
+PUBLIC_STATES = frozenset({"published", "adopted", "delivered", "fulfilled"})
+ADOPTER_ROLES = ("merchant", "volunteer")
+
+
+def _payload(wish: Wish) -> dict:
+    return {"wish_id": wish.id, "title": wish.title, "owner_id": wish.owner_id, "grid_id": wish.grid_id,
+            "adopter_id": wish.adopter_id}
+
+
+def _dump(session: Session, wish: Wish) -> dict:
+    timeline = session.scalars(select(WishTransition).where(WishTransition.wish_id == wish.id)
+                               .order_by(WishTransition.id)).all()
+    body = {c.key: getattr(wish, c.key) for c in Wish.__table__.columns}
+    body["timeline"] = [{"verb": API_VERBS.get(t.verb, t.verb), "from_state": t.from_state, "to_state": t.to_state,
+                         "actor_id": t.actor_id, "at": t.at, "note": t.note} for t in timeline]
+    return WishSchema().dump(body)
+
+
+def _relations(session: Session, caller: Caller, wish: Wish) -> set[str]:
+    relations = set()
+    if caller.user_id is not None and wish.owner_id == caller.user_id:
+        # The poster is the beneficiary here (a coordinator posting on someone's behalf is both).
+        relations |= {"owner", "beneficiary"}
+    if caller.user_id is not None and wish.adopter_id == caller.user_id:
+        relations.add("adopter")
+    if caller.has_role("coordinator") and coordinates(session, caller, wish.grid_id):
+        relations.add("coordinator")
+    if caller.has_role(*ADOPTER_ROLES) and wish.owner_id != caller.user_id:
+        relations.add("volunteer")
+    return relations
+
+
+def _visible(session: Session, caller: Caller, wish: Wish | None) -> bool:
+    if wish is None:
+        return False
+    return wish.state in PUBLIC_STATES or bool(_relations(session, caller, wish) - {"volunteer"})
+
+
+def post_wish(db: Database, caller: Caller, data: dict) -> dict:
+    """A confirmed beneficiary (or a coordinator on someone's behalf) posts a wish; it awaits vetting."""
+    caller.require()
+    if not caller.groups and not caller.has_role("coordinator"):
+        raise Forbidden("Only people whose beneficiary group a coordinator confirmed can post a micro-wish.")
+    now = utcnow()
+    with db.transaction() as session:
+        check_grid(session, data.get("grid_id"))
+        wish = Wish(owner_id=caller.user_id, state=wish_next_state("draft", "submit"), created_at=now,
+                    updated_at=now, **data)
+        session.add(wish)
+        session.flush()
+        session.add(WishTransition(wish_id=wish.id, verb="submit", from_state="draft", to_state=wish.state,
+                                   actor_id=caller.user_id, at=now))
+        session.flush()
+        return _dump(session, wish)
+
+
+def ensure_wish(db: Database, emit: Emit, caller: Caller, data: dict) -> dict:
+    """Record a wish for `owner_id` unless they have one of that title (system; demo seed)."""
+    caller.require_role("admin")
+    data = dict(data)
+    owner_id, state = data.pop("owner_id"), data.pop("state")
+    now = utcnow()
+    with db.transaction() as session:
+        check_grid(session, data.get("grid_id"))
+        wish = session.scalars(select(Wish).where(Wish.owner_id == owner_id, Wish.title == data["title"])).first()
+        if wish is None:
+            wish = Wish(owner_id=owner_id, state=state, created_at=now, updated_at=now, **data)
+            session.add(wish)
+            session.flush()
+            steps = [("submit", "draft", "submitted")] + ([("publish", "submitted", "published")]
+                                                          if state == "published" else [])
+            for verb, source, target in steps:
+                session.add(WishTransition(wish_id=wish.id, verb=verb, from_state=source, to_state=target,
+                                           actor_id=None, at=now))
+            if state in EVENTS:
+                emit(session, EVENTS[state], _payload(wish))
+            session.flush()
+        return _dump(session, wish)
+
+
+def get_wish(db: Database, caller: Caller, wish_id: int) -> dict:
+    with db.read() as session:
+        wish = session.get(Wish, wish_id)
+        if not _visible(session, caller, wish):
+            raise NotFound(f"Wish {wish_id} does not exist.")
+        return _dump(session, wish)
+
+
+def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str, note: str = "") -> dict:
+    """Apply a lifecycle verb (publish, reject, adopt, deliver, confirm, withdraw) if the caller may."""
+    caller.require()
+    now = utcnow()
+    with db.transaction() as session:
+        wish = session.get(Wish, wish_id)
+        if not _visible(session, caller, wish):
+            raise NotFound(f"Wish {wish_id} does not exist.")
+        seen = wish.state
+        flags = {"reason": note} if verb in ("reject", "withdraw") and note else {}
+        try:
+            target = wish_next_state(seen, verb, **flags)
+        except IllegalTransition as exc:
+            raise _illegal(exc) from None
+        relations = _relations(session, caller, wish)
+        if not wish_may(verb, relations):
+            raise Forbidden(f"You may not {API_VERBS.get(verb, verb)} this wish.")
+        values = {"state": target, "updated_at": now}
+        if verb == "adopt":
+            values.update(adopter_id=caller.user_id, adopter_name=caller.display_name)
+        if verb == "reject" and note:
+            values["note"] = note
+        # Guarded on the state we saw: a concurrent move makes this match nothing.
+        moved = session.execute(update(Wish).where(Wish.id == wish.id, Wish.state == seen).values(**values)).rowcount
+        if moved != 1:
+            current = session.scalar(select(Wish.state).where(Wish.id == wish_id))
+            raise _illegal(IllegalTransition(current, verb, wish_allowed_verbs(current),
+                                             detail="someone else moved it first"))
+        session.add(WishTransition(wish_id=wish.id, verb=verb, from_state=seen, to_state=target,
+                                   actor_id=caller.user_id, at=now, note=note))
+        session.flush()
+        session.refresh(wish)
+        if target in EVENTS:
+            emit(session, EVENTS[target], _payload(wish))
+        return _dump(session, wish)
+
+
+def _illegal(exc: IllegalTransition) -> Conflict:
+    allowed = [API_VERBS.get(v, v) for v in exc.allowed]
+    message = f"Cannot {API_VERBS.get(exc.action, exc.action)} a wish in state {exc.state!r}"
+    if exc.detail:
+        message += f" ({exc.detail})"
+    return Conflict(f"{message}; allowed: {', '.join(allowed) or 'none'}.",
+                    extra={"state": exc.state, "allowed": allowed})
+
+
+def list_wishes(db: Database, caller: Caller, query: dict) -> dict:
+    """Open wishes (published) by default; `mine` for wishes I posted or adopted; other states for the
+    coordinators who vet them (within their grids) and for their owners."""
+    with db.read() as session:
+        stmt = select(Wish)
+        if query.get("mine"):
+            caller.require()
+            stmt = stmt.where(or_(Wish.owner_id == caller.user_id, Wish.adopter_id == caller.user_id))
+            if query.get("state"):
+                stmt = stmt.where(Wish.state == query["state"])
+        else:
+            stmt = stmt.where(Wish.state == (query.get("state") or "published"))
+        if query.get("grid_id") is not None:
+            stmt = stmt.where(Wish.grid_id.in_(subtree(session, [query["grid_id"]])))
+        return page(session, stmt, Wish, query, lambda w: _dump(session, w),
+                    keep=lambda w: _visible(session, caller, w))
