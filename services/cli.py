@@ -58,13 +58,28 @@ def cmd_seed(args) -> int:
 
 
 def cmd_create_admin(args) -> int:
+    """An admin account; its password comes from NUANXIN_ADMIN_PASSWORD or a prompt, never a default."""
     from services.gateway.accounts import create_account
     from shared.db import database_for
+    from shared.errors import DomainError
 
-    password = os.environ.get("NUANXIN_ADMIN_PASSWORD") or getpass.getpass("Password (10+ characters): ")
-    account = create_account(database_for("gateway"), {"username": args.username, "password": password,
-                                                        "display_name": args.display_name or args.username},
-                             roles=["admin", "resident"])
+    password = os.environ.get("NUANXIN_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("set NUANXIN_ADMIN_PASSWORD or run in a terminal to be asked for the password", file=sys.stderr)
+            return 2
+        password = getpass.getpass("Password (10+ characters): ")
+        if getpass.getpass("Again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        account = create_account(database_for("gateway"), {"username": args.username, "password": password,
+                                                            "display_name": args.display_name or args.username},
+                                 roles=["admin", "resident"])
+    except DomainError as exc:
+        print(f"not created: {exc.detail} {json.dumps(exc.errors, ensure_ascii=False) if exc.errors else ''}",
+              file=sys.stderr)
+        return 1
     print(f"created admin {account['username']} (id {account['id']})")
     return 0
 
@@ -101,6 +116,22 @@ def cmd_events(args) -> int:
         return 0
     total = sum(_inbox_of(s).replay(args.event_ids or None) for s in services)
     print(f"replaying {total} parked event(s)")
+    return 0
+
+
+def cmd_deliveries(args) -> int:
+    """Parked channel messages (e-mail, WeCom, webhooks…) of the notifications service: list or replay."""
+    from services.notifications import deliveries
+
+    if args.action == "parked":
+        print(json.dumps(deliveries.parked_deliveries(), indent=2, ensure_ascii=False, default=str))
+        return 0
+    try:
+        ids = [int(i) for i in args.ids]
+    except ValueError:
+        print("delivery ids are numbers", file=sys.stderr)
+        return 2
+    print(f"replaying {deliveries.replay_deliveries(ids or None)} parked deliver(y/ies)")
     return 0
 
 
@@ -159,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("event_ids", nargs="*")
     p.add_argument("--service", choices=SERVICES)
     p.set_defaults(func=cmd_events)
+    p = sub.add_parser("deliveries", help="list or replay parked channel messages (notifications)")
+    p.add_argument("action", choices=["parked", "replay"])
+    p.add_argument("ids", nargs="*", help="delivery ids to replay (default: every parked one)")
+    p.set_defaults(func=cmd_deliveries)
     p = sub.add_parser("run", help="migrate, start the whole suite, seed the demo, wait for Ctrl-C")
     p.add_argument("--bind", default=config.env("NUANXIN_BIND", "127.0.0.1:8000"))
     p.add_argument("--workers", type=int, default=2)

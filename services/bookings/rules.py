@@ -52,12 +52,13 @@ class RuleViolation(Exception):
 
 def validate_timezone(name: str) -> ZoneInfo:
     """Return the ``ZoneInfo`` for an IANA name or raise ``RuleViolation("timezone", ...)``."""
-    if not isinstance(name, str) or not name or name != name.strip():
-        raise RuleViolation("timezone", f"unknown timezone {name!r}")
+    if not isinstance(name, str) or not name or name != name.strip() or len(name) > 64:
+        raise RuleViolation("timezone", f"unknown timezone {name[:64]!r}" if isinstance(name, str)
+                            else f"unknown timezone {name!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        # ValueError covers malformed keys such as "../etc/passwd" or "/abs".
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # ValueError covers malformed keys such as "../etc/passwd"; OSError a name the filesystem refuses.
         raise RuleViolation("timezone", f"unknown timezone {name!r}") from exc
 
 

@@ -1,15 +1,29 @@
-"""Accounts: registration, roles, and the events that tell other services about them."""
+"""Accounts: registration, profile, password, roles and beneficiary groups, and the events about them.
+
+Every change commits with an `account.*` event in the gateway's outbox, so the notifications service's
+directory of recipients follows. Role rules: coordinators hand out merchant, volunteer and space_manager
+and confirm beneficiary groups; only admins hand out coordinator (with a grid scope) and admin; nobody
+changes their own roles (so the last admin cannot demote themselves by mistake).
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from services.gateway.auth import hash_password, start_session, verify_password
+from services.gateway.auth import hash_password, revoke_all, start_session, verify_password
 from services.gateway.models import Account, infra
-from services.gateway.schemas import AccountSchema
-from shared.db import Database
-from shared.errors import Conflict, Invalid, Unauthenticated
+from services.gateway.passwords import password_problems
+from services.gateway.schemas import ADMIN_GRANTS, COORDINATOR_GRANTS, AccountSchema
+from shared.db import Database, utcnow
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from shared.identity import Caller
 from shared.outbox import emit
+
+STAFF = ("coordinator",)  # plus admin, which has every role
+
+
+class WrongPassword(Invalid):
+    """The current password given to a password change was wrong (counted by the login throttle)."""
 
 
 def account_payload(account: Account) -> dict:
@@ -19,15 +33,19 @@ def account_payload(account: Account) -> dict:
             "email": account.email, "active": account.active}
 
 
-def check_password(password: str, username: str) -> None:
-    if len(password) < 10:
-        raise Invalid("Weak password.", errors={"password": ["at least 10 characters"]})
-    if username.lower() in password.lower():
-        raise Invalid("Weak password.", errors={"password": ["must not contain the username"]})
+def dump(account: Account) -> dict:
+    return AccountSchema().dump(account)
+
+
+def check_password(password: str, username: str, display_name: str = "", field: str = "password") -> None:
+    problems = password_problems(password, username=username, display_name=display_name)
+    if problems:
+        raise Invalid("Weak password.", errors={field: problems})
 
 
 def create_account(db: Database, data: dict, roles: list[str] | None = None) -> dict:
-    check_password(data["password"], data["username"])
+    """Create an account (registration, the CLI's create-admin, the demo seed); emits account.registered."""
+    check_password(data["password"], data["username"], data.get("display_name") or "")
     try:
         with db.transaction() as session:
             account = Account(username=data["username"], password_hash=hash_password(data["password"]),
@@ -38,7 +56,7 @@ def create_account(db: Database, data: dict, roles: list[str] | None = None) -> 
             session.add(account)
             session.flush()
             emit(session, infra, "account.registered", account_payload(account))
-            return AccountSchema().dump(account)
+            return dump(account)
     except IntegrityError:
         raise Conflict("That username is taken.", errors={"username": ["already taken"]}) from None
 
@@ -51,6 +69,147 @@ def sign_in(db: Database, username: str, password: str) -> dict:
         return start_session(session, account)
 
 
-def get_account(db: Database, account_id: int) -> dict:
+def _visible(caller: Caller, account_id: int) -> None:
+    """Your own account, or anyone's for coordinators and admins."""
+    caller.require()
+    if caller.user_id != account_id and not caller.has_role(*STAFF):
+        raise Forbidden("Only coordinators and admins see other people's accounts.")
+
+
+def get_account(db: Database, account_id: int, caller: Caller | None = None) -> dict:
+    if caller is not None:
+        _visible(caller, account_id)
     with db.read() as session:
-        return AccountSchema().dump(session.get(Account, account_id))
+        account = session.get(Account, account_id)
+        if account is None:
+            raise NotFound(f"Account {account_id} does not exist.")
+        return dump(account)
+
+
+def list_accounts(db: Database, caller: Caller, query: dict) -> dict:
+    """Accounts by id, for coordinators and admins; filters: role, group, q (username or name)."""
+    caller.require_role(*STAFF)
+    stmt = select(Account).order_by(Account.id)
+    if query.get("cursor"):
+        try:
+            stmt = stmt.where(Account.id > int(query["cursor"]))
+        except ValueError:
+            raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor from a previous page"]}) from None
+    if query.get("q"):
+        pattern = "%" + query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Account.username.ilike(pattern, escape="\\"),
+                              Account.display_name.ilike(pattern, escape="\\")))
+    wanted = query["limit"] + 1
+    rows: list[Account] = []
+    with db.read() as session:
+        # Roles and groups are JSON lists: they are filtered here, batch by batch, so one query serves both
+        # databases and a page never needs more than a few batches.
+        for batch in session.scalars(stmt.execution_options(yield_per=200)).partitions():
+            rows += [r for r in batch if (not query.get("role") or query["role"] in (r.roles or []))
+                     and (not query.get("group") or query["group"] in (r.groups or []))]
+            if len(rows) >= wanted:
+                break
+        page, more = rows[:query["limit"]], len(rows) > query["limit"]
+        return {"items": [dump(r) for r in page], "next_cursor": str(page[-1].id) if more else None}
+
+
+def _locked(session, account_id: int) -> Account:
+    account = session.scalars(select(Account).where(Account.id == account_id).with_for_update()).first()
+    if account is None:
+        raise NotFound(f"Account {account_id} does not exist.")
+    return account
+
+
+def _may_change_role(caller: Caller, account_id: int, role: str) -> None:
+    caller.require_role(*STAFF)
+    if role in ADMIN_GRANTS and not caller.is_admin:
+        raise Forbidden(f"Only admins grant or revoke the {role} role.")
+    if role not in COORDINATOR_GRANTS + ADMIN_GRANTS:
+        raise Invalid("That role is not granted.", errors={"role": [f"one of {', '.join(COORDINATOR_GRANTS + ADMIN_GRANTS)}"]})
+    if caller.user_id == account_id:
+        raise Forbidden("Nobody changes their own roles; ask another coordinator or admin.")
+
+
+def grant_role(db: Database, caller: Caller, account_id: int, data: dict) -> dict:
+    """Grant a role (a coordinator's grid scope is replaced by `grids`); emits account.updated."""
+    _may_change_role(caller, account_id, data["role"])
+    with db.transaction() as session:
+        account = _locked(session, account_id)
+        roles = sorted(set(account.roles or []) | {data["role"]})
+        grids = sorted(data["grids"]) if data["role"] == "coordinator" else list(account.grids or [])
+        if roles != sorted(account.roles or []) or grids != list(account.grids or []):
+            account.roles, account.grids = roles, grids
+            emit(session, infra, "account.updated", account_payload(account))
+        return dump(account)
+
+
+def revoke_role(db: Database, caller: Caller, account_id: int, role: str) -> dict:
+    """Take a role away (revoking coordinator clears the grid scope); emits account.updated."""
+    _may_change_role(caller, account_id, role)
+    with db.transaction() as session:
+        account = _locked(session, account_id)
+        if role in (account.roles or []):
+            account.roles = sorted(set(account.roles) - {role})
+            if role == "coordinator":
+                account.grids = []
+            emit(session, infra, "account.updated", account_payload(account))
+        return dump(account)
+
+
+def set_groups(db: Database, caller: Caller, account_id: int, groups: list[str]) -> dict:
+    """Confirm the beneficiary groups an account belongs to (replaces the list); emits account.updated."""
+    caller.require_role(*STAFF)
+    with db.transaction() as session:
+        account = _locked(session, account_id)
+        if sorted(groups) != sorted(account.groups or []):
+            account.groups = sorted(groups)
+            emit(session, infra, "account.updated", account_payload(account))
+        return dump(account)
+
+
+def update_profile(db: Database, caller: Caller, changes: dict) -> dict:
+    """Change the caller's display name, locale, time zone, e-mail or phone; emits account.updated."""
+    caller.require()
+    with db.transaction() as session:
+        account = _locked(session, caller.user_id)
+        changed = False
+        for name, value in changes.items():
+            if getattr(account, name) != value:
+                setattr(account, name, value)
+                changed = True
+        if changed:
+            emit(session, infra, "account.updated", account_payload(account))
+        return dump(account)
+
+
+def change_password(db: Database, caller: Caller, current: str, new: str) -> None:
+    """Replace the caller's password after checking the current one; every session ends."""
+    caller.require()
+    with db.read() as session:
+        account = session.get(Account, caller.user_id)
+        username, display_name, old_hash = account.username, account.display_name, account.password_hash
+    if not verify_password(old_hash, current):
+        raise WrongPassword("The current password is wrong.", errors={"current_password": ["is wrong"]})
+    check_password(new, username, display_name, field="new_password")
+    if verify_password(old_hash, new):
+        raise Invalid("Weak password.", errors={"new_password": ["must differ from the current password"]})
+    with db.transaction() as session:
+        account = _locked(session, caller.user_id)
+        account.password_hash = hash_password(new)
+        account.password_changed_at = utcnow()
+        revoke_all(session, account.id)
+
+
+def set_active(db: Database, caller: Caller, account_id: int, active: bool) -> dict:
+    """Deactivate (every session ends at once) or reactivate an account; admins only."""
+    caller.require_role("admin")
+    if caller.user_id == account_id:
+        raise Forbidden("Admins do not deactivate themselves.")
+    with db.transaction() as session:
+        account = _locked(session, account_id)
+        if account.active != active:
+            account.active = active
+            if not active:
+                revoke_all(session, account.id)
+            emit(session, infra, "account.updated", account_payload(account))
+        return dump(account)

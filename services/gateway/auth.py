@@ -6,6 +6,8 @@ account, so logout, a password change or a role change take effect at once.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import secrets
 import uuid
 from datetime import timedelta
@@ -13,7 +15,7 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from services.gateway.models import Account, SignInSession
 from shared import config
@@ -24,6 +26,7 @@ from shared.identity import Caller
 ACCESS_TTL = timedelta(seconds=config.env_int("NUANXIN_ACCESS_TOKEN_SECONDS", 900))
 REFRESH_TTL = timedelta(days=config.env_int("NUANXIN_REFRESH_TOKEN_DAYS", 14))
 ALGORITHM = "HS256"
+log = logging.getLogger(__name__)
 
 hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
@@ -51,10 +54,15 @@ def access_token(account: Account, session_id: str) -> str:
     return jwt.encode(claims, config.secret_key(), algorithm=ALGORITHM)
 
 
+def new_refresh_token(session_id: str) -> str:
+    """`<session id>.<secret>`: naming the session lets a replayed, already-rotated token end it."""
+    return f"{session_id}.{secrets.token_urlsafe(32)}"
+
+
 def start_session(db_session, account: Account) -> dict:
     """A new sign-in session; returns the token pair."""
-    refresh = secrets.token_urlsafe(32)
     sid = str(uuid.uuid4())
+    refresh = new_refresh_token(sid)
     db_session.add(SignInSession(id=sid, account_id=account.id, refresh_hash=_digest(refresh),
                                  refresh_expires_at=utcnow() + REFRESH_TTL))
     return token_pair(account, sid, refresh)
@@ -66,18 +74,34 @@ def token_pair(account: Account, sid: str, refresh: str) -> dict:
 
 
 def rotate(db: Database, refresh: str) -> dict:
-    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+    """Exchange a refresh token for a new pair; the old refresh token stops working.
+
+    Presenting a refresh token that was already rotated means two parties hold the session's tokens
+    (one of them stole it): the whole session is revoked, so both must sign in again.
+    """
+    sid = refresh.partition(".")[0]
+    reused = False
     with db.transaction() as session:
-        signin = session.query(SignInSession).filter_by(refresh_hash=_digest(refresh)).one_or_none()
+        # The row lock makes two concurrent rotations of one token serial: the second sees it reused.
+        signin = session.scalars(select(SignInSession).where(SignInSession.id == sid).with_for_update()).first() \
+            if len(sid) == 36 else None
         if signin is None or signin.revoked_at is not None or signin.refresh_expires_at < utcnow():
             raise Unauthenticated("The refresh token is not valid.")
-        account = session.get(Account, signin.account_id)
-        if account is None or not account.active:
-            raise Unauthenticated("The account is not active.")
-        new_refresh = secrets.token_urlsafe(32)
-        signin.refresh_hash = _digest(new_refresh)
-        signin.refresh_expires_at = utcnow() + REFRESH_TTL
-        return token_pair(account, signin.id, new_refresh)
+        if not hmac.compare_digest(signin.refresh_hash, _digest(refresh)):
+            signin.revoked_at = utcnow()
+            reused = True
+        else:
+            account = session.get(Account, signin.account_id)
+            if account is None or not account.active:
+                raise Unauthenticated("The account is not active.")
+            new_refresh = new_refresh_token(signin.id)
+            signin.refresh_hash = _digest(new_refresh)
+            signin.refresh_expires_at = utcnow() + REFRESH_TTL
+            pair = token_pair(account, signin.id, new_refresh)
+    if reused:
+        log.warning("refresh token reused for session %s; session revoked", sid)
+        raise Unauthenticated("This refresh token was already used; the session has been ended. Sign in again.")
+    return pair
 
 
 def revoke_session(db: Database, session_id: str) -> None:

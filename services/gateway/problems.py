@@ -40,14 +40,21 @@ def _flatten_webargs(messages) -> dict:
 
 
 def http_exception(exc: HTTPException):
+    """werkzeug's and flask-smorest's own errors (400, 404, 405, 413, 415, 422…) as problems."""
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages")
     status = exc.code or 500
     if errors is not None:
-        return problem(status, exc.name, "The request has invalid fields." if status == 422 else exc.description,
-                       errors=_flatten_webargs(errors))
-    detail = data.get("message") or exc.description
-    return problem(status, exc.name, detail)
+        response = problem(status, exc.name,
+                           "The request has invalid fields." if status == 422 else exc.description,
+                           errors=_flatten_webargs(errors))
+    else:
+        response = problem(status, exc.name, data.get("message") or exc.description)
+    # Keep protocol headers such as Allow (405); the body is ours.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def register(app: Flask) -> None:
@@ -56,7 +63,11 @@ def register(app: Flask) -> None:
         body = exc.to_problem()
         body.pop("type", None)
         status, title, detail = body.pop("status"), body.pop("title"), body.pop("detail", "")
-        return problem(status, title, detail, **body)
+        response = problem(status, title, detail, **body)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(ServiceUnavailable)
     def _unavailable(exc: ServiceUnavailable):

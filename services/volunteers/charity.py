@@ -189,10 +189,19 @@ def list_merchants(db: Database, caller: Caller, query: dict) -> dict:
         return page(session, stmt, Merchant, query, MerchantSchema().dump, keep)
 
 
+def deny(visible: bool, what: str, detail: str):
+    """The API's rule for another's object: 403 if the caller can see it, 404 if it cannot (docs/api.md)."""
+    if visible:
+        raise Forbidden(detail)
+    raise NotFound(f"{what} does not exist.")
+
+
 def _own_merchant(session: Session, caller: Caller, merchant_id: int) -> Merchant:
     merchant = session.get(Merchant, merchant_id)
-    if merchant is None or (merchant.user_id != caller.user_id and not caller.is_admin):
-        raise NotFound(f"Merchant {merchant_id} does not exist.", errors={"merchant_id": ["not one of your shops"]})
+    if merchant is None:
+        raise NotFound(f"Merchant {merchant_id} does not exist.")
+    if merchant.user_id != caller.user_id and not caller.is_admin:
+        deny(merchant.status == "approved", f"Merchant {merchant_id}", "This shop is someone else's.")
     return merchant
 
 
@@ -319,8 +328,12 @@ def update_pledge(db: Database, caller: Caller, pledge_id: int, changes: dict,
     now = utcnow()
     with db.transaction() as session:
         pledge = session.get(Pledge, pledge_id, with_for_update=True)
-        if pledge is None or "owner" not in relations_to_shop(session, caller, pledge.merchant):
+        if pledge is None:
             raise NotFound(f"Item {pledge_id} does not exist.")
+        relations = relations_to_shop(session, caller, pledge.merchant)
+        if "owner" not in relations:
+            deny(bool(relations) or is_public(pledge, pledge.merchant, now), f"Item {pledge_id}",
+                 "Only the shop that registered this item edits it.")
         if expected_version is not None and expected_version != pledge.version:
             raise PreconditionFailed("The item changed since you read it; reload and try again.",
                                      extra={"version": pledge.version})
@@ -348,8 +361,11 @@ def change_pledge_status(db: Database, emit: Emit, caller: Caller, pledge_id: in
         relations = relations_to_shop(session, caller, pledge.merchant) if pledge is not None else set()
         if caller.is_admin:
             relations.add("coordinator")
-        if pledge is None or not relations:
+        if pledge is None:
             raise NotFound(f"Item {pledge_id} does not exist.")
+        if not relations:
+            deny(is_public(pledge, pledge.merchant, now), f"Item {pledge_id}",
+                 "Only the item's shop, or a coordinator of its grid, changes its state.")
         try:
             target = pledge_next_state(pledge.status, verb)
         except IllegalTransition as exc:
@@ -552,8 +568,11 @@ def list_pledge_claims(db: Database, caller: Caller, pledge_id: int, query: dict
     caller.require()
     with db.read() as session:
         pledge = session.get(Pledge, pledge_id)
-        if pledge is None or not (relations_to_shop(session, caller, pledge.merchant) or caller.is_admin):
+        if pledge is None:
             raise NotFound(f"Item {pledge_id} does not exist.")
+        if not (relations_to_shop(session, caller, pledge.merchant) or caller.is_admin):
+            deny(is_public(pledge, pledge.merchant, utcnow()), f"Item {pledge_id}",
+                 "Only the item's shop and its coordinators see its claims.")
         stmt = select(Claim).where(Claim.pledge_id == pledge_id)
         if query.get("state"):
             stmt = stmt.where(Claim.state == query["state"])

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import func, select
 
-from services.volunteers.charity import count_live, relations_to_shop, subtree, zone_of
+from services.volunteers.charity import count_live, deny, relations_to_shop, subtree, zone_of
 from services.volunteers.charity_models import Claim, Merchant, Pledge
 from services.volunteers.models import Grid
 from shared.db import Database
@@ -26,8 +26,11 @@ def merchant_month(db: Database, caller: Caller, merchant_id: int, month: str) -
     caller.require()
     with db.read() as session:
         merchant = session.get(Merchant, merchant_id)
-        if merchant is None or not (relations_to_shop(session, caller, merchant) or caller.is_admin):
+        if merchant is None:
             raise NotFound(f"Merchant {merchant_id} does not exist.")
+        if not (relations_to_shop(session, caller, merchant) or caller.is_admin):
+            deny(merchant.status == "approved", f"Merchant {merchant_id}",
+                 "Only the shop and its coordinators see its report.")
         start, end = _month_bounds(month, zone_of(merchant))
         counts = session.execute(
             select(Claim.pledge_id, Claim.state, func.count())

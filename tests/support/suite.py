@@ -99,6 +99,8 @@ class RunningSuite:
             "NUANXIN_DATA_DIR": str(self.data_dir),
             "NUANXIN_SECRET_KEY": self.secret,
             "NUANXIN_LOG_LEVEL": "INFO",
+            # Every test signs in from 127.0.0.1: lock out accounts, never the whole test run's address.
+            "NUANXIN_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
         }

@@ -1,14 +1,26 @@
 """Accounts and tokens: /accounts, /auth/token, /auth/logout, /me."""
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint
 
-from services.gateway import accounts, auth
+from services.gateway import accounts, auth, throttle
 from services.gateway.api import SECURED, created, current_caller, db, respond
-from services.gateway.schemas import AccountSchema, RegisterSchema, TokenRequestSchema, TokenSchema
+from services.gateway.schemas import (
+    AccountPageSchema,
+    AccountQuerySchema,
+    AccountSchema,
+    GroupsSchema,
+    PasswordChangeSchema,
+    ProfileUpdateSchema,
+    RegisterSchema,
+    RoleGrantSchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
+from shared.errors import Unauthenticated
 
-blp = Blueprint("accounts", __name__, description="Accounts, sign-in and tokens")
+blp = Blueprint("accounts", __name__, description="Accounts, sign-in, tokens and roles")
 
 
 @blp.post("/accounts")
@@ -16,20 +28,89 @@ blp = Blueprint("accounts", __name__, description="Accounts, sign-in and tokens"
 @blp.response(201, AccountSchema)
 @blp.alt_response(409, description="Username taken")
 def register(data):
-    """Register a resident account."""
+    """Register a resident account (anyone may; other roles are granted by coordinators and admins)."""
     account = accounts.create_account(db(), data)
     return created(account, f"/api/v1/accounts/{account['id']}")
+
+
+@blp.get("/accounts")
+@blp.arguments(AccountQuerySchema, location="query")
+@blp.response(200, AccountPageSchema)
+@blp.doc(security=SECURED)
+def list_accounts(query):
+    """Accounts, oldest first, filtered by role, beneficiary group or name (coordinators and admins)."""
+    return respond(accounts.list_accounts(db(), current_caller(), query))
+
+
+@blp.get("/accounts/<int:account_id>")
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def get_account(account_id):
+    """One account: your own, or anyone's for coordinators and admins."""
+    return respond(accounts.get_account(db(), account_id, current_caller()))
+
+
+@blp.post("/accounts/<int:account_id>/roles")
+@blp.arguments(RoleGrantSchema)
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def grant_role(data, account_id):
+    """Grant a role. Coordinators grant merchant, volunteer and space_manager; admins also coordinator
+    (with the grids it covers, replacing any earlier scope) and admin. Nobody changes their own roles."""
+    return respond(accounts.grant_role(db(), current_caller(), account_id, data))
+
+
+@blp.delete("/accounts/<int:account_id>/roles/<string:role>")
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def revoke_role(account_id, role):
+    """Revoke a role (same rules as granting); revoking a role the account lacks changes nothing."""
+    return respond(accounts.revoke_role(db(), current_caller(), account_id, role))
+
+
+@blp.put("/accounts/<int:account_id>/groups")
+@blp.arguments(GroupsSchema)
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def set_groups(data, account_id):
+    """Confirm the beneficiary groups of an account, e.g. rider (coordinators and admins); replaces the list."""
+    return respond(accounts.set_groups(db(), current_caller(), account_id, data["groups"]))
+
+
+@blp.post("/accounts/<int:account_id>/deactivate")
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def deactivate(account_id):
+    """Deactivate an account: its sessions end at once and it cannot sign in (admins)."""
+    return respond(accounts.set_active(db(), current_caller(), account_id, False))
+
+
+@blp.post("/accounts/<int:account_id>/activate")
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def activate(account_id):
+    """Reactivate an account (admins)."""
+    return respond(accounts.set_active(db(), current_caller(), account_id, True))
 
 
 @blp.post("/auth/token")
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, description="Wrong credentials or refresh token")
+@blp.alt_response(401, description="Wrong credentials, or a refresh token that is not valid (a reused "
+                                    "refresh token also ends its session)")
 def token(data):
-    """Sign in with a password, or rotate a refresh token."""
+    """Sign in with a password, or rotate a refresh token. Repeated failures are slowed, then locked (429)."""
     if data.get("grant_type") == "refresh_token":
-        return auth.rotate(db(), data["refresh_token"])
-    return accounts.sign_in(db(), data["username"], data["password"])
+        return respond(auth.rotate(db(), data["refresh_token"]))
+    keys = throttle.keys_for(data["username"], request.remote_addr)
+    throttle.check(db(), keys)
+    try:
+        tokens = accounts.sign_in(db(), data["username"], data["password"])
+    except Unauthenticated:
+        throttle.record_failure(db(), keys)
+        raise
+    throttle.record_success(db(), data["username"])
+    return respond(tokens)
 
 
 @blp.post("/auth/logout")
@@ -47,3 +128,29 @@ def logout():
 def me():
     """The signed-in account."""
     return respond(accounts.get_account(db(), current_caller().user_id))
+
+
+@blp.patch("/me")
+@blp.arguments(ProfileUpdateSchema)
+@blp.response(200, AccountSchema)
+@blp.doc(security=SECURED)
+def update_me(data):
+    """Change your display name, language (zh-CN, en), time zone, e-mail or phone."""
+    return respond(accounts.update_profile(db(), current_caller(), data))
+
+
+@blp.post("/me/password")
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.doc(security=SECURED)
+def change_password(data):
+    """Change your password; every session (this one too) ends, so sign in again with the new one."""
+    caller = current_caller()
+    keys = throttle.keys_for(f"#{caller.user_id}", request.remote_addr)
+    throttle.check(db(), keys)
+    try:
+        accounts.change_password(db(), caller, data["current_password"], data["new_password"])
+    except accounts.WrongPassword:
+        # A stolen access token must not become a way to guess the password.
+        throttle.record_failure(db(), keys)
+        raise

@@ -13,6 +13,7 @@ from services.bookings.rules import (
     check_request,
     may_book,
     release_deadline,
+    validate_timezone,
 )
 
 SH = "Asia/Shanghai"  # UTC+8, no DST
@@ -439,3 +440,10 @@ def test_release_deadline():
     assert release_deadline(START, None) is None
     with pytest.raises(ValueError):
         release_deadline(datetime(2026, 3, 2), 20)
+
+
+@pytest.mark.parametrize("name", ["A" * 300, "Asia/" + "x" * 250, "a" * 65])
+def test_an_overlong_timezone_name_is_a_rule_violation_not_a_crash(name):
+    with pytest.raises(RuleViolation) as info:
+        validate_timezone(name)
+    assert info.value.field == "timezone"

@@ -59,11 +59,11 @@ def test_bad_items_are_refused_with_field_messages_and_nothing_written(suite, wo
     assert pledge_count(suite, world["shop"]["id"]) == before
 
 
-def test_an_item_for_another_merchants_shop_is_not_found(suite, world):
+def test_an_item_for_another_merchants_shop_is_forbidden(suite, world):
     before = pledge_count(suite, world["shop"]["id"])
     response = world["rival"].post("/pledges", json={"merchant_id": world["shop"]["id"], "title": "冒名咖啡",
                                                      "beneficiary_groups": ["rider"], "stock": 5})
-    assert response.status_code == 404
+    assert response.status_code == 403  # the shop is public, so 403 (docs/api.md)
     assert pledge_count(suite, world["shop"]["id"]) == before
 
 
@@ -147,7 +147,7 @@ def test_owner_pauses_edits_and_ends_coordinator_suspends(suite, world):
     assert backwards.status_code == 422 and "valid_until" in backwards.json()["errors"]
     assert row(suite, Pledge, pledge["id"])["stock"] == 5
 
-    # Another merchant neither sees nor changes it, and nothing moves.
+    # Another merchant changes nothing (the paused item is not public: it does not exist for them).
     before = row(suite, Pledge, pledge["id"])
     assert world["rival"].patch(path, json={"stock": 99}).status_code == 404
     assert world["rival"].post(f"{path}/end", json={}).status_code == 404
@@ -156,7 +156,7 @@ def test_owner_pauses_edits_and_ends_coordinator_suspends(suite, world):
 
     assert owner.post(f"{path}/resume", json={}).json()["status"] == "active"
     assert owner.post(f"{path}/suspend", json={}).status_code == 403
-    assert coordinator(suite, world["grids"]["south"]).post(f"{path}/suspend", json={}).status_code == 404
+    assert coordinator(suite, world["grids"]["south"]).post(f"{path}/suspend", json={}).status_code == 403
     assert gridworker.post(f"{path}/suspend", json={"note": "投诉核查中"}).json()["status"] == "suspended"
     assert owner.post(f"{path}/resume", json={}).status_code == 403
     assert gridworker.post(f"{path}/resume", json={}).json()["status"] == "active"
@@ -208,7 +208,7 @@ def test_claims_are_private_to_their_claimant(suite, world):
     assert rider.post(f"/pledges/{pledge['id']}/claims").status_code == 201
     assert other.get("/claims").json()["items"] == []
     assert len(rider.get("/claims", params={"state": "claimed"}).json()["items"]) == 1
-    assert rider.get(f"/pledges/{pledge['id']}/claims").status_code == 404
+    assert rider.get(f"/pledges/{pledge['id']}/claims").status_code == 403  # a public item: 403, not 404
     for path in ("/pledges/99999999999", "/merchants/99999999999", "/wishes/0"):
         assert rider.get(path).status_code == 404, path
 
@@ -224,7 +224,7 @@ def test_reports_count_a_shops_month_and_a_grids_shops(suite, world):
     report = owner.get(f"/reports/merchants/{shop['id']}", params={"month": month})
     assert report.status_code == 200, report.text
     assert report.json()["totals"] == {"claims": 3, "redemptions": 1, "expired": 0, "open": 2}
-    assert world["rival"].get(f"/reports/merchants/{shop['id']}", params={"month": month}).status_code == 404
+    assert world["rival"].get(f"/reports/merchants/{shop['id']}", params={"month": month}).status_code == 403
     assert owner.get(f"/reports/merchants/{shop['id']}", params={"month": "2026-13"}).status_code == 422
 
     grid = owner.get(f"/reports/grids/{world['grids']['north']}/merchants").json()
