@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.identity import BENEFICIARY_GROUPS, ROLES
 
@@ -128,6 +128,11 @@ class AccountPageSchema(Schema):
 
 class ProblemSchema(Schema):
     """RFC 9457 problem details; 422 adds `errors` (field -> messages), 409 may add the conflicting items."""
+
+    class Meta:
+        # RFC 9457 extension members (`conflicts`, `state`, `allowed`…) are part of the contract: documented
+        # as allowed rather than forbidden.
+        unknown = INCLUDE
 
     type = fields.String(metadata={"example": "about:blank"})
     title = fields.String(required=True)

@@ -108,11 +108,12 @@ def test_demo_seed_is_idempotent(suite):
     seed.seed(call, people)
     assert (len(suite.rpc("volunteers", "list_grids")), len(suite.rpc("volunteers", "list_teams"))) == before
     grids = {g["name"]: g for g in suite.rpc("volunteers", "list_grids")}
-    assert grids["第7微网格"]["coordinator_ids"] == [people["gridworker"]["id"]]
-    assert grids["宜北"]["coordinator_ids"] == [people["secretary"]["id"]]
+    # The shared suite may also hold the real demo seed's people: ours must be there, once.
+    assert grids["第7微网格"]["coordinator_ids"].count(people["gridworker"]["id"]) == 1
+    assert grids["宜北"]["coordinator_ids"].count(people["secretary"]["id"]) == 1
     teams = {t["kind"]: t for t in suite.rpc("volunteers", "list_teams") if t["name"] in
              {"骑士团", "好店家", "营造师", "讲述者", "行动队"}}
     assert set(teams) == {"rider_knights", "good_shops", "placemakers", "storytellers", "action_team"}
-    assert teams["rider_knights"]["lead_ids"] == [people["rider"]["id"]]
+    assert teams["rider_knights"]["lead_ids"].count(people["rider"]["id"]) == 1
     rider = suite.rpc("volunteers", "get_volunteer", people["rider"]["id"])
     assert rider["skills"]["repair"] == 2 and rider["grid_ids"] == [grids["第7微网格"]["id"]]
