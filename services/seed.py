@@ -29,6 +29,8 @@ PEOPLE = [
     ("gridworker", "网格员 陈丽", ["resident", "coordinator"], []),
     ("secretary", "楊國華 (支部书记)", ["resident", "coordinator"], []),
     ("manager", "服务中心 管理员", ["resident", "space_manager"], []),
+    ("canteen", "中潭一哩食堂 周师傅", ["resident", "merchant"], []),
+    ("barber", "阿强理发 阿强", ["resident", "merchant"], []),
 ]
 
 

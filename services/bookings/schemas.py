@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from services.bookings.rules import OpeningHours, RuleViolation, validate_timezone
 from shared.identity import ROLES
+from shared.paging import PageQuerySchema
 
 SPACE_KINDS = ("room", "pool")
 SITE_KINDS = ("centre", "hub", "grid_station", "micro_station")
@@ -23,11 +24,7 @@ def _timezone(value: str) -> None:
         raise ValidationError(exc.message) from None
 
 
-class Page(Schema):
-    """`limit` and `cursor` of every list."""
-
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+Page = PageQuerySchema
 
 
 # --------------------------------------------------------------------------- catalogue

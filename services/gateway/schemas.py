@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.identity import BENEFICIARY_GROUPS, ROLES
+from shared.paging import PageQuerySchema
 
 LOCALES = ("zh-CN", "en")
 # Roles a coordinator may hand out; admin and coordinator are granted by admins only.
@@ -97,9 +98,7 @@ class GroupsSchema(Schema):
                          validate=_unique)
 
 
-class AccountQuerySchema(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+class AccountQuerySchema(PageQuerySchema):
     role = fields.String(validate=validate.OneOf(ROLES))
     group = fields.String(validate=validate.OneOf(BENEFICIARY_GROUPS))
     q = fields.String(validate=validate.Length(min=1, max=64),

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from services.notifications.routing import CATEGORIES
 from shared.identity import ROLES
+from shared.paging import PageQuerySchema
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 CHANNEL_NAME = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="lower-case letters, digits, - and _")
@@ -21,9 +22,7 @@ def _zone(value: str) -> None:
         raise ValidationError("not an IANA timezone (e.g. Asia/Shanghai)") from None
 
 
-class Page(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+Page = PageQuerySchema
 
 
 # -- inbox ---------------------------------------------------------------------------------------------

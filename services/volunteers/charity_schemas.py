@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from services.volunteers.charity_rules import ALL_WEEKDAYS, HHMM, PERIODS, PLEDGE_STATES, RedemptionHours
 from services.volunteers.lifecycle import WISH_STATES
 from shared.identity import BENEFICIARY_GROUPS
+from shared.paging import PageQuerySchema, page_of
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OPENING_RANGE = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
@@ -21,14 +22,6 @@ ID = validate.Range(min=1, max=MAX_ID)
 CLAIM_STATES = ("claimed", "redeemed", "expired")
 
 
-class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-
-
-def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
-    return type(name, (Schema,), {"items": fields.List(fields.Nested(item_schema)),
-                                  "next_cursor": fields.String(allow_none=True)})
 
 
 # ------------------------------------------------------------------------------ merchants

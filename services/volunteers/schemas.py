@@ -6,6 +6,7 @@ document is generated from them.
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.volunteers.lifecycle import ACTION_STATES, MAX_LEVEL, MIN_LEVEL
+from shared.paging import PageQuerySchema
 
 TEAM_KINDS = ("rider_knights", "good_shops", "placemakers", "storytellers", "action_team", "other")
 JOIN_POLICIES = ("open", "approval", "invitation")
@@ -17,11 +18,6 @@ Id = fields.Integer
 
 def _id(**kwargs):
     return fields.Integer(validate=validate.Range(min=1), **kwargs)
-
-
-class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 # ------------------------------------------------------------------------------------------------ grids

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from services.seed import PEOPLE
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -87,7 +89,7 @@ def test_seed_is_idempotent_and_its_people_can_sign_in(suite):
     second = nuanxin(suite, "seed", timeout=240)
     assert second.returncode == 0, second.stderr[-2000:]
     logins = dict(line.split(" ", 1) for line in (suite.data_dir / "demo-logins.txt").read_text().splitlines())
-    assert set(logins) == {"demo", "coffee", "rider", "gridworker", "secretary", "manager"}
+    assert set(logins) == {username for username, *_ in PEOPLE}
     tokens = suite.client().post("/auth/token", json={"username": "rider", "password": logins["rider"]})
     assert tokens.status_code == 200, tokens.text
     rider = suite.client(tokens.json()["access_token"]).get("/me").json()
