@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from services.volunteers.charity_rules import ALL_WEEKDAYS, HHMM, PERIODS, PLEDGE_STATES, RedemptionHours
 from services.volunteers.lifecycle import WISH_STATES
+from services.volunteers.schemas import TimelineEntrySchema
 from shared.identity import BENEFICIARY_GROUPS
 from shared.paging import PageQuerySchema, page_of
 
@@ -212,13 +213,11 @@ class WishRequestSchema(Schema):
     grid_id = fields.Integer(load_default=None, allow_none=True, validate=ID)
 
 
-class WishTransitionSchema(Schema):
-    verb = fields.String()
-    from_state = fields.String()
-    to_state = fields.String()
-    actor_id = fields.Integer(allow_none=True)
-    at = fields.AwareDateTime()
-    note = fields.String()
+class WishTransitionSchema(TimelineEntrySchema):
+    """A wish's timeline entry: the same record as an action's (lifecycle.Transition), without data."""
+
+    class Meta:
+        exclude = ("data",)
 
 
 class WishSchema(Schema):
