@@ -3,6 +3,12 @@
 PostgreSQL is the production database; SQLite is the zero-setup default. Writers on SQLite are serialised:
 a process-wide lock (green under eventlet) plus `BEGIN IMMEDIATE` across processes, so "check then write"
 inside one transaction cannot race. On PostgreSQL exclusivity is enforced by constraints and row locks.
+
+A lost or refused database connection (a restart, a terminated backend) surfaces from `transaction()` and
+`read()` as `DatabaseUnavailable`, a 503 with Retry-After for the client, logged as one line. Pooled
+connections are pinged before use, so a dead one is replaced instead of failing a request. A fault before
+anything committed rolled everything back: the RPC entrypoint (shared/amqp.py) then runs the request once
+more (`retry_is_safe`).
 """
 from __future__ import annotations
 
@@ -12,13 +18,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, Integer, String, Text, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared import config
+from shared.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,60 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+@deserialize_to_instance
+class DatabaseUnavailable(Unavailable):
+    """The service's database could not be reached, or dropped the connection (503, Retry-After)."""
+
+    def __init__(self, detail: str = "", errors=None, extra=None, *, rolled_back: bool = False):
+        super().__init__(detail or "The database is unavailable; try again shortly.", errors, extra)
+        # True when the fault came before a commit was attempted: nothing of the transaction was kept.
+        self.rolled_back = rolled_back
+
+
+def is_connection_fault(exc: BaseException) -> bool:
+    """A DBAPI error that means the connection is gone or the server refuses work, not a bad statement."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)))
+
+
+# What the current worker (a green thread under eventlet) did that a rollback cannot undo.
+_work = threading.local()
+
+
+def record_effect() -> None:
+    """Note that the current worker committed something, or asked another service to act."""
+    _work.effects = True
+
+
+def forget_work() -> None:
+    _work.effects = False
+
+
+def retry_is_safe(exc: BaseException) -> bool:
+    """True when `exc` is a database fault that rolled back everything the current worker did."""
+    return isinstance(exc, DatabaseUnavailable) and exc.rolled_back and not getattr(_work, "effects", False)
+
+
+@contextmanager
+def _faults_unavailable(*, committing: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_connection_fault(exc):
+            raise
+        cause = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+        log.warning("database unavailable%s: %s: %s", " at commit" if committing else "",
+                    type(exc.orig or exc).__name__, cause)
+        raise DatabaseUnavailable(rolled_back=not committing) from exc
+
+
+def _rollback_quietly(session: Session) -> None:
+    try:
+        session.rollback()
+    except DBAPIError:  # the connection is gone: nothing to roll back on the server
+        log.debug("rollback on a lost connection", exc_info=True)
+
+
 class Database:
     """Engines and sessions of one service's database."""
 
@@ -100,39 +163,77 @@ class Database:
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._write_lock = threading.RLock() if self.is_sqlite else None
         self.after_commit: list[Callable[[], None]] = []
+        # The unit of work of the current worker (green-thread local under eventlet).
+        self._units = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A read-write transaction: committed on success, rolled back on any error."""
+        """A read-write transaction: committed on success, rolled back on any error.
+
+        Inside a unit of work (`unit_of_work`) it is a savepoint of the unit's one transaction instead:
+        rolled back alone on error, committed with the unit.
+        """
+        unit = getattr(self._units, "current", None)
+        if unit is not None:
+            with _faults_unavailable(), unit.savepoint() as session:
+                yield session
+            return
         lock = self._write_lock
         if lock is not None:
             lock.acquire()
         try:
             session = self._write_sessions()
             try:
-                yield session
-                session.commit()
+                with _faults_unavailable():
+                    yield session
+                with _faults_unavailable(committing=True):
+                    session.commit()
             except BaseException:
-                session.rollback()
+                _rollback_quietly(session)
                 raise
             finally:
                 session.close()
         finally:
             if lock is not None:
                 lock.release()
+        record_effect()
+        self._committed(session)
+
+    def _committed(self, session: Session) -> None:
         if session.info.get("emitted"):
             for callback in self.after_commit:
                 callback()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (never commits)."""
+        """A read-only session (never commits); inside a unit of work that has written, its session."""
+        unit = getattr(self._units, "current", None)
+        if unit is not None and unit.session is not None:
+            with _faults_unavailable():
+                yield unit.session
+            return
         session = self._read_sessions()
         try:
-            yield session
+            with _faults_unavailable():
+                yield session
         finally:
-            session.rollback()
+            _rollback_quietly(session)
             session.close()
+
+    @contextmanager
+    def unit_of_work(self, on_begin: Callable[[Session], None]) -> Iterator[UnitOfWork]:
+        """Every `transaction()` of this worker until the block ends becomes one database transaction.
+
+        The transaction begins at the first `transaction()`, which first calls `on_begin(session)`;
+        `UnitOfWork.commit()` ends it. Leaving the block without committing rolls everything back.
+        """
+        unit = UnitOfWork(self, on_begin)
+        self._units.current = unit
+        try:
+            yield unit
+        finally:
+            self._units.current = None
+            unit.close()
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
@@ -143,6 +244,47 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction spanning several `Database.transaction()` blocks (see `Database.unit_of_work`)."""
+
+    def __init__(self, db: Database, on_begin: Callable[[Session], None]):
+        self.db = db
+        self.on_begin = on_begin
+        self.session: Session | None = None
+        self._locked = False
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Session]:
+        if self.session is None:
+            if self.db._write_lock is not None:
+                self.db._write_lock.acquire()
+                self._locked = True
+            self.session = self.db._write_sessions()
+            self.on_begin(self.session)
+        with self.session.begin_nested():
+            yield self.session
+
+    def commit(self) -> None:
+        """Commit what the unit wrote (nothing to do if it never wrote)."""
+        session = self.session
+        if session is None:
+            return
+        with _faults_unavailable(committing=True):
+            session.commit()
+        record_effect()
+        self.close()
+        self.db._committed(session)
+
+    def close(self) -> None:
+        if self.session is not None:
+            _rollback_quietly(self.session)
+            self.session.close()
+            self.session = None
+        if self._locked:
+            self._locked = False
+            self.db._write_lock.release()
 
 
 _databases: dict[str, Database] = {}
@@ -174,15 +316,17 @@ class DatabaseProvider(DependencyProvider):
 
 
 class Infrastructure:
-    """The outbox and inbound-event tables, declared on a service's own metadata."""
+    """The outbox, inbound-event and answered-request tables, declared on a service's own metadata."""
 
-    def __init__(self, Outbox, InboundEvent):
+    def __init__(self, Outbox, InboundEvent, RpcRequest=None):
         self.Outbox = Outbox
         self.InboundEvent = InboundEvent
+        self.RpcRequest = RpcRequest
 
 
-def declare_infrastructure(Base: type[DeclarativeBase]) -> Infrastructure:
-    """Declare `outbox` and `inbound_events` on a service's declarative base."""
+def declare_infrastructure(Base: type[DeclarativeBase], *, request_log: bool = False) -> Infrastructure:
+    """Declare `outbox` and `inbound_events` on a service's declarative base, and with `request_log`
+    the `rpc_requests` table that makes keyed RPC requests take effect once (shared/idempotency.py)."""
 
     class Outbox(Base):
         __tablename__ = "outbox"
@@ -209,4 +353,15 @@ def declare_infrastructure(Base: type[DeclarativeBase]) -> Infrastructure:
         next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
         locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    return Infrastructure(Outbox, InboundEvent)
+    if not request_log:
+        return Infrastructure(Outbox, InboundEvent)
+
+    class RpcRequest(Base):
+        __tablename__ = "rpc_requests"
+        # sha256 of the caller's idempotency key and the method it was sent to.
+        key: Mapped[str] = mapped_column(String(64), primary_key=True)
+        method: Mapped[str] = mapped_column(String(128))
+        result: Mapped[str | None] = mapped_column(Text, nullable=True)
+        created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    return Infrastructure(Outbox, InboundEvent, RpcRequest)

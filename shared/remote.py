@@ -8,41 +8,65 @@ from __future__ import annotations
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
+from nameko.rpc import RpcProxy, ServiceProxy
 
 from shared import config
+from shared.amqp import CONNECTION_ERRORS, ReplyListener
+from shared.db import record_effect
 from shared.errors import Unavailable
-from shared.identity import CONTEXT_KEY, SYSTEM
+from shared.idempotency import derive
+from shared.identity import CONTEXT_KEY, IDEMPOTENCY_KEY, SYSTEM
 
 
-class _AsSystem:
-    """The worker's context, but speaking as the system (a service asking on its own behalf)."""
+class _CallContext:
+    """The worker's context as sent with one call: as the system if asked, and with the worker's
+    idempotency key replaced by one derived for this call (so each call of a keyed request is keyed)."""
 
-    def __init__(self, worker_ctx):
+    def __init__(self, worker_ctx, as_system: bool, idempotency_key: str | None):
         self._worker_ctx = worker_ctx
         self.container = worker_ctx.container
+        self._as_system = as_system
+        self._key = idempotency_key
 
     @property
     def context_data(self) -> dict:
         data = self._worker_ctx.context_data
-        data[CONTEXT_KEY] = SYSTEM.to_context()
+        if self._as_system:
+            data[CONTEXT_KEY] = SYSTEM.to_context()
+        data.pop(IDEMPOTENCY_KEY, None)
+        if self._key:
+            data[IDEMPOTENCY_KEY] = self._key
         return data
 
 
 class ServiceCalls:
-    def __init__(self, proxy, service: str, timeout: float):
-        self._proxy = proxy
-        self._service = service
-        self._timeout = timeout
+    def __init__(self, rpc: ServiceRpc, worker_ctx):
+        self._rpc = rpc
+        self._worker_ctx = worker_ctx
+        self._service = rpc.target_service
+        self._timeout = rpc.timeout
+        self._calls = 0
+
+    def _proxy(self, method: str) -> ServiceProxy:
+        key = self._worker_ctx.data.get(IDEMPOTENCY_KEY)
+        self._calls += 1
+        derived = derive(key, self._service, method, self._calls) if key else None
+        context = _CallContext(self._worker_ctx, self._rpc.as_system, derived)
+        return ServiceProxy(context, self._service, self._rpc.rpc_reply_listener, **self._rpc.options)
 
     def call(self, method: str, *args, **kwargs):
         """Call `method` and wait for its answer; domain errors come back as themselves."""
+        # The other service may act on it: this worker's request is no longer safe to run again.
+        record_effect()
         try:
-            reply = getattr(self._proxy, method).call_async(*args, **kwargs)
+            reply = getattr(self._proxy(method), method).call_async(*args, **kwargs)
             with eventlet.Timeout(self._timeout):
                 return reply.result()
         except (eventlet.Timeout, UnknownService):
             raise Unavailable(f"The {self._service} service did not answer within {self._timeout:g} s; "
+                              "try again shortly.") from None
+        except CONNECTION_ERRORS as exc:
+            raise Unavailable(f"The message broker is unreachable ({type(exc).__name__}); "
                               "try again shortly.") from None
 
 
@@ -50,11 +74,12 @@ class ServiceRpc(RpcProxy):
     """`self.volunteers.call("team_leads", 7)`: RPC with a timeout, carrying the original caller
     (or the system, with `as_system=True`)."""
 
+    rpc_reply_listener = ReplyListener()
+
     def __init__(self, target_service: str, *, as_system: bool = False, **options):
         self.timeout = config.rpc_timeout()
         self.as_system = as_system
         super().__init__(target_service, expiration=self.timeout, **options)
 
     def get_dependency(self, worker_ctx):
-        proxy = super().get_dependency(_AsSystem(worker_ctx) if self.as_system else worker_ctx)
-        return ServiceCalls(proxy, self.target_service, self.timeout)
+        return ServiceCalls(self, worker_ctx)

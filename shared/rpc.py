@@ -4,12 +4,22 @@ from __future__ import annotations
 import functools
 
 from marshmallow import Schema, ValidationError
-from nameko.rpc import rpc as nameko_rpc
 
+from shared.amqp import rpc as amqp_rpc
 from shared.errors import EXPECTED, invalid_from_marshmallow
+from shared.idempotency import exactly_once
 
-# Domain errors are answers, not crashes: nameko logs them without a traceback.
-rpc = functools.partial(nameko_rpc, expected_exceptions=EXPECTED)
+# The nameko entrypoint behind `rpc`.
+_entrypoint = amqp_rpc
+
+
+def rpc(method=None, **options):
+    """`@rpc`: a nameko RPC entrypoint whose domain errors are answers, not crashes (nameko logs them as
+    expected errors), and whose keyed requests take effect once (shared/idempotency.py)."""
+    if method is None:
+        return functools.partial(rpc, **options)
+    # nameko's decorator ignores keyword options when it is handed the function directly.
+    return _entrypoint(expected_exceptions=EXPECTED, **options)(exactly_once(method))
 
 
 def load(schema: Schema | type[Schema], data, **kwargs):

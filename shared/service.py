@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nameko.timer import timer
 
+from shared.idempotency import RequestLog
 from shared.logs import RequestIdProvider
 from shared.rpc import rpc
 
@@ -27,3 +28,10 @@ class ServiceBase:
     def retry_failed_events(self):
         """Re-run failed event handlers whose backoff has passed."""
         self.inbox.retry_due(self)
+
+    @timer(interval=3600)
+    def forget_answered_requests(self):
+        """Forget answered requests older than the idempotency window."""
+        request_log = getattr(self, "request_log", None)
+        if isinstance(request_log, RequestLog):
+            request_log.purge()

@@ -28,6 +28,7 @@ from services.bookings.schemas import (
 from shared.config import env_float
 from shared.db import DatabaseProvider
 from shared.errors import Invalid, NotFound
+from shared.idempotency import RequestLogProvider
 from shared.identity import CallerProvider
 from shared.inbox import InboxProvider
 from shared.outbox import OutboxProvider
@@ -45,6 +46,7 @@ class BookingsService(ServiceBase):
     db = DatabaseProvider("bookings")
     emit = OutboxProvider("bookings", infra)
     inbox = InboxProvider("bookings", infra)
+    request_log = RequestLogProvider("bookings", infra)
     caller = CallerProvider()
     volunteers = ServiceRpc("volunteers")
 

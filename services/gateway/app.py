@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import idempotency, problems
+from services.gateway import idempotency, inputs, problems
 from services.gateway.models import infra
 from services.gateway.openapi import NuanxinApi, StandardResponsesPlugin, idempotent_path
 from services.gateway.rpc import ProxyPool
@@ -141,6 +141,9 @@ def _install_hooks(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
+    # A URL gunicorn would have refused is refused here first, as a problem (414).
+    app.before_request(inputs.url_too_long)
+
     @app.before_request
     def _preflight():
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
@@ -168,11 +171,19 @@ def _install_hooks(app: Flask) -> None:
         if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge(f"The body may be at most {app.config['MAX_CONTENT_LENGTH']} bytes.")
         if (request.content_length or 0) > 0 and not request.is_json:
-            return problems.problem(415, "Unsupported media type", "Send JSON: Content-Type: application/json.")
+            return problems.problem(415, "Send JSON: Content-Type: application/json.")
         return None
+
+    # One normalisation of input for every endpoint: bounded nesting, text without NUL or unpaired
+    # surrogates (shared/inputs.py), before anything reads the request.
+    app.before_request(inputs.hostile_input)
 
     @app.before_request
     def _idempotency_reserve():
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            # Every state-changing request is keyed for the services, so a redelivered RPC acts once;
+            # a client's Idempotency-Key below makes the key stable across the client's retries too.
+            g.idempotency_base = uuid.uuid4().hex
         key = request.headers.get(idempotency.HEADER)
         if key is None or request.method != "POST" or request.url_rule is None \
                 or not idempotent_path(request.path):
@@ -187,7 +198,7 @@ def _install_hooks(app: Flask) -> None:
         scope = idempotency.scope_of(account, request.method, request.path, key)
         stored = idempotency.reserve(db, scope, idempotency.fingerprint(request.get_data(cache=True)))
         if stored is None:
-            g.idempotency_scope = scope
+            g.idempotency_scope = g.idempotency_base = scope
             return None
         response = app.response_class(stored.body, status=stored.status, mimetype="application/json")
         if stored.location:
@@ -204,6 +215,8 @@ def _install_hooks(app: Flask) -> None:
             if 200 <= response.status_code < 300:
                 idempotency.complete(db, scope, response.status_code, response.get_data(as_text=True),
                                      response.headers.get("Location"))
+            elif response.status_code >= 500:
+                idempotency.in_doubt(db, scope)
             else:
                 idempotency.release(db, scope)
         except Exception:
@@ -213,11 +226,11 @@ def _install_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _idempotency_teardown(exc):
-        # A request that died before after_request ran must not keep its key reserved.
+        # A request that died before after_request ran may have been forwarded: its outcome is in doubt.
         scope = g.pop("idempotency_scope", None)
         if scope is not None:
             try:
-                idempotency.release(db, scope)
+                idempotency.in_doubt(db, scope)
             except Exception:
                 log.exception("could not release an idempotency key")
 

@@ -2,10 +2,13 @@
 
 Around every POST that carries the header: before the endpoint runs, the key — scoped by account, method
 and path — is reserved in `idempotency_records` (committed, so a concurrent duplicate sees it and is
-answered 409 while the first is in flight). A successful answer (2xx) is stored and replayed to retries;
-a failed one releases the key, because a failed request changed nothing and may simply be tried again.
-Reusing a key with a different body is a client bug: 422. Records live for a day; a reservation whose
-request died with its process is taken over after a while.
+answered 409 while the first is in flight). A successful answer (2xx) is stored and replayed to retries.
+A refused request (4xx) changed nothing: its key is released and may simply be tried again. An answer of
+5xx (a service that did not answer in time, a broker outage) leaves the outcome in doubt: the service may
+still have done the work. Such a key is kept, marked in doubt, and the retry is forwarded again with the
+same key, which the services record with the change itself (shared/idempotency.py): the retry gets the
+write that happened, or makes it once. Reusing a key with a different body is a client bug: 422. Records
+live for a day; a reservation whose request died with its process is taken over after a while.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from shared.errors import Conflict, Invalid
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as the IETF draft suggests
 IN_FLIGHT = 0
+IN_DOUBT = -1
 
 
 def ttl() -> timedelta:
@@ -91,6 +95,10 @@ def _reserve(db: Database, scope: str, request_hash: str) -> StoredAnswer | None
         if row.request_hash != request_hash:
             raise Invalid("This Idempotency-Key was used with a different request body.",
                           errors={HEADER: ["already used for a different request; use a new key"]})
+        if row.status == IN_DOUBT:
+            # Forwarded again with the same key: the service answers what it did, or does it once.
+            row.status, row.created_at = IN_FLIGHT, now
+            return None
         if row.status == IN_FLIGHT:
             raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")
         return StoredAnswer(row.status, row.body, row.location)
@@ -101,6 +109,14 @@ def complete(db: Database, scope: str, status: int, body: str, location: str | N
         session.execute(update(IdempotencyRecord)
                         .where(IdempotencyRecord.key == scope, IdempotencyRecord.status == IN_FLIGHT)
                         .values(status=status, body=body, location=location))
+
+
+def in_doubt(db: Database, scope: str) -> None:
+    """The request may have taken effect: keep the key (and its body) for the retry."""
+    with db.transaction() as session:
+        session.execute(update(IdempotencyRecord)
+                        .where(IdempotencyRecord.key == scope, IdempotencyRecord.status == IN_FLIGHT)
+                        .values(status=IN_DOUBT))
 
 
 def release(db: Database, scope: str) -> None:

@@ -11,11 +11,12 @@ import queue
 import threading
 from contextlib import contextmanager
 
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
+from shared.amqp import CONNECTION_ERRORS
 from shared.errors import DomainError
 from shared.identity import Caller, context_for
 
@@ -71,9 +72,10 @@ class ProxyPool:
         except Exception:  # the connection may already be gone
             log.debug("discarding a broken proxy", exc_info=True)
 
-    def call(self, service: str, method: str, *args, caller: Caller, request_id: str | None = None, **kwargs):
+    def call(self, service: str, method: str, *args, caller: Caller, request_id: str | None = None,
+             idempotency_key: str | None = None, **kwargs):
         try:
-            with self.proxy(context_for(caller, request_id)) as standalone:
+            with self.proxy(context_for(caller, request_id, idempotency_key)) as standalone:
                 # A request nobody took within the timeout expires in its queue: a caller told 503
                 # must not find the work done later by a service that came back.
                 target = ServiceProxy(standalone._worker_ctx, service, standalone._reply_listener,
@@ -83,8 +85,10 @@ class ProxyPool:
             raise
         except RpcTimeout:
             raise ServiceUnavailable(f"The {service} service did not answer within {self.timeout:g} s.") from None
-        except (OSError, ConnectionError) as exc:
-            log.warning("broker unreachable calling %s.%s: %s", service, method, exc)
+        except UnknownService:
+            raise ServiceUnavailable(f"The {service} service is not running.") from None
+        except CONNECTION_ERRORS as exc:  # the broker restarts or is down: the proxy was discarded
+            log.warning("broker unreachable calling %s.%s: %s: %s", service, method, type(exc).__name__, exc)
             raise ServiceUnavailable("The message broker is unreachable.") from None
 
     def close(self) -> None:

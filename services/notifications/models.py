@@ -14,7 +14,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-infra = declare_infrastructure(Base)
+infra = declare_infrastructure(Base, request_log=True)
 
 
 class Recipient(Base):

@@ -19,6 +19,7 @@ from services.notifications.schemas import (
 from shared import config
 from shared.db import DatabaseProvider, utcnow
 from shared.events import REGISTRY
+from shared.idempotency import RequestLogProvider
 from shared.identity import Caller, CallerProvider
 from shared.inbox import InboxProvider, consumes
 from shared.outbox import OutboxProvider
@@ -33,6 +34,7 @@ class NotificationsService(ServiceBase):
     db = DatabaseProvider("notifications")
     emit = OutboxProvider("notifications", infra)
     inbox = InboxProvider("notifications", infra)
+    request_log = RequestLogProvider("notifications", infra)
     caller = CallerProvider()
     volunteers = ServiceRpc("volunteers", as_system=True)
 

@@ -5,6 +5,7 @@ from services.volunteers.entrypoints.actions import ActionsEntrypoints
 from services.volunteers.entrypoints.charity import CharityEntrypoints
 from services.volunteers.models import infra
 from shared.db import DatabaseProvider
+from shared.idempotency import RequestLogProvider
 from shared.identity import CallerProvider
 from shared.inbox import InboxProvider
 from shared.outbox import OutboxProvider
@@ -17,4 +18,5 @@ class VolunteersService(ActionsEntrypoints, CharityEntrypoints, ServiceBase):
     db = DatabaseProvider("volunteers")
     emit = OutboxProvider("volunteers", infra)
     inbox = InboxProvider("volunteers", infra)
+    request_log = RequestLogProvider("volunteers", infra)
     caller = CallerProvider()

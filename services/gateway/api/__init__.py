@@ -5,6 +5,7 @@ from flask import current_app, g, jsonify, request
 from flask_smorest import Api
 
 from services.gateway.auth import authenticate
+from shared.idempotency import derive
 from shared.identity import ANONYMOUS, Caller
 
 PREFIX = "/api/v1"
@@ -26,10 +27,22 @@ def current_caller(required: bool = True) -> Caller:
 
 
 def call(service: str, method: str, *args, caller: Caller | None = None, **kwargs):
-    """RPC to a service on behalf of the current caller, with the request id in the context."""
+    """RPC to a service on behalf of the current caller, with the request id in the context, and — in a
+    state-changing request — an idempotency key of its own for each call (shared/idempotency.py)."""
     pool = current_app.extensions["nuanxin.rpc"]
     who = caller if caller is not None else current_caller()
-    return pool.call(service, method, *args, caller=who, request_id=g.get("request_id"), **kwargs)
+    return pool.call(service, method, *args, caller=who, request_id=g.get("request_id"),
+                     idempotency_key=_call_key(service, method), **kwargs)
+
+
+def _call_key(service: str, method: str) -> str | None:
+    """The n-th call of `service.method` in this request gets the same key on every retry of it."""
+    base = g.get("idempotency_base")
+    if base is None:
+        return None
+    counts = g.setdefault("rpc_calls", {})
+    counts[service, method] = counts.get((service, method), 0) + 1
+    return derive(base, service, method, counts[service, method])
 
 
 def json_body() -> dict:
