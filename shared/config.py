@@ -5,6 +5,7 @@ with environment variables (or `*_FILE` variables pointing at files outside the 
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -28,6 +29,30 @@ def env_float(name: str, default: float) -> float:
 def env_int(name: str, default: int) -> int:
     value = env(name)
     return int(value) if value not in (None, "") else default
+
+
+def env_networks(name: str, default: str = "") -> tuple:
+    """A comma-separated list of networks in CIDR notation (`127.0.0.0/8, ::1/128`), as `ipaddress` networks.
+
+    A single address stands for its own network; an entry that is not a network is a configuration error.
+    """
+    networks = []
+    for entry in (env(name, default) or "").split(","):
+        if entry.strip():
+            try:
+                networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{name}: {entry.strip()!r} is not a network (e.g. 10.0.0.0/8 or ::1/128)") from None
+    return tuple(networks)
+
+
+def channel_allowed_networks() -> tuple:
+    """Networks that channel addresses may reach although they are not public (loopback, private, …).
+
+    Empty by default: channels reach only public addresses. For a test suite or an intranet mail server,
+    e.g. `NUANXIN_CHANNEL_ALLOWED_NETWORKS=127.0.0.0/8,::1/128`.
+    """
+    return env_networks("NUANXIN_CHANNEL_ALLOWED_NETWORKS")
 
 
 def data_dir() -> Path:

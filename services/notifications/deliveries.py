@@ -4,7 +4,9 @@ Each delivery row is claimed with a guarded UPDATE (pending → sending, with a 
 send it twice; the send happens outside any transaction; the outcome is logged per attempt. A failure is
 retried with exponential backoff; after the last attempt the row is parked with its reason until an
 operator replays it (`parked_deliveries()`, `replay_deliveries(ids)`; also over HTTP for admins). A lease
-that runs out (the process died mid-send) makes the row claimable again.
+that runs out (the process died mid-send) makes the row claimable again. An address that fails the
+channel rules at send time (`channels.check`, names may resolve elsewhere since it was registered) is not
+contacted: the attempt is logged as failed with the reason and the row parks at once.
 """
 from __future__ import annotations
 
@@ -78,7 +80,8 @@ def send_one(db: Database, delivery_id: int) -> bool:
         _record(db, delivery_id, attempt, masked, addresses.SendResult(False, str(exc), 0), final=True)
         return True
     result = addresses.send(url, title, body, severity)
-    _record(db, delivery_id, attempt, masked, result)
+    # A refused address (see channels.check) was not contacted; it parks at once with its reason.
+    _record(db, delivery_id, attempt, masked, result, final=result.refused)
     return True
 
 

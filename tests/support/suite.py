@@ -101,6 +101,7 @@ class RunningSuite:
             "NUANXIN_LOG_LEVEL": "INFO",
             # Every test signs in from 127.0.0.1: lock out accounts, never the whole test run's address.
             "NUANXIN_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
+            "NUANXIN_CHANNEL_ALLOWED_NETWORKS": "127.0.0.0/8",  # the tests' SMTP and webhook peers listen there
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
         }
