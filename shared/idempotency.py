@@ -11,7 +11,10 @@ single commit. So:
   after a 503, finds the stored answer and returns it, or (if nothing committed) runs as if new;
 - two deliveries of one key at the same time serialise on the key's primary key (PostgreSQL waits for
   the first transaction; SQLite writers are serialised anyway), and the second returns the first answer;
-- a request that failed (a domain error, a crash) stored nothing, because nothing it did was committed.
+- a request that failed (a domain error, a crash) stored nothing, because nothing it did was committed;
+- a request whose caller has stopped waiting (the gateway answered 503) is not started, and one that could
+  not commit before then is rolled back: a 503 hides no write, except one committed in the instant
+  before the deadline whose answer was then lost — which the client's retry with its key gets back.
 
 A method that never writes records nothing. Rows are forgotten after `NUANXIN_IDEMPOTENCY_TTL_HOURS`.
 """
@@ -21,6 +24,7 @@ import functools
 import hashlib
 import json
 import logging
+import time
 from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
@@ -30,9 +34,13 @@ from sqlalchemy.orm import Session
 
 from shared import config
 from shared.db import Database, Infrastructure, database_for, utcnow
-from shared.identity import IDEMPOTENCY_KEY
+from shared.errors import Unavailable
+from shared.identity import DEADLINE_KEY, IDEMPOTENCY_KEY
 
 log = logging.getLogger(__name__)
+
+# Time kept for the answer to travel back before the caller's deadline (seconds).
+REPLY_MARGIN = 0.5
 
 
 def ttl() -> timedelta:
@@ -52,10 +60,16 @@ class _AnsweredBefore(BaseException):
 class RequestLog:
     """The answered-requests table of one service, for the current worker's key."""
 
-    def __init__(self, db: Database, model, key: str | None):
+    def __init__(self, db: Database, model, key: str | None, deadline: float | None = None):
         self.db = db
         self.model = model
         self.key = key
+        self.deadline = deadline
+
+    def _check_deadline(self, method_name: str, stage: str) -> None:
+        if self.deadline and time.time() > self.deadline - REPLY_MARGIN:
+            log.warning("request %s %s after its caller stopped waiting; nothing was done", method_name, stage)
+            raise Unavailable("The request reached the service too late and was not carried out; try again.")
 
     def row_key(self, method: str) -> str:
         return derive(self.key, method)
@@ -74,6 +88,7 @@ class RequestLog:
         if stored is not None:
             log.info("request %s.%s answered before; returning its first answer", method_name, row_key[:12])
             return json.loads(stored)
+        self._check_deadline(method_name, "arrived")
 
         def begin(session: Session) -> None:
             session.add(self.model(key=row_key, method=method_name, result=None, created_at=utcnow()))
@@ -88,6 +103,7 @@ class RequestLog:
                 if unit.session is not None:
                     row = unit.session.get(self.model, row_key)
                     row.result = json.dumps(result, default=str)
+                    self._check_deadline(method_name, "finished")
                     unit.commit()
                 return result
         except _AnsweredBefore:
@@ -114,7 +130,8 @@ class RequestLogProvider(DependencyProvider):
         self.database = database_for(self.service)
 
     def get_dependency(self, worker_ctx):
-        return RequestLog(self.database, self.infra.RpcRequest, worker_ctx.data.get(IDEMPOTENCY_KEY))
+        return RequestLog(self.database, self.infra.RpcRequest, worker_ctx.data.get(IDEMPOTENCY_KEY),
+                          worker_ctx.data.get(DEADLINE_KEY))
 
 
 def exactly_once(method):

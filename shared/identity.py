@@ -15,6 +15,8 @@ CONTEXT_KEY = "nuanxin.caller"
 REQUEST_ID_KEY = "nuanxin.request_id"
 # The key that makes a state-changing request take effect once (shared/idempotency.py).
 IDEMPOTENCY_KEY = "nuanxin.idempotency_key"
+# When the caller stops waiting (Unix time): a keyed request that cannot commit by then does nothing.
+DEADLINE_KEY = "nuanxin.deadline"
 
 ROLES = ("resident", "merchant", "volunteer", "coordinator", "space_manager", "admin")
 BENEFICIARY_GROUPS = ("rider", "courier", "sanitation", "elderly", "outdoor")
@@ -84,13 +86,16 @@ ANONYMOUS = Caller(user_id=None)
 SYSTEM = Caller(user_id=None, roles=frozenset({"admin"}), system=True, display_name="system")
 
 
-def context_for(caller: Caller, request_id: str | None = None, idempotency_key: str | None = None) -> dict:
+def context_for(caller: Caller, request_id: str | None = None, idempotency_key: str | None = None,
+                deadline: float | None = None) -> dict:
     """Context data to attach to an outgoing RPC call."""
     data = {CONTEXT_KEY: caller.to_context()}
     if request_id:
         data[REQUEST_ID_KEY] = request_id
     if idempotency_key:
         data[IDEMPOTENCY_KEY] = idempotency_key
+    if deadline:
+        data[DEADLINE_KEY] = deadline
     return data
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from contextlib import contextmanager
 
 from nameko.exceptions import RpcTimeout, UnknownService
@@ -75,7 +76,9 @@ class ProxyPool:
     def call(self, service: str, method: str, *args, caller: Caller, request_id: str | None = None,
              idempotency_key: str | None = None, **kwargs):
         try:
-            with self.proxy(context_for(caller, request_id, idempotency_key)) as standalone:
+            # The service acts on a keyed request only if it can commit before this gateway stops waiting.
+            deadline = time.time() + self.timeout if idempotency_key else None
+            with self.proxy(context_for(caller, request_id, idempotency_key, deadline)) as standalone:
                 # A request nobody took within the timeout expires in its queue: a caller told 503
                 # must not find the work done later by a service that came back.
                 target = ServiceProxy(standalone._worker_ctx, service, standalone._reply_listener,
