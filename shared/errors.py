@@ -11,10 +11,31 @@ from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
 
+# The title of every problem document is the RFC 9110 reason phrase of its status (RFC 6585 for 429):
+# one table, used by the domain errors here and by the gateway for every other answer.
+REASONS = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required",
+    412: "Precondition Failed", 413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
+    416: "Range Not Satisfiable", 417: "Expectation Failed", 421: "Misdirected Request",
+    422: "Unprocessable Content", 426: "Upgrade Required", 428: "Precondition Required",
+    429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+    501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+}
+
+
+def reason(status: int) -> str:
+    """The reason phrase of an HTTP status, the `title` of its problem documents."""
+    return REASONS.get(status) or ("Client Error" if 400 <= status < 500 else "Server Error")
+
 
 class DomainError(Exception):
     status = 400
-    title = "Bad request"
+    title = reason(400)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.title = reason(cls.status)
 
     def __init__(self, detail: str = "", errors: dict | str | None = None, extra: dict | str | None = None):
         # nameko turns exception args into strings on the wire, so structured members travel as JSON text.
@@ -42,37 +63,31 @@ class Invalid(DomainError):
     """Input that breaks a rule; `errors` maps field names to lists of messages."""
 
     status = 422
-    title = "Unprocessable content"
 
 
 @deserialize_to_instance
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
 
 
 @deserialize_to_instance
 class Conflict(DomainError):
     status = 409
-    title = "Conflict"
 
 
 @deserialize_to_instance
 class Forbidden(DomainError):
     status = 403
-    title = "Forbidden"
 
 
 @deserialize_to_instance
 class Unauthenticated(DomainError):
     status = 401
-    title = "Unauthorized"
 
 
 @deserialize_to_instance
 class PreconditionFailed(DomainError):
     status = 412
-    title = "Precondition failed"
 
 
 @deserialize_to_instance
@@ -80,7 +95,6 @@ class Unavailable(DomainError):
     """A service this one depends on did not answer in time: try again shortly (503, Retry-After)."""
 
     status = 503
-    title = "Service unavailable"
     retry_after = 5
 
 

@@ -35,10 +35,21 @@ class RequestIdProvider(DependencyProvider):
 
 
 class ExpectedErrorFilter(logging.Filter):
-    """A domain error (404, 409, 422…) is an answer, not a crash: log nameko's one line, not a traceback."""
+    """A domain error (404, 409, 422…) is an answer, not a crash: one line, never a traceback.
+
+    nameko logs an entrypoint's expected exceptions as "(expected) …" with the traceback attached; any
+    record carrying a domain error (shared.errors.DomainError) is treated alike, whoever logs it. Attached
+    to the handler (config/nameko.yaml), so it sees the records of every logger, propagated or not.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "nameko.containers" and str(record.msg).startswith("(expected)"):
+        from shared.errors import DomainError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        expected = isinstance(exc, DomainError) or (
+            record.name == "nameko.containers" and str(record.msg).startswith("(expected)"))
+        if expected:
             record.exc_info = None
             record.exc_text = None
+            record.stack_info = None
         return True

@@ -2,7 +2,9 @@
 `{"items": [...], "next_cursor": str | null}`."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
+
+from shared import fields
 
 
 class PageQuerySchema(Schema):

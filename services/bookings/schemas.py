@@ -3,9 +3,10 @@
 The same schemas validate at the gateway, validate again in the service, and generate the OpenAPI
 document. Rules that need the space (opening hours, quotas, conflicts) are checked by the service.
 """
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates, validates_schema
 
 from services.bookings.rules import OpeningHours, RuleViolation, validate_timezone
+from shared import fields
 from shared.identity import ROLES
 from shared.paging import PageQuerySchema
 

@@ -7,14 +7,15 @@ from flask import Flask, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.rpc import ServiceUnavailable
-from shared.errors import DomainError
+from shared.errors import DomainError, reason
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str = "", **members):
-    body = {"type": "about:blank", "title": title, "status": status}
+def problem(status: int, detail: str = "", **members):
+    """A problem document; its title is always the reason phrase of the status (shared.errors.REASONS)."""
+    body = {"type": "about:blank", "title": reason(status), "status": status}
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in members.items() if v is not None})
@@ -45,11 +46,10 @@ def http_exception(exc: HTTPException):
     errors = data.get("messages")
     status = exc.code or 500
     if errors is not None:
-        response = problem(status, exc.name,
-                           "The request has invalid fields." if status == 422 else exc.description,
+        response = problem(status, "The request has invalid fields." if status == 422 else exc.description,
                            errors=_flatten_webargs(errors))
     else:
-        response = problem(status, exc.name, data.get("message") or exc.description)
+        response = problem(status, data.get("message") or exc.description)
     # Keep protocol headers such as Allow (405); the body is ours.
     for name, value in exc.get_headers():
         if name.lower() != "content-type":
@@ -62,8 +62,9 @@ def register(app: Flask) -> None:
     def _domain(exc: DomainError):
         body = exc.to_problem()
         body.pop("type", None)
-        status, title, detail = body.pop("status"), body.pop("title"), body.pop("detail", "")
-        response = problem(status, title, detail, **body)
+        body.pop("title", None)
+        status, detail = body.pop("status"), body.pop("detail", "")
+        response = problem(status, detail, **body)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
@@ -71,7 +72,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceUnavailable)
     def _unavailable(exc: ServiceUnavailable):
-        response = problem(503, "Service unavailable", exc.detail)
+        response = problem(503, exc.detail)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
@@ -82,4 +83,4 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return problem(500, "Internal server error", "Something went wrong on our side.")
+        return problem(500, "Something went wrong on our side.")

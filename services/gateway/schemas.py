@@ -4,8 +4,9 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, validate, validates_schema
 
+from shared import fields
 from shared.identity import BENEFICIARY_GROUPS, ROLES
 from shared.paging import PageQuerySchema
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates, validates_schema
 
 from services.notifications.routing import CATEGORIES
+from shared import fields
 from shared.identity import ROLES
 from shared.paging import PageQuerySchema
 

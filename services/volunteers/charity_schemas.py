@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates, validates_schema
 
 from services.volunteers.charity_rules import ALL_WEEKDAYS, HHMM, PERIODS, PLEDGE_STATES, RedemptionHours
 from services.volunteers.lifecycle import WISH_STATES
 from services.volunteers.schemas import TimelineEntrySchema
+from shared import fields
 from shared.identity import BENEFICIARY_GROUPS
 from shared.paging import PageQuerySchema, page_of
 

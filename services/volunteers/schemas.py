@@ -3,9 +3,10 @@
 The gateway validates requests with these schemas, the service validates them again, and the OpenAPI
 document is generated from them.
 """
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from services.volunteers.lifecycle import ACTION_STATES, MAX_LEVEL, MIN_LEVEL
+from shared import fields
 from shared.paging import PageQuerySchema
 
 TEAM_KINDS = ("rider_knights", "good_shops", "placemakers", "storytellers", "action_team", "other")

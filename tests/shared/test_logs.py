@@ -44,3 +44,30 @@ def test_expected_errors_are_one_line_with_the_request_id():
 def test_outside_a_request_the_id_is_a_dash():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     assert logs.RequestIdFilter().filter(record) and record.request_id == "-"
+
+
+def test_a_domain_error_logged_with_its_traceback_is_one_line():
+    from shared.errors import NotFound
+
+    logger, stream = configured_logger()
+    try:
+        raise NotFound("Space 1 does not exist.")
+    except NotFound as exc:
+        logger.exception("error handling worker %s: %s", "worker", exc)
+    assert stream.getvalue().count("\n") == 1 and "Space 1 does not exist." in stream.getvalue()
+
+
+def test_every_rpc_entrypoint_declares_the_domain_errors_expected():
+    # nameko logs an undeclared exception with its traceback: each entrypoint must name them.
+    from nameko.rpc import Rpc
+
+    from services.bookings.service import BookingsService
+    from services.notifications.service import NotificationsService
+    from services.volunteers.service import VolunteersService
+    from shared.errors import EXPECTED
+
+    for service in (BookingsService, VolunteersService, NotificationsService):
+        entrypoints = [e for base in service.__mro__ for m in vars(base).values()
+                        for e in getattr(m, "nameko_entrypoints", ()) if isinstance(e, Rpc)]
+        assert entrypoints
+        assert all(e.expected_exceptions == EXPECTED for e in entrypoints), service.__name__
