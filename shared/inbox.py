@@ -14,11 +14,11 @@ import logging
 import traceback
 from datetime import timedelta
 
-from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from shared.amqp import event_handler
 from shared.db import Database, Infrastructure, database_for, utcnow
 from shared.events import parse_event
 

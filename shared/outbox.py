@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import config
-from shared.db import Database, Infrastructure, database_for, utcnow
+from shared.db import Database, DatabaseUnavailable, Infrastructure, database_for, utcnow
 from shared.events import REGISTRY, make_event
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,9 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 self.publish_pending()
-            except Exception:  # database hiccup: keep the loop alive
+            except DatabaseUnavailable as exc:  # the database restarts: the next pass tries again
+                log.warning("outbox relay pass skipped: %s", exc)
+            except Exception:  # keep the loop alive whatever happened
                 log.exception("outbox relay pass failed")
             self.wakeup.wait(interval)
             self.wakeup.clear()
