@@ -134,6 +134,23 @@ def address_refusal(address: str, allowed: tuple | None = None) -> str | None:
     return next((f"{ip}, which carries {inner}, {k}" for inner in _embedded(ip) if (k := _kind(inner))), None)
 
 
+def _other_ip_form(host: str) -> str | None:
+    """The IPv4 address a host written as a number in another form stands for (`2130706433`, `0177.1`).
+
+    Resolvers disagree on these (the C library reads them as addresses, eventlet's looks them up as
+    names), so they are refused rather than resolved.
+    """
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        return str(ipaddress.IPv4Address(socket.inet_aton(host)))
+    except (OSError, ValueError):
+        return None
+
+
 def _resolve(host: str, port: int | None) -> list[str]:
     """Every address `host` resolves to ([] when it does not resolve)."""
     try:
@@ -193,6 +210,9 @@ def check(url: str, allowed: tuple | None = None) -> str | None:
     if not host:
         return "the address names no host"
     host = host.strip("[]")
+    other_form = _other_ip_form(host)
+    if other_form:
+        return f"{host} stands for {other_form}: write an IP address in its usual form"
     allowed = config.channel_allowed_networks() if allowed is None else allowed
     for address in _resolve(host, port):
         refusal = address_refusal(address, allowed)

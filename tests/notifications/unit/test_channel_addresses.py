@@ -45,8 +45,6 @@ LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")
     ("json://[::ffff:127.0.0.1]/x", "127.0.0.1, a loopback address"),
     ("json://[::ffff:10.1.1.1]/x", "10.1.1.1, a private address"),
     ("json://[2002:7f00:1::]/x", "which carries 127.0.0.1, a loopback address"),
-    ("json://2130706433:18999/x", "2130706433 resolves to 127.0.0.1, a loopback address"),  # decimal
-    ("json://3232235777/x", "3232235777 resolves to 192.168.1.1, a private address"),
     ("jsons://127.0.0.1/x", "loopback"),
     ("mailto://user:pw@example.org?smtp=127.0.0.1&from=a@example.org", "127.0.0.1, a loopback address"),
     ("mailtos://user:pw@localhost?from=a@example.org", "localhost resolves to 127.0.0.1"),
@@ -60,16 +58,22 @@ def test_internal_hosts_are_refused_with_the_address_and_its_kind(url, reason):
     assert problem.endswith("channels reach public addresses only")
 
 
-@pytest.mark.parametrize("url", [
-    "json://0177.0.0.1/x",  # octal
-    "json://0x7f000001/x",  # hexadecimal
-    "json://0x7f.0.0.1/x",
-    "json://127.1/x",  # short form
-    "json://017700000001/x",
+@pytest.mark.parametrize("url, meaning", [
+    ("json://2130706433:18999/x", "127.0.0.1"),  # decimal
+    ("json://3232235777/x", "192.168.1.1"),
+    ("json://0177.0.0.1/x", None),  # octal
+    ("json://0x7f000001/x", None),  # hexadecimal
+    ("json://0x7f.0.0.1/x", None),
+    ("json://127.1/x", None),  # short form
+    ("json://017700000001/x", None),
+    ("json://134744072/x", "8.8.8.8"),  # even a public one: one spelling per address
 ])
-def test_other_spellings_of_loopback_are_refused(url):
+def test_other_spellings_of_an_ip_address_are_refused(url, meaning):
     # Whether Apprise or the address check stops it, it is not a usable channel.
-    assert channels.check(url, NOTHING) is not None
+    problem = channels.check(url, LOOPBACK)
+    assert problem is not None
+    if meaning:
+        assert f"stands for {meaning}: write an IP address in its usual form" in problem, problem
 
 
 @pytest.mark.parametrize("url", [
