@@ -146,8 +146,8 @@ def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: T
     with db.read() as session:
         space = get_space(session, data["space_id"])
         _assigned, conflicts = place(session, space, policy, periods, data["units"])
-    raise conflict_error([o for found in conflicts.values() for o in found],
-                         "Every unit was taken by concurrent bookings; try again.")
+        raise conflict_error([o for found in conflicts.values() for o in found], caller.user_id,
+                             "Every unit was taken by concurrent bookings; try again.")
 
 
 def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, periods, skip: bool,
@@ -159,7 +159,7 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
     skipped = []
     if conflicts:
         if not skip or not assigned:
-            raise conflict_error([o for found in conflicts.values() for o in found])
+            raise conflict_error([o for found in conflicts.values() for o in found], caller.user_id)
         skipped = [periods[i][0].isoformat() for i in sorted(conflicts)]
     status = "pending" if policy.approval_required else "confirmed"
     first_start = _instant(data["starts_at"], data.get("timezone") or space.timezone, "starts_at")

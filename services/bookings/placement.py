@@ -59,12 +59,19 @@ def place(session: Session, space: Space, policy: SpacePolicy, periods: list[Per
     return assigned, conflicts
 
 
-def conflict_error(occurrences, detail: str = "The requested time overlaps existing bookings.") -> Conflict:
-    """409 listing every conflicting occurrence (times only: they may be someone else's)."""
+def conflict_error(occurrences, caller_id: int | None,
+                   detail: str = "The requested time overlaps existing bookings.") -> Conflict:
+    """409 listing every conflicting period. Someone else's occurrence is only a busy time range (no id,
+    no owner); the caller's own ones also carry their occurrence and booking ids."""
     unique = sorted({o.id: o for o in occurrences}.values(), key=lambda o: (o.starts_at, o.unit))
-    return Conflict(detail, extra={"conflicts": [
-        {"occurrence_id": o.id, "unit": o.unit, "starts_at": o.starts_at.isoformat(),
-         "ends_at": o.ends_at.isoformat()} for o in unique]})
+    items = []
+    for o in unique:
+        item = {"unit": o.unit, "starts_at": o.starts_at.isoformat(), "ends_at": o.ends_at.isoformat(),
+                "mine": caller_id is not None and o.booking.booker_id == caller_id}
+        if item["mine"]:
+            item.update(occurrence_id=o.id, booking_id=o.booking_id)
+        items.append(item)
+    return Conflict(detail, extra={"conflicts": items})
 
 
 def add_occurrences(session: Session, booking: Booking, space: Space, policy: SpacePolicy,
