@@ -56,6 +56,10 @@ SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NA
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+# A malformed NUANXIN_CHANNEL_ALLOWED_NETWORKS stops the service when it starts, not at a send.
+config.channel_allowed_networks()
+
+
 class RefusedAddress(OSError):
     """A connection a channel message would make to an address that is not allowed."""
 
