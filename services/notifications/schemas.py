@@ -100,8 +100,11 @@ class ChannelRequestSchema(Schema):
     name = fields.String(required=True, validate=CHANNEL_NAME,
                          metadata={"description": "your label, used in preferences", "example": "email"})
     url = fields.String(required=True, validate=validate.Length(min=4, max=2000),
-                        metadata={"description": "an Apprise URL: mailtos://, wecombot://, dingtalk://, "
-                                                 "ntfy://, jsons://…", "example": "wecombot://BOTKEY"})
+                        metadata={"description": "an Apprise URL of a supported scheme (mailto(s)://, json(s)://, "
+                                                 "ntfy(s)://, wecombot://, dingtalk://) with that scheme's query "
+                                                 "parameters only, to a host that resolves to public addresses "
+                                                 "(unless the operator allows its network); checked again "
+                                                 "before each send", "example": "wecombot://BOTKEY"})
     team_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
                              metadata={"description": "a team's group channel (coordinators)"})
     grid_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
