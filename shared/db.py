@@ -230,7 +230,8 @@ class Database:
         unit = UnitOfWork(self, on_begin)
         self._units.current = unit
         try:
-            yield unit
+            with _faults_unavailable():  # the unit's own queries too (its session is used directly)
+                yield unit
         finally:
             self._units.current = None
             unit.close()

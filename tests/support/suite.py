@@ -1,8 +1,10 @@
 """The whole suite as real processes for integration and end-to-end tests.
 
 `RunningSuite` starts the three nameko services and the gateway (gunicorn) with `services.launcher`, the
-same code `make run` uses, against a fresh vhost and fresh databases, and offers small helpers: HTTP
-clients signed in as new users, RPC as any caller, and direct database access for assertions.
+same code `make run` uses, against a fresh vhost (or a given broker, `amqp_uri=`) and fresh databases, and
+offers small helpers: HTTP clients signed in as new users, RPC as any caller, and direct database access for
+assertions. Processes are not restarted when they die unless `supervise=True` (as `nuanxin run` does): a
+test decides when a killed process comes back.
 """
 from __future__ import annotations
 
@@ -71,12 +73,15 @@ RUNNING: list[RunningSuite] = []
 
 class RunningSuite:
     def __init__(self, backend: str = "postgres", env: dict | None = None, replicas: dict | None = None,
-                 workers: int = 2, threads: int = 8):
+                 workers: int = 2, threads: int = 8, amqp_uri: str | None = None, supervise: bool = False):
         self.backend = backend
         self.extra_env = env or {}
         self.replicas = replicas or {}
         self.workers, self.threads = workers, threads
-        self.vhost = Vhost()
+        self.supervise = supervise
+        # A broker of the test's own (e.g. tests.support.rabbit.PrivateRabbit), else a vhost on the shared one.
+        self.amqp_uri = amqp_uri
+        self.vhost = None if amqp_uri else Vhost()
         self.pg = PostgresDatabases() if backend == "postgres" else None
         self.data_dir = Path(tempfile.mkdtemp(prefix="nuanxin-test-"))
         self.port = free_port()
@@ -87,7 +92,8 @@ class RunningSuite:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> RunningSuite:
-        self.amqp_uri = self.vhost.create()
+        if self.vhost is not None:
+            self.amqp_uri = self.vhost.create()
         check_broker(self.amqp_uri)
         if self.pg is not None:
             self.urls = self.pg.create()
@@ -111,7 +117,7 @@ class RunningSuite:
             upgrade(service, url)
         self.suite = Suite(bind=f"127.0.0.1:{self.port}", env=self.env, replicas=self.replicas,
                            workers=self.workers, threads=self.threads,
-                           log_path=self.data_dir / "suite.log", echo=False).start()
+                           log_path=self.data_dir / "suite.log", echo=False, supervise=self.supervise).start()
         RUNNING.append(self)
         try:
             wait_healthy(self.base_url, timeout=90)
@@ -127,7 +133,8 @@ class RunningSuite:
             self._pool.close()
         if self.suite is not None:
             self.suite.stop()
-        self.vhost.delete()
+        if self.vhost is not None:
+            self.vhost.delete()
         if self.pg is not None:
             self.pg.drop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -155,8 +162,10 @@ class RunningSuite:
         password = secrets.token_urlsafe(12) + "!Aa1"
         account = create_account(self.database("gateway"), {
             "username": username, "password": password, "display_name": display_name or username,
-            "locale": locale, "timezone": timezone, "email": email, "grids": list(grids), "groups": list(groups),
+            "locale": locale, "timezone": timezone, "email": email, "groups": list(groups),
         }, roles=list(roles))
+        if grids:  # a coordinator's grids are recorded on the grid tree, as an admin's grant does
+            self.rpc("volunteers", "assign_coordinator", account["id"], list(grids))
         response = requests.post(f"{self.base_url}/api/v1/auth/token",
                                  json={"username": username, "password": password}, timeout=30)
         response.raise_for_status()
@@ -167,7 +176,7 @@ class RunningSuite:
 
     def caller_of(self, client: Client) -> Caller:
         user = client.user
-        return Caller(user_id=user["id"], roles=frozenset(user.get("roles") or ()), grids=tuple(user.get("grids") or ()),
+        return Caller(user_id=user["id"], roles=frozenset(user.get("roles") or ()),
                       groups=tuple(user.get("groups") or ()))
 
     def rpc(self, service: str, method: str, *args, caller: Caller = SYSTEM, **kwargs):
