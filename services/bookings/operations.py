@@ -292,7 +292,9 @@ def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: di
         _settle(booking, "cancelled")
         session.flush()
         payload = booking_event_payload(booking, space)
+        first = min(targets, key=lambda o: o.starts_at)
         payload.update(scope=data["scope"], occurrence_ids=[o.id for o in targets],
+                       cancelled_starts_at=first.starts_at, cancelled_ends_at=first.ends_at,
                        cancelled_by=caller.user_id, reason=data.get("reason", ""))
         emit(session, "booking.cancelled", payload)
         return BookingSchema().dump(booking)

@@ -18,7 +18,7 @@ from services.notifications.models import Broadcast
 from services.notifications.operations import GridTree, grid_subtree
 from services.notifications.schemas import BroadcastSchema
 from shared.db import Database, utcnow
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
 
 # audience_members({"kind", "id", "only"}) → user ids, answered by the volunteers service.
@@ -40,8 +40,17 @@ def authorise(caller: Caller, audience: list[dict], grid_tree: GridTree) -> None
             raise Forbidden(f"Grid {item['id']} is outside your scope.")
 
 
+def check_expiry(data: dict, now=None) -> None:
+    """A broadcast that would expire before it goes out reaches nobody: refused, not silently done
+    (an expiry before `send_at` is refused by the request schema)."""
+    if data.get("expires_at") is not None and data["expires_at"] <= (now or utcnow()):
+        raise Invalid("The broadcast would expire before it is sent.",
+                      errors={"expires_at": ["must be in the future"]})
+
+
 def create_broadcast(db: Database, caller: Caller, data: dict, grid_tree: GridTree, members: Members) -> dict:
     authorise(caller, data["audience"], grid_tree)
+    check_expiry(data)
     # Resolve before writing: the volunteers service answers outside our transaction.
     remote: list[int] = []
     for item in data["audience"]:

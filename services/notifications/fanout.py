@@ -34,6 +34,8 @@ class Notice:
     data: dict = field(default_factory=dict)
     broadcast_id: int | None = None
     expires_at: datetime | None = None
+    # {audience: what its entries ask of the reader} (InboxEntry.awaits), e.g. {"assignee": "action:12"}.
+    awaits: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -109,7 +111,7 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
                 entries.append({"user_id": uid, "source_key": notice.source_key, "type": notice.type,
                                 "category": notice.category, "severity": notice.severity, "title": title,
                                 "body": body, "data": {**notice.data, **({"audience": audience} if audience else {})},
-                                "created_at": now})
+                                "awaits": notice.awaits.get(audience), "created_at": now})
             held = None if notice.critical or pref is None else quiet_until(now, pref.quiet_start, pref.quiet_end,
                                                                              timezone)
             for channel in channels.get(uid, []):

@@ -47,10 +47,16 @@ class InboxEntry(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # What the entry asks of its reader ("action:12" for "please accept"), while it may still be answered.
+    awaits: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the question stopped being theirs (someone else accepted, it went elsewhere, it was settled):
+    # a superseded entry no longer counts as unread.
+    superseded_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __table_args__ = (
         UniqueConstraint("user_id", "source_key", name="uq_inbox_user_source"),
         Index("ix_inbox_user_id_desc", "user_id", "id"),
+        Index("ix_inbox_awaits", "awaits"),
     )
 
 

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import channels as addresses
-from services.notifications.fanout import Notice, deliver, group_channel_ids, ids_in_directory
-from services.notifications.models import Channel, InboxEntry, Preference, Recipient, Reminder
-from services.notifications.routing import resolve, route
+from services.notifications.fanout import Notice, _insert, deliver, group_channel_ids, ids_in_directory
+from services.notifications.models import Channel, Delivery, InboxEntry, Preference, Recipient, Reminder
+from services.notifications.routing import AWAITING, resolve, route
 from services.notifications.schemas import ChannelSchema, InboxEntrySchema, PreferencesSchema
 from shared import config
 from shared.db import Database, utcnow
@@ -43,12 +43,84 @@ def handle_event(session, event: dict) -> None:
     plan = route(type_name, payload)
     matches = {audience: ids_in_directory(session, **spec) for audience, spec in plan.directory}
     notice = Notice(source_key=event["event_id"], type=type_name, category=plan.category, payload=payload,
+    awaits = {AWAITING[type_name]: f"action:{payload['action_id']}"} if type_name in AWAITING else {}
                     severity="critical" if plan.critical else "info", critical=plan.critical,
-                    data=_ids_of(payload))
+                    data=_ids_of(payload), awaits=awaits)
     deliver(session, notice, resolve(plan, matches), group_channel_ids(session, plan.groups))
     if type_name.startswith("action."):
         schedule_action_reminder(session, payload, type_name)
+        supersede_requests(session, payload)
 
+        if plan.digest is not None:
+            schedule_mass_digest(session, plan.digest, payload)
+        if type_name == "action.closed" and payload.get("kind") == "mass":
+            close_mass_digest(session, payload["action_id"])
+
+
+def supersede_requests(session, payload: dict, now: datetime | None = None) -> int:
+    """Close the "please accept" entries of everyone no longer asked to take the action: while it is
+    dispatched, those not among its candidates (released, declined); after that, everyone (someone took it,
+    or it was settled). Their unsent channel copies are dropped too. Answers how many entries changed."""
+    now = now or utcnow()
+    still_asked = list(payload.get("assignee_ids") or []) if payload.get("state") == "dispatched" else []
+    stmt = select(InboxEntry.id, InboxEntry.user_id, InboxEntry.source_key).where(
+        InboxEntry.awaits == f"action:{payload['action_id']}", InboxEntry.superseded_at.is_(None))
+    if still_asked:
+        stmt = stmt.where(InboxEntry.user_id.notin_(still_asked))
+    rows = session.execute(stmt).all()
+    if not rows:
+        return 0
+    session.execute(update(InboxEntry).where(InboxEntry.id.in_([r.id for r in rows])).values(superseded_at=now))
+    for row in rows:
+        session.execute(update(Delivery).where(Delivery.source_key == row.source_key,
+                                               Delivery.user_id == row.user_id, Delivery.status == "pending")
+                        .values(status="expired", last_error="no longer asked"))
+    return len(rows)
+
+
+def digest_minutes() -> float:
+    """How often whoever ordered a mass action hears of its progress (NUANXIN_MASS_ACTION_DIGEST_MINUTES)."""
+    return max(config.env_float("NUANXIN_MASS_ACTION_DIGEST_MINUTES", 30.0), 0.001)
+
+
+def close_mass_digest(session, parent_id: int) -> None:
+    """The mass action closed: its closing message says every check is done, so a digest still waiting
+    would only repeat it; a marker row keeps a check's late event from scheduling another."""
+    session.execute(update(Reminder).where(Reminder.key.like(f"digest:{parent_id}:%"),
+                                           Reminder.state == "scheduled").values(state="cancelled"))
+    session.execute(_insert(session)(Reminder).values(
+        key=f"digest:{parent_id}:closed", type="action.mass_progress", state="cancelled", user_ids=[],
+        payload={}, due_at=utcnow()).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def schedule_mass_digest(session, digest: tuple[int, list[int]], payload: dict, now: datetime | None = None) -> None:
+    """Fold a check's step into its mass action's digest of the current period: one reminder row per mass
+    action and period (a unique key, so concurrent checks share it), keeping the furthest progress seen
+    (events may arrive out of order), sent when the period ends."""
+    parent_id, people = digest
+    if not people or session.scalar(select(Reminder.id).where(Reminder.key == f"digest:{parent_id}:closed")):
+        return
+    now = now or utcnow()
+    period = timedelta(minutes=digest_minutes())
+    window = int(now.timestamp() // period.total_seconds())
+    key = f"digest:{parent_id}:{window}"
+    progress = payload.get("progress") or {}
+    states = progress.get("by_state") or {}
+    total, done = int(progress.get("total") or 0), int(progress.get("done") or 0)
+    working = sum(int(states.get(s) or 0) for s in ("accepted", "in_progress", "resolved", "verified"))
+    body = {"action_id": parent_id, "title": payload.get("parent_title") or payload.get("title") or "",
+            "total": total, "done": done, "working": working, "waiting": max(total - done - working, 0)}
+    session.execute(_insert(session)(Reminder).values(
+        key=key, type="action.mass_progress", state="scheduled", user_ids=sorted(set(people)), payload=body,
+        due_at=datetime.fromtimestamp((window + 1) * period.total_seconds(), UTC))
+        .on_conflict_do_nothing(index_elements=["key"]))
+    reminder = session.scalars(select(Reminder).where(Reminder.key == key).with_for_update()).first()
+    if reminder is None or reminder.state != "scheduled":
+        return
+    seen = reminder.payload or {}
+    if (done, working) >= (int(seen.get("done") or 0), int(seen.get("working") or 0)):
+        reminder.payload = body
+    reminder.user_ids = sorted(set(reminder.user_ids or []) | set(people))
 
 def schedule_action_reminder(session, payload: dict, type_name: str) -> None:
     """Remind the assignees before an action's deadline; forget it once the action is handled."""
@@ -74,6 +146,10 @@ def schedule_action_reminder(session, payload: dict, type_name: str) -> None:
 
 
 def fire_due_reminders(db: Database, limit: int = 100) -> int:
+# Per kind of reminder: the audience its people are addressed as, and its severity.
+REMINDER_STYLE = {"action.deadline_near": ("assignee", "warning"), "action.mass_progress": (None, "info")}
+
+
     """Send every reminder that is due, each once even with several replicas (guarded claim)."""
     now = utcnow()
     with db.read() as session:
@@ -89,8 +165,9 @@ def fire_due_reminders(db: Database, limit: int = 100) -> int:
                 continue  # another replica fired it
             reminder = session.get(Reminder, reminder_id)
             notice = Notice(source_key=f"reminder:{reminder.id}", type=reminder.type, category="actions",
-                            payload=dict(reminder.payload), severity="warning", data=_ids_of(reminder.payload))
-            deliver(session, notice, [(uid, "assignee") for uid in reminder.user_ids])
+            audience, severity = REMINDER_STYLE.get(reminder.type, ("assignee", "warning"))
+                            payload=dict(reminder.payload), severity=severity, data=_ids_of(reminder.payload))
+            deliver(session, notice, [(uid, audience) for uid in reminder.user_ids])
             fired += 1
     return fired
 
@@ -98,7 +175,9 @@ def fire_due_reminders(db: Database, limit: int = 100) -> int:
 # -- inbox ---------------------------------------------------------------------------------------------
 def _unread(session, user_id: int) -> int:
     return session.scalar(select(func.count()).select_from(InboxEntry)
-                          .where(InboxEntry.user_id == user_id, InboxEntry.read_at.is_(None)))
+    """Entries neither read nor superseded (a "please accept" someone else answered is not news to read)."""
+                          .where(InboxEntry.user_id == user_id, InboxEntry.read_at.is_(None),
+                                 InboxEntry.superseded_at.is_(None)))
 
 
 def _cursor(value: str | None) -> int | None:
@@ -115,7 +194,7 @@ def list_inbox(db: Database, caller: Caller, query: dict) -> dict:
     with db.read() as session:
         stmt = select(InboxEntry).where(InboxEntry.user_id == caller.user_id)
         if query.get("unread"):
-            stmt = stmt.where(InboxEntry.read_at.is_(None))
+            stmt = stmt.where(InboxEntry.read_at.is_(None), InboxEntry.superseded_at.is_(None))
         if query.get("category"):
             stmt = stmt.where(InboxEntry.category == query["category"])
         cursor = _cursor(query.get("cursor"))

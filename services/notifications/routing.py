@@ -3,6 +3,13 @@
 Pure: no database, no broker. An audience name picks a template variant (`booking.requested/manager`).
 People are listed in priority order; someone in two audiences hears once, in the first. The actor (the
 person whose own act caused the event) is not told of it, except where the message is their receipt.
+
+Actions: the reporter and followers, the coordinators of the level now responsible, the coordinators of
+every level the action passed through on its way up (`earlier_coordinator`), the people asked to act
+(`assignee`) and those no longer asked (`released`: someone else accepted, or it was dispatched
+elsewhere). The checks of a mass action do not tell the one who ordered it of each step: they feed one
+progress digest per NUANXIN_MASS_ACTION_DIGEST_MINUTES (`Route.digest`), and a check that closes itself
+asks nobody to verify it.
 """
 from __future__ import annotations
 
@@ -14,8 +21,12 @@ CATEGORIES = ("account", "bookings", "actions", "teams", "charity", "broadcasts"
 
 CATEGORY_OF_PREFIX = {
     "account": "account", "booking": "bookings", "waitlist": "bookings", "action": "actions",
-    "team": "teams", "pledge": "charity", "claim": "charity", "wish": "charity", "broadcast": "broadcasts",
+    "team": "teams", "pledge": "charity", "claim": "charity", "wish": "charity", "merchant": "charity",
+    "broadcast": "broadcasts",
 }
+
+# The answer a "please accept" entry waits for: open while its reader is still asked (InboxEntry.awaits).
+AWAITING = {"action.dispatched": "assignee"}
 
 
 def category_of(type_name: str) -> str:
@@ -34,6 +45,8 @@ class Route:
     groups: list[tuple[str, int]] = field(default_factory=list)
     # Ids never told (the actor).
     exclude: set[int] = field(default_factory=set)
+    # A mass action's progress digest this event feeds: (mass action id, the people it is for).
+    digest: tuple[int, list[int]] | None = None
 
 
 def is_critical(type_name: str, payload: dict) -> bool:
@@ -74,10 +87,21 @@ def route(type_name: str, payload: dict) -> Route:
     elif prefix == "action":
         r.people = _action_people(type_name, p)
         r.exclude = set(_ids(p.get("actor_id")))
+        if p.get("parent_id") is not None and type_name in CHECK_DIGESTED:
+            # A check of a mass action: whoever ordered it reads one digest, not a message per check.
+            ordered = _ids(p.get("parent_reporter_id"), p.get("reporter_id"), p.get("follower_ids"))
+            r.people = [(aud, [u for u in ids if u not in ordered]) for aud, ids in r.people
+                        if aud in CHECK_DIGESTED[type_name]]
+            r.digest = (int(p["parent_id"]), ordered)
         if type_name in ("action.reported", "action.escalated"):
             r.groups.append(("grid", p["grid_id"]))
         if p.get("team_id") and type_name in ("action.dispatched", "action.escalated"):
             r.groups.append(("team", p["team_id"]))
+    elif type_name == "team.member_invited":
+        r.people = [("invitee", _ids(p["user_id"]))]
+    elif type_name in ("wish.submitted", "merchant.registered"):
+        r.people = [("coordinator", _ids(p.get("coordinator_ids")))]
+        r.exclude = set(_ids(p.get("submitted_by")))
     elif type_name == "team.member_joined":
         r.people = [("member", _ids(p["user_id"])), ("lead", _ids(p.get("lead_ids")))]
         r.groups.append(("team", p["team_id"]))
@@ -102,25 +126,35 @@ def route(type_name: str, payload: dict) -> Route:
     return r
 
 
+# Per step of a mass action's check, who is still told of that one check (the rest read the digest): those
+# no longer asked hear someone took it; a check closes itself when its list is ticked and resolved, so
+# nobody is asked to verify it and its volunteer, who just did so, is not told again.
+CHECK_DIGESTED = {"action.accepted": ("released",), "action.resolved": (), "action.closed": ()}
+
+
 def _action_people(type_name: str, p: dict) -> list[tuple[str, list[int]]]:
     followers = ("follower", _ids(p.get("reporter_id"), p.get("follower_ids")))
     coordinators = ("coordinator", _ids(p.get("coordinator_ids")))
+    earlier = ("earlier_coordinator", _ids(p.get("earlier_coordinator_ids")))
     assignees = ("assignee", _ids(p.get("assignee_ids")))
+    released = ("released", _ids(p.get("released_ids")))
     if type_name == "action.reported":
         # The reporter's receipt ("we got it") is for them even though they are the actor.
         return [coordinators, ("reporter", _ids(p.get("reporter_id"))), followers]
     if type_name == "action.dispatched":
-        return [assignees, followers]
-    if type_name in ("action.accepted", "action.declined"):
-        return [coordinators, followers] if type_name == "action.accepted" else [coordinators]
+        return [assignees, released, followers, earlier]
+    if type_name == "action.accepted":
+        return [released, coordinators, earlier, followers]
+    if type_name == "action.declined":
+        return [coordinators]
     if type_name == "action.escalated":
-        return [coordinators, assignees, followers]
+        return [coordinators, earlier, assignees, followers]
     if type_name == "action.resolved":
-        return [coordinators, followers]
+        return [coordinators, earlier, followers]
     if type_name == "action.closed":
-        return [followers, assignees]
+        return [followers, assignees, coordinators, earlier]
     if type_name == "action.reopened":
-        return [assignees, coordinators]
+        return [assignees, coordinators, earlier]
     if type_name == "action.deadline_near":
         return [assignees]
     raise KeyError(f"no recipients mapped for {type_name}")

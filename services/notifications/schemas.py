@@ -37,6 +37,9 @@ class InboxEntrySchema(Schema):
     data = fields.Dict()
     created_at = fields.AwareDateTime()
     read_at = fields.AwareDateTime(allow_none=True)
+    superseded_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "set when what the entry asked is no longer the reader's (e.g. someone else accepted); "
+                       "a superseded entry does not count as unread"})
 
 
 class InboxQuerySchema(Page):

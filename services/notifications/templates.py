@@ -2,7 +2,9 @@
 
 A template is `(title, body)` formatted with the event payload. Datetimes are shown in the event's own
 timezone (a booking's space) or else the recipient's, as `YYYY-MM-DD HH:MM`. A type may have a variant
-for one audience (`"booking.requested/manager"`) that replaces the type's text for that audience only.
+for one audience (`"booking.requested/manager"`) that replaces the type's text for that audience only, and
+a variant for one case of the payload (`"booking.cancelled[occurrence]"`, see `variant_of`). Messages name
+things as people know them (category labels, grid names, people's names), never by id or key.
 A missing template or placeholder raises: a blank message is never sent.
 """
 from __future__ import annotations
@@ -48,9 +50,24 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                "Reason: {reason}"),
     },
     "booking.cancelled": {
-        "zh-CN": ("预订已取消:{space_name}", "{space_name}({starts_at} 起)的预订已取消。{reason}"),
-        "en": ("Booking cancelled: {space_name}", "The booking of {space_name} (from {starts_at}) was "
+        "zh-CN": ("预订已取消:{space_name}", "{space_name}({starts_at} 起)的整个预订已取消。{reason}"),
+        "en": ("Booking cancelled: {space_name}", "The whole booking of {space_name} (from {starts_at}) was "
                "cancelled. {reason}"),
+    },
+    # One occurrence of a series that goes on: the message names that occurrence, not the series.
+    "booking.cancelled[occurrence]": {
+        "zh-CN": ("预订中的一次已取消:{space_name}", "{space_name} 系列预订中 {cancelled_starts_at} – "
+                  "{cancelled_ends_at} 这一次已取消,其余 {occurrences} 次照常。{reason}"),
+        "en": ("One occurrence cancelled: {space_name}", "This occurrence of the series at {space_name}, "
+               "{cancelled_starts_at} – {cancelled_ends_at}, was cancelled; the other {occurrences} stay "
+               "booked. {reason}"),
+    },
+    "booking.cancelled[following]": {
+        "zh-CN": ("预订自 {cancelled_starts_at} 起取消:{space_name}", "{space_name} 系列预订自 "
+                  "{cancelled_starts_at} 起的各次已取消,其余 {occurrences} 次照常。{reason}"),
+        "en": ("Booking cancelled from {cancelled_starts_at}: {space_name}", "The occurrences of the series at "
+               "{space_name} from {cancelled_starts_at} on were cancelled; the other {occurrences} stay booked. "
+               "{reason}"),
     },
     "booking.expired": {
         "zh-CN": ("预订已过期:{space_name}", "{space_name}({starts_at})的预订在开始前未获审批,已自动失效。"),
@@ -75,46 +92,62 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     },
     # -- actions (three whistles) ----------------------------------------------------------------------
     "action.reported": {
-        "zh-CN": ("新的问题上报:{title}", "{grid_name} 上报了“{title}”({category}),请及时处置。{note}"),
-        "en": ("New report: {title}", "“{title}” ({category}) was reported in {grid_name}. Please handle it. "
-               "{note}"),
+        "zh-CN": ("新的问题上报:{title}", "{grid_name} 上报了“{title}”({category_label}),请及时处置。{note}"),
+        "en": ("New report: {title}", "“{title}” ({category_label}) was reported in {grid_name}. Please handle "
+               "it. {note}"),
     },
     "action.reported/reporter": {
-        "zh-CN": ("已收到您的上报:{title}", "感谢您的上报,“{title}”已转给 {grid_name} 处置,进展会及时告知您。"),
-        "en": ("We received your report: {title}", "Thank you. “{title}” went to {grid_name}; we will keep "
-               "you posted."),
+        "zh-CN": ("已收到您的上报:{title}", "感谢您的上报,“{title}”已转给 {level_grid_name} 处置,进展会及时告知您。"),
+        "en": ("We received your report: {title}", "Thank you. “{title}” went to {level_grid_name}; we will "
+               "keep you posted."),
     },
     "action.dispatched": {
-        "zh-CN": ("任务进展:{title}", "“{title}”已派单处置。"),
-        "en": ("Update: {title}", "“{title}” was dispatched to volunteers."),
+        "zh-CN": ("任务进展:{title}", "“{title}”已由 {actor_name} 派单处置。"),
+        "en": ("Update: {title}", "{actor_name} dispatched “{title}” to volunteers."),
     },
     "action.dispatched/assignee": {
-        "zh-CN": ("请接单:{title}", "{grid_name} 的“{title}”({category})派给了您,请尽快接单或婉拒。{note}"),
-        "en": ("Please accept: {title}", "“{title}” ({category}) in {grid_name} was dispatched to you. "
+        "zh-CN": ("请接单:{title}", "{grid_name} 的“{title}”({category_label})派给了您,请尽快接单或婉拒。{note}"),
+        "en": ("Please accept: {title}", "“{title}” ({category_label}) in {grid_name} was dispatched to you. "
                "Please accept or decline. {note}"),
     },
+    "action.dispatched/released": {
+        "zh-CN": ("已改派他人,无需接单:{title}", "“{title}”已由 {actor_name} 改派他人处置,您不必再接单,谢谢!"),
+        "en": ("No longer needed: {title}", "{actor_name} dispatched “{title}” to others; you need not accept "
+               "it. Thank you!"),
+    },
     "action.accepted": {
-        "zh-CN": ("已有人接单:{title}", "“{title}”已有志愿者接单处置。"),
-        "en": ("Accepted: {title}", "A volunteer accepted “{title}”."),
+        "zh-CN": ("已有人接单:{title}", "“{title}”已由 {actor_name} 接单处置。"),
+        "en": ("Accepted: {title}", "{actor_name} accepted “{title}”."),
+    },
+    "action.accepted/released": {
+        "zh-CN": ("已由他人接单,无需处理:{title}", "“{title}”已由 {actor_name} 接单,您不必再处理,谢谢!"),
+        "en": ("Taken by someone else: {title}", "{actor_name} accepted “{title}”; you need not act on it. "
+               "Thank you!"),
     },
     "action.declined": {
-        "zh-CN": ("志愿者婉拒:{title}", "“{title}”被婉拒,请重新派单。{note}"),
-        "en": ("Declined: {title}", "A volunteer declined “{title}”; please dispatch again. {note}"),
+        "zh-CN": ("志愿者婉拒:{title}", "{actor_name} 婉拒了“{title}”,请重新派单。{note}"),
+        "en": ("Declined: {title}", "{actor_name} declined “{title}”; please dispatch again. {note}"),
     },
     "action.escalated": {
-        "zh-CN": ("事项升级:{title}", "“{title}”已从第 {from_level} 级升至第 {to_level} 级({grid_name})。"
-                  "原因:{reason}"),
-        "en": ("Escalated: {title}", "“{title}” moved from level {from_level} to level {to_level} "
-               "({grid_name}). Reason: {reason}"),
+        "zh-CN": ("事项升级:{title}", "“{title}”已从第 {from_level} 级升至第 {to_level} 级,由 {level_grid_name} "
+                  "协调处置。原因:{reason}"),
+        "en": ("Escalated: {title}", "“{title}” moved from level {from_level} to level {to_level}, now with "
+               "{level_grid_name}. Reason: {reason}"),
     },
     "action.escalated/coordinator": {
-        "zh-CN": ("请协调处置(第 {to_level} 级):{title}", "“{title}”已升级到您这一级,请协调力量处置。原因:{reason}"),
-        "en": ("Please coordinate (level {to_level}): {title}", "“{title}” was escalated to your level. "
-               "Please coordinate. Reason: {reason}"),
+        "zh-CN": ("请协调处置({level_grid_name}):{title}", "{grid_name} 的“{title}”({category_label})已升级到 "
+                  "{level_grid_name},请协调力量处置。原因:{reason}"),
+        "en": ("Please coordinate ({level_grid_name}): {title}", "“{title}” ({category_label}) in {grid_name} "
+               "was escalated to {level_grid_name}. Please coordinate. Reason: {reason}"),
     },
     "action.resolved": {
-        "zh-CN": ("已处置,请核查:{title}", "“{title}”已处置完毕:{note}。请核查确认。"),
-        "en": ("Handled, please verify: {title}", "“{title}” was handled: {note}. Please verify."),
+        "zh-CN": ("已处置,请核查:{title}", "“{title}”已由 {actor_name} 处置完毕:{note}。请核查确认。"),
+        "en": ("Handled, please verify: {title}", "{actor_name} handled “{title}”: {note}. Please verify."),
+    },
+    "action.resolved/earlier_coordinator": {
+        "zh-CN": ("已处置:{title}", "升级到 {level_grid_name} 的“{title}”已由 {actor_name} 处置完毕:{note}。"),
+        "en": ("Handled: {title}", "“{title}”, escalated to {level_grid_name}, was handled by {actor_name}: "
+               "{note}."),
     },
     "action.closed": {
         "zh-CN": ("已结案:{title}", "“{title}”已核查结案。感谢每一位参与的人!"),
@@ -128,7 +161,19 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("时限将至:{title}", "“{title}”将于 {deadline_at} 到期,请抓紧处置。"),
         "en": ("Deadline near: {title}", "“{title}” is due at {deadline_at}. Please act soon."),
     },
+    # One digest per mass action and period for whoever ordered it (not a message per check).
+    "action.mass_progress": {
+        "zh-CN": ("检查进度:{title}", "“{title}”共 {total} 项检查:已完成 {done} 项,处置中 {working} 项,"
+                  "待接单 {waiting} 项。"),
+        "en": ("Progress: {title}", "“{title}” has {total} checks: {done} done, {working} in hand, {waiting} "
+               "waiting for a volunteer."),
+    },
     # -- teams -----------------------------------------------------------------------------------------
+    "team.member_invited": {
+        "zh-CN": ("邀请您加入{team_name}", "{invited_by_name} 邀请您加入{team_name}。愿意的话,请在队伍页面点“加入”。"),
+        "en": ("You are invited to {team_name}", "{invited_by_name} invited you to join {team_name}. To accept, "
+               "join the team on its page."),
+    },
     "team.member_joined": {
         "zh-CN": ("新成员加入{team_name}", "{team_name}迎来了一位新成员。"),
         "en": ("A new member joined {team_name}", "{team_name} has a new member."),
@@ -168,6 +213,16 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("领取已过期:{title}", "您领取的 {merchant_name}“{title}”未在有效期内核销,已失效。"),
         "en": ("Claim expired: {title}", "Your claim of “{title}” from {merchant_name} was not redeemed in "
                "time and has lapsed."),
+    },
+    "wish.submitted": {
+        "zh-CN": ("微心愿待审核:{title}", "{grid_name} 有一个微心愿“{title}”等待您审核。"),
+        "en": ("A micro-wish awaits vetting: {title}", "The micro-wish “{title}” in {grid_name} waits for you "
+               "to vet it."),
+    },
+    "merchant.registered": {
+        "zh-CN": ("商户待审核:{title}", "{grid_name} 的商户“{title}”申请入驻,等待您审核。"),
+        "en": ("A shop awaits approval: {title}", "The shop “{title}” in {grid_name} registered and waits for "
+               "your approval."),
     },
     "wish.published": {
         "zh-CN": ("新的微心愿:{title}", "有一个微心愿“{title}”等待认领,欢迎帮助实现。"),
@@ -219,12 +274,37 @@ def _show(value, zone: ZoneInfo):
     return value
 
 
-def template_for(type_name: str, locale: str, audience: str | None = None) -> tuple[str, str]:
+# Shown when a name is missing from an older event (producers now always send it).
+FALLBACKS = {
+    "zh-CN": {"actor_name": "工作人员", "grid_name": "未划定网格", "invited_by_name": "队伍负责人"},
+    "en": {"actor_name": "a volunteer", "grid_name": "no grid yet", "invited_by_name": "The team"},
+}
+# An empty name falls back to another field of the payload.
+FALLBACK_FIELDS = {"category_label": "category", "level_grid_name": "grid_name"}
+
+
+def variant_of(type_name: str, payload: dict) -> str | None:
+    """The case of the payload that has its own text, if any."""
+    if type_name == "booking.cancelled" and payload.get("scope") in ("occurrence", "following") \
+            and payload.get("occurrences"):
+        # Some of the series goes on: name the occurrence(s) cancelled, not the booking's first one.
+        return payload["scope"]
+    return None
+
+
+def template_for(type_name: str, locale: str, audience: str | None = None,
+                 variant: str | None = None) -> tuple[str, str]:
     """The (title, body) pattern; KeyError when the type has no template (a bug, never a blank message)."""
     locale = pick_locale(locale)
-    if audience and f"{type_name}/{audience}" in TEMPLATES:
-        return TEMPLATES[f"{type_name}/{audience}"][locale]
-    return TEMPLATES[type_name][locale]
+    names = [f"{type_name}[{variant}]"] if variant else []
+    names.append(type_name)
+    for name in names:
+        if audience and f"{name}/{audience}" in TEMPLATES:
+            return TEMPLATES[f"{name}/{audience}"][locale]
+    for name in names:
+        if name in TEMPLATES:
+            return TEMPLATES[name][locale]
+    raise KeyError(type_name)
 
 
 def render(type_name: str, payload: dict, locale: str | None = None, *, audience: str | None = None,
@@ -236,6 +316,12 @@ def render(type_name: str, payload: dict, locale: str | None = None, *, audience
     except (KeyError, ValueError):
         zone = ZoneInfo("Asia/Shanghai")
     values = {key: _show(value, zone) for key, value in payload.items()}
-    title, body = template_for(type_name, locale, audience)
+    for key, other in FALLBACK_FIELDS.items():
+        if not values.get(key) and other in values:
+            values[key] = values[other]
+    for key, text in FALLBACKS[locale].items():
+        if key in values and not values[key]:
+            values[key] = text
+    title, body = template_for(type_name, locale, audience, variant_of(type_name, payload))
     title = SEVERITY_PREFIX[locale].get(severity, "") + title.format_map(values)
     return title[:300].strip(), body.format_map(values).strip()

@@ -156,8 +156,16 @@ def _transition(session: Session, action: Action, verb: str, caller: Caller, tre
         raise Forbidden(_denial(verb))
     action.state = after
     session.add(TimelineEntry(action_id=action.id, verb=verb, from_state=before, to_state=after,
-                              actor_id=caller.user_id, at=utcnow(), note=note or "", data=data or {}))
+                              actor_id=caller.user_id, actor_name=actor_name(caller), at=utcnow(), note=note or "",
+                              data=data or {}))
     return after
+
+
+def actor_name(caller: Caller | None) -> str:
+    """The name a timeline or message shows for who acted, as it is now ("" for the system)."""
+    if caller is None or caller.user_id is None:
+        return ""
+    return caller.display_name or ""
 
 
 def _denial(verb: str) -> str:
@@ -186,20 +194,47 @@ def _save(session: Session, action: Action) -> None:
         raise Conflict(STALE, extra={"allowed": []}) from None
 
 
-def payload(session: Session, tree: Tree, action: Action, actor: Caller | None = None, note: str = "") -> dict:
+def earlier_coordinators(tree: Tree, action: Action) -> list[int]:
+    """Coordinators of the levels below the action's current one that it passed through on its way up."""
+    start = max(lifecycle.MIN_LEVEL, min(tree.grids[action.grid_id].level, lifecycle.MAX_LEVEL))
+    current = set(tree.handling_grid(action.grid_id, action.level).coordinator_ids or [])
+    found: list[int] = []
+    for level in range(start, action.level):
+        for uid in tree.handling_grid(action.grid_id, level).coordinator_ids or []:
+            if uid not in current and uid not in found:
+                found.append(uid)
+    return found
+
+
+def payload(session: Session, tree: Tree, action: Action, actor: Caller | None = None, note: str = "",
+            released: list[int] | None = None) -> dict:
+    """The event payload: ids for programs, names and labels for the messages people read."""
     handling = tree.handling_grid(action.grid_id, action.level)
     grid = tree.grids[action.grid_id]
     assignees = [action.accepted_by] if action.accepted_by else _waiting(action)
     followers = set(action.follower_ids or [])
     if action.reporter_id is not None:
         followers.add(action.reporter_id)
-    return {"action_id": action.id, "title": action.title, "category": action.category, "grid_id": grid.id,
-            "grid_name": grid.name, "level": action.level, "state": action.state,
-            "reporter_id": action.reporter_id, "assignee_ids": sorted(set(assignees)), "team_id": action.team_id,
-            "coordinator_ids": sorted(handling.coordinator_ids or []), "follower_ids": sorted(followers),
-            "actor_id": actor.user_id if actor else None, "note": note or "", "deadline_at": action.deadline_at,
-            "deadline_kind": action.deadline_kind, "parent_id": action.parent_id,
+    category = session.get(Category, action.category)
+    body = {"action_id": action.id, "title": action.title, "category": action.category,
+            "category_label": (category.label if category is not None else "") or action.category,
+            "grid_id": grid.id, "grid_name": grid.name, "level": action.level, "level_grid_name": handling.name,
+            "state": action.state, "reporter_id": action.reporter_id, "assignee_ids": sorted(set(assignees)),
+            "team_id": action.team_id, "coordinator_ids": sorted(handling.coordinator_ids or []),
+            "earlier_coordinator_ids": earlier_coordinators(tree, action),
+            "released_ids": sorted(set(released or []) - set(assignees)), "follower_ids": sorted(followers),
+            "actor_id": actor.user_id if actor else None, "actor_name": actor_name(actor), "note": note or "",
+            "deadline_at": action.deadline_at, "deadline_kind": action.deadline_kind, "parent_id": action.parent_id,
             "merchant_id": action.merchant_id, "kind": action.kind}
+    if action.parent_id is not None:
+        parent = session.get(Action, action.parent_id)
+        if parent is not None:
+            session.flush()  # the check's own change counts in its mass action's progress
+            progress = _progress(session, parent)
+            body.update(parent_title=parent.title, parent_reporter_id=parent.reporter_id,
+                        progress={"total": progress["total"], "done": progress["done"],
+                                  "by_state": progress["by_state"]})
+    return body
 
 
 def action_dict(session: Session, action: Action, caller: Caller, tree: Tree) -> dict:
@@ -237,7 +272,7 @@ def new_action(session: Session, tree: Tree, caller: Caller, data: dict, **extra
     session.add(action)
     session.flush()
     session.add(TimelineEntry(action_id=action.id, verb="report", from_state="reported", to_state="reported",
-                              actor_id=reporter, at=now, note=data.get("description", "")[:500], data={}))
+                              actor_id=reporter, actor_name=actor_name(caller), at=now, note=data.get("description", "")[:500], data={}))
     _save(session, action)
     return action
 
@@ -392,12 +427,15 @@ def dispatch_action(db: Database, emit, caller: Caller, action_id: int, data: di
         except lifecycle.IllegalTransition as exc:
             raise Conflict(str(exc), extra={"state": action.state, "allowed": exc.allowed}) from None
         ids, team_id, how = _choose(session, action, tree, data)
+        # Those asked before and not asked again are told the job went elsewhere.
+        released = [c for c in _waiting(action) if c not in ids] if action.state == "dispatched" else []
         _transition(session, action, "dispatch", caller, tree, note=data.get("note", ""),
                     data={"candidate_ids": ids, "team_id": team_id, "mode": how})
         action.candidate_ids, action.declined_ids, action.team_id = ids, [], team_id
         action.accepted_by, action.accepted_at = None, None
         _save(session, action)
-        emit(session, "action.dispatched", payload(session, tree, action, caller, data.get("note", "")))
+        emit(session, "action.dispatched", payload(session, tree, action, caller, data.get("note", ""),
+                                                   released=released))
         return action_dict(session, action, caller, tree)
 
 
@@ -408,6 +446,8 @@ def accept(db: Database, emit, caller: Caller, action_id: int) -> dict:
         tree = Tree.load(session)
         action = _load(session, action_id, caller, tree)
         volunteer = session.get(Volunteer, caller.user_id) if caller.user_id else None
+        # Everyone else still asked is released: someone took it.
+        released = [c for c in _waiting(action) if c != caller.user_id]
         _transition(session, action, "accept", caller, tree)
         if volunteer is not None:
             busy = volunteer_stats(session, [volunteer.user_id])[volunteer.user_id]["open_actions"]
@@ -417,7 +457,7 @@ def accept(db: Database, emit, caller: Caller, action_id: int) -> dict:
             volunteer.last_action_at = utcnow()
         action.accepted_by, action.accepted_at = caller.user_id, utcnow()
         _save(session, action)
-        emit(session, "action.accepted", payload(session, tree, action, caller))
+        emit(session, "action.accepted", payload(session, tree, action, caller, released=released))
         return action_dict(session, action, caller, tree)
 
 
@@ -463,7 +503,7 @@ def tick(db: Database, caller: Caller, action_id: int, data: dict) -> dict:
         items[data["index"]]["done"] = data["done"]
         action.checklist = items
         session.add(TimelineEntry(action_id=action.id, verb="tick", from_state=action.state, to_state=action.state,
-                                  actor_id=caller.user_id, at=utcnow(), note=items[data["index"]]["item"],
+                                  actor_id=caller.user_id, actor_name=actor_name(caller), at=utcnow(), note=items[data["index"]]["item"],
                                   data={"index": data["index"], "done": data["done"]}))
         _save(session, action)
         return action_dict(session, action, caller, tree)
@@ -489,8 +529,9 @@ def resolve(db: Database, emit, caller: Caller, action_id: int, outcome: str) ->
         tree = Tree.load(session)
         action = _load(session, action_id, caller, tree)
         if any(not item.get("done") for item in action.checklist or []):
-            raise Conflict("Tick every checklist item before resolving.",
-                           extra={"state": action.state, "allowed": ["tick"]})
+            # Named as the API names it: POST /actions/{id}/checklist ticks an item.
+            raise Conflict("Tick every checklist item (POST /actions/{id}/checklist) before resolving.",
+                           extra={"state": action.state, "allowed": ["checklist"]})
         _transition(session, action, "resolve", caller, tree, note=outcome, outcome=outcome)
         now = utcnow()
         action.outcome, action.resolved_by, action.resolved_at = outcome, caller.user_id, now
@@ -608,7 +649,8 @@ def merge(db: Database, caller: Caller, action_id: int, survivor_id: int, note: 
             followers.add(action.reporter_id)
         survivor.follower_ids = sorted(followers)
         session.add(TimelineEntry(action_id=survivor.id, verb="absorb", from_state=survivor.state,
-                                  to_state=survivor.state, actor_id=caller.user_id, at=utcnow(),
+                                  to_state=survivor.state, actor_id=caller.user_id, actor_name=actor_name(caller),
+                                  at=utcnow(),
                                   note=note or f"#{action_id} merged in", data={"duplicate_id": action_id}))
         _save(session, action)
         _save(session, survivor)
@@ -630,7 +672,8 @@ def edit_hours(db: Database, caller: Caller, action_id: int, data: dict) -> dict
             raise Forbidden("Only the volunteer or a coordinator of the grid may correct hours.")
         log.minutes, log.edit_reason, log.edited_by = data["minutes"], data["reason"], caller.user_id
         session.add(TimelineEntry(action_id=action.id, verb="hours", from_state=action.state,
-                                  to_state=action.state, actor_id=caller.user_id, at=utcnow(), note=data["reason"],
+                                  to_state=action.state, actor_id=caller.user_id, actor_name=actor_name(caller),
+                                  at=utcnow(), note=data["reason"],
                                   data={"user_id": user_id, "minutes": data["minutes"]}))
         session.flush()
         return WorkLogSchema().dump(log)

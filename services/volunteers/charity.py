@@ -68,6 +68,25 @@ def coordinates(session: Session, caller: Caller, grid_id: int | None) -> bool:
     return grid_id in coordinated(session, caller)
 
 
+def vetting_payload(session: Session, grid_id: int | None, title: str, submitted_by: int | None) -> dict:
+    """What the coordinators who vet a wish or a shop are told: the grid by name, and who they are (the
+    nearest grid up the tree that names coordinators; every top grid's when the thing has no grid yet)."""
+    tree = Tree.load(session)
+    coordinators: list[int] = []
+    if grid_id is not None and grid_id in tree.grids:
+        current: int | None = grid_id
+        while current is not None and not coordinators:
+            coordinators = list(tree.grids[current].coordinator_ids or [])
+            current = tree.grids[current].parent_id
+    else:
+        for grid in tree.grids.values():
+            if grid.parent_id is None:
+                coordinators.extend(u for u in grid.coordinator_ids or [] if u not in coordinators)
+    grid = tree.grids.get(grid_id) if grid_id is not None else None
+    return {"title": title, "grid_id": grid_id, "grid_name": grid.name if grid is not None else "",
+            "coordinator_ids": sorted(set(coordinators)), "submitted_by": submitted_by}
+
+
 def check_grid(session: Session, grid_id: int | None) -> None:
     if grid_id is not None and session.get(Grid, grid_id) is None:
         raise Invalid("The grid does not exist.", errors={"grid_id": [f"no grid {grid_id}"]})
@@ -106,8 +125,8 @@ def _merchant_visible(session: Session, caller: Caller, merchant: Merchant) -> b
         or coordinates(session, caller, merchant.grid_id)
 
 
-def register_merchant(db: Database, caller: Caller, data: dict) -> dict:
-    """A merchant registers its own shop; it waits for a coordinator's approval."""
+def register_merchant(db: Database, caller: Caller, data: dict, emit: Emit | None = None) -> dict:
+    """A merchant registers its own shop; it waits for a coordinator's approval (they are told)."""
     caller.require_role("merchant")
     with db.transaction() as session:
         check_grid(session, data.get("grid_id"))
@@ -119,6 +138,10 @@ def register_merchant(db: Database, caller: Caller, data: dict) -> dict:
         merchant = Merchant(user_id=caller.user_id, status="pending", **data)
         session.add(merchant)
         session.flush()
+        if emit is not None:
+            emit(session, "merchant.registered", {
+                "merchant_id": merchant.id, **vetting_payload(session, merchant.grid_id, merchant.name,
+                                                              caller.user_id)})
         return MerchantSchema().dump(merchant)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from services.volunteers.charity import Emit, check_grid, coordinates, page, subtree
+from services.volunteers.charity import Emit, check_grid, coordinates, page, subtree, vetting_payload
 from services.volunteers.charity_models import Wish, WishTransition
 from services.volunteers.charity_schemas import WishSchema
 from services.volunteers.lifecycle import IllegalTransition, wish_allowed_verbs, wish_may, wish_next_state
@@ -58,8 +58,9 @@ def _visible(session: Session, caller: Caller, wish: Wish | None) -> bool:
     return wish.state in PUBLIC_STATES or bool(_relations(session, caller, wish) - {"volunteer"})
 
 
-def post_wish(db: Database, caller: Caller, data: dict) -> dict:
-    """A confirmed beneficiary (or a coordinator on someone's behalf) posts a wish; it awaits vetting."""
+def post_wish(db: Database, caller: Caller, data: dict, emit: Emit | None = None) -> dict:
+    """A confirmed beneficiary (or a coordinator on someone's behalf) posts a wish; it awaits vetting by the
+    coordinators of its grid, who are told."""
     caller.require()
     if not caller.groups and not caller.has_role("coordinator"):
         raise Forbidden("Only people whose beneficiary group a coordinator confirmed can post a micro-wish.")
@@ -73,6 +74,9 @@ def post_wish(db: Database, caller: Caller, data: dict) -> dict:
         session.add(WishTransition(wish_id=wish.id, verb="submit", from_state="draft", to_state=wish.state,
                                    actor_id=caller.user_id, at=now))
         session.flush()
+        if emit is not None:
+            emit(session, "wish.submitted", {"wish_id": wish.id, **vetting_payload(session, wish.grid_id, wish.title,
+                                                                                 caller.user_id)})
         return _dump(session, wish)
 
 

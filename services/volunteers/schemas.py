@@ -338,6 +338,7 @@ class TimelineEntrySchema(Schema):
     from_state = fields.String()
     to_state = fields.String()
     actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.String(metadata={"description": "who acted, by name; empty for the system"})
     at = fields.AwareDateTime()
     note = fields.String()
     data = fields.Dict()

@@ -176,7 +176,13 @@ def invite(db: Database, emit, caller: Caller, team_id: int, data: dict) -> dict
             raise Conflict("Already a member.", errors={"user_id": ["already an active member"]})
         # Someone who asked to join and is now invited is simply in.
         status = "active" if member is not None and member.status == "pending" else "invited"
-        _add_member(session, emit, team, data["user_id"], data["role"], status, invited_by=caller.user_id)
+        added = _add_member(session, emit, team, data["user_id"], data["role"], status, invited_by=caller.user_id)
+        if added.status == "invited":
+            # Joined members hear team.member_joined; an invitation waits for the invitee, who is told.
+            emit(session, "team.member_invited", {"team_id": team.id, "team_name": team.name,
+                                                  "user_id": data["user_id"], "role": added.role,
+                                                  "invited_by": caller.user_id,
+                                                  "invited_by_name": caller.display_name or ""})
         return next(m for m in _member_dicts(session, team.id) if m["user_id"] == data["user_id"])
 
 

@@ -29,6 +29,9 @@ class BookingDecisionPayload(BookingPayload):
 class BookingCancelledPayload(BookingPayload):
     scope = fields.String(load_default="series")  # occurrence | following | series
     occurrence_ids = fields.List(fields.Integer(), load_default=list)
+    # The first cancelled occurrence (starts_at/ends_at are the booking's first live one, if any is left).
+    cancelled_starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    cancelled_ends_at = fields.AwareDateTime(allow_none=True, load_default=None)
     cancelled_by = fields.Integer(allow_none=True, load_default=None)
     reason = fields.String(load_default="")
 

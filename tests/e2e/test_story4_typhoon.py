@@ -5,6 +5,10 @@ checklists." (The broadcast to every merchant and volunteer is the notifications
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from services.notifications.models import Reminder
+from tests.support.suite import wait_for
 from tests.volunteers.integration.world import make_world
 
 CHECKLIST = ["店招已加固", "已告知最近的避险点", "门口杂物已收起"]
@@ -49,6 +53,9 @@ def test_story4_typhoon_storefront_checks(suite):
     for index, check in enumerate(checks):
         volunteer = volunteers[index % 2]
         assert volunteer.post(f"/actions/{check['id']}/accept").status_code == 200
+        if index == 0:  # resolving before the list is ticked names the endpoint that ticks it
+            early = volunteer.post(f"/actions/{check['id']}/resolve", json={"outcome": "已检查"})
+            assert early.status_code == 409 and early.json()["allowed"] == ["checklist"], early.text
         for item in range(len(CHECKLIST)):
             assert volunteer.post(f"/actions/{check['id']}/checklist", json={"index": item}).status_code == 200
         done = volunteer.post(f"/actions/{check['id']}/resolve", json={"outcome": "已检查"})
@@ -64,3 +71,17 @@ def test_story4_typhoon_storefront_checks(suite):
     # The grid worker of one micro-grid sees only their part of the map.
     assert {g["grid_id"] for g in world.gridworker.get("/grid-status").json()} == {world.micro["id"]}
     assert sum(v.get("/volunteers/me").json()["open_actions"] for v in volunteers) == 0
+
+    # The command heard of the whole as one thing: its closing, no message per check, no "please verify"
+    # for checks that closed themselves, and no digest left to repeat what the closing said.
+    def closed_told():
+        items = world.command.get("/notifications?limit=100").json()["items"]
+        return [i for i in items if i["type"] == "action.closed" and i["data"].get("action_id") == parent["id"]]
+
+    wait_for(closed_told, timeout=20, message="the mass action's closing in the command's inbox")
+    check_ids = {c["id"] for c in checks}
+    items = world.command.get("/notifications?limit=100").json()["items"]
+    assert [i["title"] for i in items if i["data"].get("action_id") in check_ids] == []
+    with suite.database("notifications").read() as session:
+        assert not session.scalars(select(Reminder.id).where(Reminder.key.like(f"digest:{parent['id']}:%"),
+                                                             Reminder.state == "scheduled")).all()

@@ -32,5 +32,13 @@ def sample_payload(type_name: str, **overrides) -> dict:
     """A payload of `type_name` with every field set (ids 5, 7, 8 unless overridden)."""
     schema = REGISTRY[type_name].schema()
     payload = {name: sample_value(name, field) for name, field in schema.fields.items()}
+    # A sample action is a single one, not a check of a mass action (those are digested: tested apart).
+    for name in ("parent_id", "parent_reporter_id"):
+        if name in payload:
+            payload[name] = None
+    # Nobody released and no earlier level unless a test says so (their audiences still render).
+    for name in ("released_ids", "earlier_coordinator_ids"):
+        if name in payload:
+            payload[name] = []
     payload.update(overrides)
     return payload

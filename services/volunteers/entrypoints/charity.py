@@ -51,7 +51,7 @@ class CharityEntrypoints:
     @rpc
     def register_merchant(self, data: dict) -> dict:
         """A merchant account registers its own shop (pending until a coordinator approves it)."""
-        return charity.register_merchant(self.db, self.caller, load(MerchantRequestSchema, data))
+        return charity.register_merchant(self.db, self.caller, load(MerchantRequestSchema, data), self.emit)
 
     @rpc
     def ensure_merchant(self, data: dict) -> dict:
@@ -139,7 +139,7 @@ class CharityEntrypoints:
     @rpc
     def post_wish(self, data: dict) -> dict:
         """A confirmed beneficiary posts a micro-wish; it waits for a coordinator to vet it."""
-        return charity_wishes.post_wish(self.db, self.caller, load(WishRequestSchema, data))
+        return charity_wishes.post_wish(self.db, self.caller, load(WishRequestSchema, data), self.emit)
 
     @rpc
     def ensure_wish(self, data: dict) -> dict:

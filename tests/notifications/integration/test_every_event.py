@@ -21,13 +21,14 @@ PERSON = {
 ACTION_PERSON = {"action.reported": "coordinator_ids", "action.dispatched": "assignee_ids",
                  "action.accepted": "coordinator_ids", "action.declined": "coordinator_ids",
                  "action.escalated": "coordinator_ids", "action.resolved": "coordinator_ids",
-                 "action.closed": "follower_ids", "action.reopened": "assignee_ids"}
+                 "action.closed": "follower_ids", "action.reopened": "assignee_ids",
+                 "wish.submitted": "coordinator_ids", "merchant.registered": "coordinator_ids"}
 
 
 def payload_for(type_name: str, user_id: int) -> dict:
     payload = sample_payload(type_name, actor_id=None) if type_name.startswith("action.") \
         else sample_payload(type_name)
-    for key in ("decided_by", "cancelled_by"):
+    for key in ("decided_by", "cancelled_by", "submitted_by", "invited_by"):
         if key in payload:
             payload[key] = None
     if type_name in ACTION_PERSON:
