@@ -24,10 +24,11 @@ BENEFICIARY_GROUPS = ("rider", "courier", "sanitation", "elderly", "outdoor")
 
 @dataclass(frozen=True)
 class Caller:
+    """Who is calling and with which roles. A coordinator's grids are not here: the volunteers service's grid
+    tree is the one record of coordinator scope (docs/architecture.md), asked where a scope is checked."""
+
     user_id: int | None
     roles: frozenset[str] = frozenset()
-    # Grid ids a coordinator is scoped to (each covers its subtree).
-    grids: tuple[int, ...] = ()
     # Beneficiary groups a coordinator confirmed for this account.
     groups: tuple[str, ...] = ()
     locale: str = "zh-CN"
@@ -61,7 +62,6 @@ class Caller:
     def to_context(self) -> dict:
         data = asdict(self)
         data["roles"] = sorted(self.roles)
-        data["grids"] = list(self.grids)
         data["groups"] = list(self.groups)
         return data
 
@@ -72,7 +72,6 @@ class Caller:
         return cls(
             user_id=data.get("user_id"),
             roles=frozenset(data.get("roles") or ()),
-            grids=tuple(data.get("grids") or ()),
             groups=tuple(data.get("groups") or ()),
             locale=data.get("locale") or "zh-CN",
             timezone=data.get("timezone") or "Asia/Shanghai",

@@ -1,11 +1,20 @@
 """Accounts: registration, profile, password, roles and beneficiary groups, and the events about them.
 
 Every change commits with an `account.*` event in the gateway's outbox, so the notifications service's
-directory of recipients follows. Role rules: coordinators hand out merchant, volunteer and space_manager
-and confirm beneficiary groups; only admins hand out coordinator (with a grid scope) and admin; nobody
-changes their own roles (so the last admin cannot demote themselves by mistake).
+directory of recipients follows. Usernames are one identity whatever their case or width: they are stored
+case-folded and NFKC-normalised, and every lookup normalises first.
+
+Role rules: coordinators hand out merchant, volunteer and space_manager and confirm beneficiary groups, but
+only for people inside their grids (the volunteers service's grid tree says who coordinates which grids and
+who belongs where), never for themselves, another coordinator or an admin; only admins hand out coordinator
+(with its grids, recorded on the grid tree) and admin; nobody changes their own roles (so the last admin
+cannot demote themselves by mistake). Admins may do everything else.
 """
 from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +29,16 @@ from shared.identity import Caller
 from shared.outbox import emit
 
 STAFF = ("coordinator",)  # plus admin, which has every role
+# Roles whose holders only an admin acts on: a coordinator never changes another coordinator or an admin.
+GUARDED_ROLES = frozenset({"coordinator", "admin"})
+
+# `volunteers(method, *args)`: an RPC to the volunteers service on behalf of the caller.
+Volunteers = Callable[..., Any]
+
+
+def normalise_username(username: str) -> str:
+    """The one form of a username: NFKC, case-folded (`DEMO`, `Demo` and full-width `ＤＥＭＯ` are `demo`)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
 
 
 class WrongPassword(Invalid):
@@ -29,7 +48,7 @@ class WrongPassword(Invalid):
 def account_payload(account: Account) -> dict:
     return {"user_id": account.id, "username": account.username, "display_name": account.display_name,
             "locale": account.locale, "timezone": account.timezone, "roles": list(account.roles or []),
-            "grids": list(account.grids or []), "groups": list(account.groups or []),
+            "groups": list(account.groups or []),
             "email": account.email, "active": account.active}
 
 
@@ -44,15 +63,18 @@ def check_password(password: str, username: str, display_name: str = "", field: 
 
 
 def create_account(db: Database, data: dict, roles: list[str] | None = None) -> dict:
-    """Create an account (registration, the CLI's create-admin, the demo seed); emits account.registered."""
-    check_password(data["password"], data["username"], data.get("display_name") or "")
+    """Create an account (registration, the CLI's create-admin, the demo seed); emits account.registered.
+
+    A coordinator's grids are not given here: an admin grants the role with its grids (grant_role)."""
+    username = normalise_username(data["username"])
+    check_password(data["password"], username, data.get("display_name") or "")
     try:
         with db.transaction() as session:
-            account = Account(username=data["username"], password_hash=hash_password(data["password"]),
+            account = Account(username=username, password_hash=hash_password(data["password"]),
                               display_name=data["display_name"], locale=data.get("locale") or "zh-CN",
                               timezone=data.get("timezone") or "Asia/Shanghai", email=data.get("email"),
                               phone=data.get("phone"), roles=sorted(set(roles or ["resident"])),
-                              grids=list(data.get("grids") or []), groups=list(data.get("groups") or []))
+                              groups=list(data.get("groups") or []))
             session.add(account)
             session.flush()
             emit(session, infra, "account.registered", account_payload(account))
@@ -63,7 +85,8 @@ def create_account(db: Database, data: dict, roles: list[str] | None = None) -> 
 
 def sign_in(db: Database, username: str, password: str) -> dict:
     with db.transaction() as session:
-        account = session.scalars(select(Account).where(Account.username == username)).first()
+        account = session.scalars(select(Account).where(
+            Account.username == normalise_username(username))).first()
         if not verify_password(account.password_hash if account else None, password) or not account.active:
             raise Unauthenticated("Wrong username or password.")
         return start_session(session, account)
@@ -130,37 +153,85 @@ def _may_change_role(caller: Caller, account_id: int, role: str) -> None:
         raise Forbidden("Nobody changes their own roles; ask another coordinator or admin.")
 
 
-def grant_role(db: Database, caller: Caller, account_id: int, data: dict) -> dict:
-    """Grant a role (a coordinator's grid scope is replaced by `grids`); emits account.updated."""
+def _guarded(caller: Caller, account: Account) -> None:
+    """A coordinator never acts on another coordinator's or an admin's account (checked again under lock)."""
+    if not caller.is_admin and GUARDED_ROLES.intersection(account.roles or ()):
+        raise Forbidden("Coordinators do not change a coordinator's or an admin's roles or groups; ask an admin.")
+
+
+def _within_scope(db: Database, caller: Caller, account_id: int, volunteers: Volunteers,
+                  role: str | None = None) -> None:
+    """A coordinator acts only on people inside their grids; admins on anyone.
+
+    Where a person belongs (their volunteer profile's grids, their shops' grids) and which grids the caller
+    coordinates are the volunteers service's grid tree; the merchant role also needs every shop of theirs
+    to be inside the caller's grids.
+    """
+    if caller.is_admin:
+        return
+    with db.read() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise NotFound(f"Account {account_id} does not exist.")
+        _guarded(caller, account)
+    standing = volunteers("person_standing", account_id)
+    if standing["coordinates"]:
+        raise Forbidden("Coordinators do not change a coordinator's roles or groups; ask an admin.")
+    if not standing["in_scope"]:
+        raise Forbidden("Only a coordinator of one of this person's grids (or a grid above it) may do this; "
+                        "a person belongs to the grids of their volunteer profile and their shops.")
+    if role == "merchant" and standing["shops_outside_scope"]:
+        raise Forbidden("This person has a shop in a grid outside your scope; ask a coordinator of that grid.")
+
+
+def grant_role(db: Database, caller: Caller, account_id: int, data: dict, volunteers: Volunteers) -> dict:
+    """Grant a role; emits account.updated. The coordinator role's `grids` (replacing any earlier ones) are
+    recorded on the volunteers service's grid tree first, so a failure there grants nothing."""
     _may_change_role(caller, account_id, data["role"])
+    _within_scope(db, caller, account_id, volunteers, data["role"])
+    if data["role"] == "coordinator":
+        with db.read() as session:
+            if session.get(Account, account_id) is None:
+                raise NotFound(f"Account {account_id} does not exist.")
+        volunteers("assign_coordinator", account_id, sorted(set(data["grids"])))
     with db.transaction() as session:
         account = _locked(session, account_id)
+        _guarded(caller, account)
         roles = sorted(set(account.roles or []) | {data["role"]})
-        grids = sorted(data["grids"]) if data["role"] == "coordinator" else list(account.grids or [])
-        if roles != sorted(account.roles or []) or grids != list(account.grids or []):
-            account.roles, account.grids = roles, grids
+        if roles != sorted(account.roles or []):
+            account.roles = roles
             emit(session, infra, "account.updated", account_payload(account))
         return dump(account)
 
 
-def revoke_role(db: Database, caller: Caller, account_id: int, role: str) -> dict:
-    """Take a role away (revoking coordinator clears the grid scope); emits account.updated."""
+def revoke_role(db: Database, caller: Caller, account_id: int, role: str, volunteers: Volunteers) -> dict:
+    """Take a role away; emits account.updated. Revoking coordinator also takes the person off every grid
+    of the grid tree (again on a retry, so a failure there is mended by repeating the request)."""
     _may_change_role(caller, account_id, role)
+    _within_scope(db, caller, account_id, volunteers, role)
     with db.transaction() as session:
         account = _locked(session, account_id)
+        _guarded(caller, account)
         if role in (account.roles or []):
             account.roles = sorted(set(account.roles) - {role})
-            if role == "coordinator":
-                account.grids = []
             emit(session, infra, "account.updated", account_payload(account))
-        return dump(account)
+        answer = dump(account)
+    if role == "coordinator":
+        volunteers("assign_coordinator", account_id, [])
+    return answer
 
 
-def set_groups(db: Database, caller: Caller, account_id: int, groups: list[str]) -> dict:
-    """Confirm the beneficiary groups an account belongs to (replaces the list); emits account.updated."""
+def set_groups(db: Database, caller: Caller, account_id: int, groups: list[str], volunteers: Volunteers) -> dict:
+    """Confirm the beneficiary groups an account belongs to (replaces the list); emits account.updated.
+
+    Coordinators: only for people inside their grids, never their own account or a coordinator's."""
     caller.require_role(*STAFF)
+    if caller.user_id == account_id and not caller.is_admin:
+        raise Forbidden("Coordinators do not confirm their own beneficiary groups; ask another coordinator.")
+    _within_scope(db, caller, account_id, volunteers)
     with db.transaction() as session:
         account = _locked(session, account_id)
+        _guarded(caller, account)
         if sorted(groups) != sorted(account.groups or []):
             account.groups = sorted(groups)
             emit(session, infra, "account.updated", account_payload(account))

@@ -138,6 +138,6 @@ def authenticate(db: Database, header: str | None) -> tuple[Caller, str]:
 
 
 def caller_of(account: Account) -> Caller:
-    return Caller(user_id=account.id, roles=frozenset(account.roles or ()), grids=tuple(account.grids or ()),
+    return Caller(user_id=account.id, roles=frozenset(account.roles or ()),
                   groups=tuple(account.groups or ()), locale=account.locale, timezone=account.timezone,
                   display_name=account.display_name)

@@ -19,6 +19,7 @@ infra = declare_infrastructure(Base)
 class Account(Base):
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Case-folded and NFKC-normalised (accounts.normalise_username): `DEMO` and `demo` are one identity.
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(100))
@@ -27,8 +28,7 @@ class Account(Base):
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     roles: Mapped[list] = mapped_column(JSON, default=list)
-    # Grid ids a coordinator is scoped to.
-    grids: Mapped[list] = mapped_column(JSON, default=list)
+    # A coordinator's grids are not kept here: the volunteers service's grid tree is the one record of them.
     # Beneficiary groups confirmed by a coordinator (rider, courier, ...).
     groups: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -115,7 +115,6 @@ class AccountSchema(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)))
-    grids = fields.List(fields.Integer())
     groups = fields.List(fields.String(validate=validate.OneOf(BENEFICIARY_GROUPS)))
     active = fields.Boolean()
     created_at = fields.AwareDateTime()

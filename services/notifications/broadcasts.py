@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from services.notifications.deliveries import progress
 from services.notifications.fanout import CHUNK, Notice, deliver, group_channel_ids, ids_in_directory
 from services.notifications.models import Broadcast
-from services.notifications.operations import GridTree, grid_subtree
+from services.notifications.operations import CoordinatorScope
 from services.notifications.schemas import BroadcastSchema
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, Invalid, NotFound
@@ -26,17 +26,18 @@ Members = Callable[[dict], list[int]]
 LEASE = timedelta(seconds=120)
 
 
-def authorise(caller: Caller, audience: list[dict], grid_tree: GridTree) -> None:
-    """Admins address anyone; coordinators only grids within their scope (each grid covers its subtree)."""
+def authorise(caller: Caller, audience: list[dict], scope: CoordinatorScope) -> None:
+    """Admins address anyone; coordinators only grids within their scope (each grid covers its subtree),
+    as the volunteers service's grid tree records it."""
     caller.require_role("coordinator")
     if caller.is_admin:
         return
-    scope = None
+    grids: set[int] | None = None
     for item in audience:
         if item["kind"] != "grid":
             raise Forbidden("Coordinators broadcast to grids within their scope; ask an admin for wider ones.")
-        scope = scope if scope is not None else grid_subtree(grid_tree(), caller.grids)
-        if item["id"] not in scope:
+        grids = grids if grids is not None else set(scope(caller.user_id))
+        if item["id"] not in grids:
             raise Forbidden(f"Grid {item['id']} is outside your scope.")
 
 
@@ -48,8 +49,9 @@ def check_expiry(data: dict, now=None) -> None:
                       errors={"expires_at": ["must be in the future"]})
 
 
-def create_broadcast(db: Database, caller: Caller, data: dict, grid_tree: GridTree, members: Members) -> dict:
-    authorise(caller, data["audience"], grid_tree)
+def create_broadcast(db: Database, caller: Caller, data: dict, scope: CoordinatorScope,
+                     members: Members) -> dict:
+    authorise(caller, data["audience"], scope)
     check_expiry(data)
     # Resolve before writing: the volunteers service answers outside our transaction.
     remote: list[int] = []

@@ -17,8 +17,9 @@ from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
 
-# Grid tree as {grid id: parent id}; the service fetches it from the volunteers service.
-GridTree = Callable[[], dict[int, int | None]]
+# The grid ids a person coordinates (subtrees included), answered by the volunteers service, whose grid
+# tree is the one record of coordinator scope; the caller's role is checked here.
+CoordinatorScope = Callable[[int], list[int]]
 
 
 def upsert_recipient(session, payload: dict) -> None:
@@ -42,15 +43,14 @@ def handle_event(session, event: dict) -> None:
         upsert_recipient(session, payload)
     plan = route(type_name, payload)
     matches = {audience: ids_in_directory(session, **spec) for audience, spec in plan.directory}
-    notice = Notice(source_key=event["event_id"], type=type_name, category=plan.category, payload=payload,
     awaits = {AWAITING[type_name]: f"action:{payload['action_id']}"} if type_name in AWAITING else {}
+    notice = Notice(source_key=event["event_id"], type=type_name, category=plan.category, payload=payload,
                     severity="critical" if plan.critical else "info", critical=plan.critical,
                     data=_ids_of(payload), awaits=awaits)
     deliver(session, notice, resolve(plan, matches), group_channel_ids(session, plan.groups))
     if type_name.startswith("action."):
-        schedule_action_reminder(session, payload, type_name)
         supersede_requests(session, payload)
-
+        schedule_action_reminder(session, payload, type_name)
         if plan.digest is not None:
             schedule_mass_digest(session, plan.digest, payload)
         if type_name == "action.closed" and payload.get("kind") == "mass":
@@ -122,6 +122,7 @@ def schedule_mass_digest(session, digest: tuple[int, list[int]], payload: dict, 
         reminder.payload = body
     reminder.user_ids = sorted(set(reminder.user_ids or []) | set(people))
 
+
 def schedule_action_reminder(session, payload: dict, type_name: str) -> None:
     """Remind the assignees before an action's deadline; forget it once the action is handled."""
     action_id = payload["action_id"]
@@ -145,11 +146,11 @@ def schedule_action_reminder(session, payload: dict, type_name: str) -> None:
                             "deadline_at": deadline.isoformat()}
 
 
-def fire_due_reminders(db: Database, limit: int = 100) -> int:
 # Per kind of reminder: the audience its people are addressed as, and its severity.
 REMINDER_STYLE = {"action.deadline_near": ("assignee", "warning"), "action.mass_progress": (None, "info")}
 
 
+def fire_due_reminders(db: Database, limit: int = 100) -> int:
     """Send every reminder that is due, each once even with several replicas (guarded claim)."""
     now = utcnow()
     with db.read() as session:
@@ -164,8 +165,8 @@ REMINDER_STYLE = {"action.deadline_near": ("assignee", "warning"), "action.mass_
             if claimed != 1:
                 continue  # another replica fired it
             reminder = session.get(Reminder, reminder_id)
-            notice = Notice(source_key=f"reminder:{reminder.id}", type=reminder.type, category="actions",
             audience, severity = REMINDER_STYLE.get(reminder.type, ("assignee", "warning"))
+            notice = Notice(source_key=f"reminder:{reminder.id}", type=reminder.type, category="actions",
                             payload=dict(reminder.payload), severity=severity, data=_ids_of(reminder.payload))
             deliver(session, notice, [(uid, audience) for uid in reminder.user_ids])
             fired += 1
@@ -174,8 +175,8 @@ REMINDER_STYLE = {"action.deadline_near": ("assignee", "warning"), "action.mass_
 
 # -- inbox ---------------------------------------------------------------------------------------------
 def _unread(session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(InboxEntry)
     """Entries neither read nor superseded (a "please accept" someone else answered is not news to read)."""
+    return session.scalar(select(func.count()).select_from(InboxEntry)
                           .where(InboxEntry.user_id == user_id, InboxEntry.read_at.is_(None),
                                  InboxEntry.superseded_at.is_(None)))
 
@@ -279,7 +280,7 @@ def grid_subtree(tree: dict[int, int | None], roots) -> set[int]:
     return found
 
 
-def _owner(caller: Caller, data: dict, grid_tree: GridTree, *, writing: bool) -> tuple[str, int]:
+def _owner(caller: Caller, data: dict, scope: CoordinatorScope, *, writing: bool) -> tuple[str, int]:
     """The channel owner the caller addresses, if they may; a person's own by default."""
     if data.get("team_id"):
         if writing and not caller.has_role("coordinator"):
@@ -288,15 +289,15 @@ def _owner(caller: Caller, data: dict, grid_tree: GridTree, *, writing: bool) ->
     if data.get("grid_id"):
         if writing and not caller.is_admin:
             caller.require_role("coordinator")
-            if data["grid_id"] not in grid_subtree(grid_tree(), caller.grids):
+            if data["grid_id"] not in set(scope(caller.user_id)):
                 raise Forbidden("That grid is outside your scope.")
         return "grid", data["grid_id"]
     return "user", caller.user_id
 
 
-def list_channels(db: Database, caller: Caller, query: dict, grid_tree: GridTree) -> list[dict]:
+def list_channels(db: Database, caller: Caller, query: dict, scope: CoordinatorScope) -> list[dict]:
     caller.require()
-    kind, owner_id = _owner(caller, query, grid_tree, writing=kind_is_group(query))
+    kind, owner_id = _owner(caller, query, scope, writing=kind_is_group(query))
     with db.read() as session:
         rows = session.scalars(select(Channel).where(Channel.owner_kind == kind, Channel.owner_id == owner_id,
                                                      Channel.active.is_(True)).order_by(Channel.id)).all()
@@ -307,13 +308,13 @@ def kind_is_group(data: dict) -> bool:
     return bool(data.get("team_id") or data.get("grid_id"))
 
 
-def add_channel(db: Database, caller: Caller, data: dict, grid_tree: GridTree) -> dict:
+def add_channel(db: Database, caller: Caller, data: dict, scope: CoordinatorScope) -> dict:
     """Register an address (kept encrypted); answers with it masked."""
     caller.require()
     problem = addresses.check(data["url"])
     if problem:
         raise Invalid("The channel address is not usable.", errors={"url": [problem]})
-    kind, owner_id = _owner(caller, data, grid_tree, writing=True)
+    kind, owner_id = _owner(caller, data, scope, writing=True)
     try:
         with db.transaction() as session:
             channel = Channel(owner_kind=kind, owner_id=owner_id, name=data["name"],
@@ -331,7 +332,7 @@ def add_channel(db: Database, caller: Caller, data: dict, grid_tree: GridTree) -
                        errors={"name": ["already used"]}) from None
 
 
-def remove_channel(db: Database, caller: Caller, channel_id: int, grid_tree: GridTree) -> None:
+def remove_channel(db: Database, caller: Caller, channel_id: int, scope: CoordinatorScope) -> None:
     caller.require()
     with db.transaction() as session:
         channel = session.get(Channel, channel_id)
@@ -341,6 +342,6 @@ def remove_channel(db: Database, caller: Caller, channel_id: int, grid_tree: Gri
             if channel.owner_id != caller.user_id and not caller.is_admin:
                 raise NotFound(f"Channel {channel_id} does not exist.")
         else:
-            _owner(caller, {f"{channel.owner_kind}_id": channel.owner_id}, grid_tree, writing=True)
+            _owner(caller, {f"{channel.owner_kind}_id": channel.owner_id}, scope, writing=True)
         # Kept (inactive) so the delivery log still says where earlier messages went.
         channel.active = False

@@ -39,8 +39,8 @@ class NotificationsService(ServiceBase):
     volunteers = ServiceRpc("volunteers", as_system=True)
 
     # -- helpers handed to the use-cases ---------------------------------------------------------------
-    def _grid_tree(self) -> dict[int, int | None]:
-        return {g["id"]: g["parent_id"] for g in self.volunteers.call("list_grids")}
+    def _coordinator_scope(self, user_id: int) -> list[int]:
+        return list(self.volunteers.call("coordinator_scope", user_id))
 
     def _members(self, query: dict) -> list[int]:
         return list(self.volunteers.call("audience_members", query))
@@ -82,24 +82,24 @@ class NotificationsService(ServiceBase):
     def list_channels(self, query: dict | None = None) -> list[dict]:
         """The caller's own channels, or a team's or grid's (coordinators); addresses masked."""
         return operations.list_channels(self.db, self.caller, load(ChannelQuerySchema, query or {}),
-                                        self._grid_tree)
+                                        self._coordinator_scope)
 
     @rpc
     def add_channel(self, data: dict) -> dict:
         """Register an Apprise address for the caller, a team or a grid; stored encrypted, answered masked."""
-        return operations.add_channel(self.db, self.caller, load(ChannelRequestSchema, data), self._grid_tree)
+        return operations.add_channel(self.db, self.caller, load(ChannelRequestSchema, data), self._coordinator_scope)
 
     @rpc
     def remove_channel(self, channel_id: int) -> None:
         """Stop using a channel (its delivery log is kept)."""
-        operations.remove_channel(self.db, self.caller, int(channel_id), self._grid_tree)
+        operations.remove_channel(self.db, self.caller, int(channel_id), self._coordinator_scope)
 
     # -- broadcasts ------------------------------------------------------------------------------------
     @rpc
     def create_broadcast(self, data: dict) -> dict:
         """Send (or schedule) a notice to an audience; fan-out starts at once when it is due."""
         data = load(BroadcastRequestSchema, data)
-        created = broadcasts.create_broadcast(self.db, self.caller, data, self._grid_tree, self._members)
+        created = broadcasts.create_broadcast(self.db, self.caller, data, self._coordinator_scope, self._members)
         if not data.get("send_at") or data["send_at"] <= utcnow():
             # Start now rather than at the next tick; the claim keeps the timer from doing it twice.
             eventlet.spawn_n(broadcasts.fan_out, self.db, created["id"])

@@ -81,17 +81,26 @@ class Tree:
         return next(g for g in chains[0] if g in shared) if shared else chains[0][-1]
 
     def coordinated_by(self, caller: Caller) -> set[int]:
-        """Grids (whole subtrees) a coordinator may act in: their account's grids and grids naming them."""
+        """Grids (whole subtrees) a coordinator may act in: those whose node names them as a coordinator.
+
+        The grid tree is the one record of coordinator scope (docs/architecture.md, "Coordinator scope"):
+        the caller's context carries who they are and their roles, never a copy of their grids.
+        """
         if caller.is_admin:
             return set(self.grids)
-        if not caller.has_role("coordinator"):
+        if not caller.has_role("coordinator") or caller.user_id is None:
             return set()
-        roots = set(caller.grids) | {g.id for g in self.grids.values()
-                                     if caller.user_id is not None and caller.user_id in (g.coordinator_ids or [])}
+        return self.scope_of(caller.user_id)
+
+    def named_on(self, user_id: int) -> set[int]:
+        """The grids whose node lists `user_id` as a coordinator."""
+        return {g.id for g in self.grids.values() if user_id in (g.coordinator_ids or [])}
+
+    def scope_of(self, user_id: int) -> set[int]:
+        """Every grid in the subtrees of the grids naming `user_id` (their role is checked by the caller)."""
         scope: set[int] = set()
-        for root in roots:
-            if root in self.grids:
-                scope |= self.subtree(root)
+        for root in self.named_on(user_id):
+            scope |= self.subtree(root)
         return scope
 
     def require_scope(self, caller: Caller, grid_id: int, what: str = "this grid") -> None:
@@ -156,6 +165,57 @@ def ensure_grid(db: Database, caller: Caller, data: dict) -> dict:
         grid.coordinator_ids = sorted(set(grid.coordinator_ids or []) | set(data.get("coordinator_ids") or []))
         session.flush()
         return grid_dict(grid)
+
+
+def coordinator_scope(db: Database, caller: Caller, user_id: int) -> list[int]:
+    """Grid ids a person coordinates (subtrees included), for the services that check a coordinator's scope
+    (notifications: broadcasts and grid channels). Their role is the asking service's to check."""
+    if not caller.system and not caller.is_admin and caller.user_id != user_id:
+        raise Forbidden("Only the system asks for someone else's coordinator scope.")
+    with db.read() as session:
+        return sorted(Tree.load(session).scope_of(user_id))
+
+
+def person_standing(db: Database, caller: Caller, user_id: int) -> dict:
+    """Where a person stands in the grid tree, as seen by the calling coordinator (the gateway asks before a
+    coordinator changes someone's roles or groups).
+
+    `grids`: the grids the person belongs to — their volunteer profile's grids and their shops' grids;
+    `shop_grids`: their shops' grids alone; `coordinates`: grids naming them as a coordinator;
+    `in_scope`: their grids within the caller's scope; `shops_outside_scope`: shop grids outside it.
+    """
+    caller.require()
+    with db.read() as session:
+        tree = Tree.load(session)
+        volunteer = session.get(Volunteer, user_id)
+        shop_grids = {gid for gid in session.scalars(select(Merchant.grid_id).where(
+            Merchant.user_id == user_id)).all() if gid is not None}
+        member = set(volunteer.grid_ids or []) if volunteer is not None else set()
+        member = {g for g in member | shop_grids if g in tree.grids}
+        scope = tree.coordinated_by(caller)
+        return {"user_id": user_id, "grids": sorted(member), "shop_grids": sorted(shop_grids),
+                "coordinates": sorted(tree.named_on(user_id)), "in_scope": sorted(member & scope),
+                "shops_outside_scope": sorted(shop_grids - scope)}
+
+
+def assign_coordinator(db: Database, caller: Caller, user_id: int, grid_ids: list[int]) -> list[int]:
+    """Make `user_id` a coordinator of exactly these grids (admins; an empty list takes every grid away).
+
+    The gateway calls this when an admin grants or revokes the coordinator role with its grids.
+    """
+    caller.require_role("admin")
+    wanted = set(grid_ids)
+    with db.transaction() as session:
+        rows = session.scalars(select(Grid).order_by(Grid.id).with_for_update()).all()
+        unknown = sorted(wanted - {g.id for g in rows})
+        if unknown:
+            raise Invalid("Unknown grid.", errors={"grids": [f"grid {g} does not exist" for g in unknown]})
+        for grid in rows:
+            listed = set(grid.coordinator_ids or [])
+            changed = (listed | {user_id}) if grid.id in wanted else (listed - {user_id})
+            if changed != listed:
+                grid.coordinator_ids = sorted(changed)
+        return sorted(wanted)
 
 
 def audience_members(db: Database, caller: Caller, audience: dict) -> list[int]:

@@ -203,10 +203,37 @@ def _revoke(role: str):
     return build
 
 
-def _groups(w: World) -> Probe:
+def _resident_of_micro_a(w: World):
+    """A resident who belongs to micro-grid A through their volunteer profile."""
     target = w.suite.user()
+    w.suite.rpc("volunteers", "ensure_volunteer", target.id, {"display_name": "居民", "grid_ids": [w.ids["micro_a"]]})
+    return target
+
+
+def _groups(w: World) -> Probe:
+    target = _resident_of_micro_a(w)
     return Probe(f"/accounts/{target.id}/groups", {"groups": ["rider"]}, lambda: w.account_state(target.id),
                  allowed=w.coordinator_a)
+
+
+def _own_groups(w: World) -> Probe:
+    return Probe(f"/accounts/{w.coordinator_a.id}/groups", {"groups": ["rider"]},
+                 lambda: w.account_state(w.coordinator_a.id))
+
+
+def _coordinators_groups(w: World) -> Probe:
+    target = w.suite.user(roles=["resident", "coordinator"], grids=[w.ids["micro_a"]])
+    return Probe(f"/accounts/{target.id}/groups", {"groups": ["rider"]}, lambda: w.account_state(target.id),
+                 allowed=w.admin)
+
+
+def _grant_in_micro_a(role: str, target_roles=("resident",)):
+    def build(w: World) -> Probe:
+        target = _resident_of_micro_a(w) if target_roles == ("resident",) else \
+            w.suite.user(roles=list(target_roles), grids=[w.ids["micro_a"]])
+        return Probe(f"/accounts/{target.id}/roles", {"role": role}, lambda: w.account_state(target.id),
+                     allowed=w.coordinator_a if target_roles == ("resident",) else w.admin)
+    return build
 
 
 def _other_account(w: World) -> Probe:
@@ -394,22 +421,30 @@ MATRIX: list[Rule] = [
     Rule("GET", "/accounts/{account_id}", "the account itself; " + STAFF,
          (D("resident", 403, _other_account, "another resident's account"),)),
     Rule("POST", "/accounts/{account_id}/roles",
-         "coordinator (merchant, volunteer, space_manager); admin (also coordinator, admin); never one's own", (
+         "coordinator (merchant, volunteer, space_manager, to people in their grids, not to coordinators); "
+         "admin (also coordinator, admin); never one's own", (
              D("resident", 403, _role_grant("merchant"), "residents grant nothing"),
              D("merchant_a", 403, _role_grant("merchant"), "merchants grant nothing"),
              D("volunteer_a", 403, _role_grant("volunteer"), "volunteers grant nothing"),
              D("coordinator_a", 403, _role_grant("coordinator"), "only admins grant coordinator"),
              D("coordinator_a", 403, _role_grant("admin"), "only admins grant admin"),
              D("coordinator_a", 403, _self_grant, "nobody changes their own roles"),
+             D("coordinator_b", 403, _grant_in_micro_a("merchant"), "a person outside the coordinator's grids"),
+             D("coordinator_a", 403, _grant_in_micro_a("volunteer", ("resident", "coordinator")),
+               "another coordinator (only admins act on coordinators)"),
          )),
     Rule("DELETE", "/accounts/{account_id}/roles/{role}", "as for granting", (
         D("resident", 403, _revoke("merchant"), "residents revoke nothing"),
         D("coordinator_a", 403, _revoke("admin"), "only admins revoke admin"),
         D("coordinator_a", 403, _revoke("coordinator"), "only admins revoke coordinator"),
     )),
-    Rule("PUT", "/accounts/{account_id}/groups", STAFF, (
+    Rule("PUT", "/accounts/{account_id}/groups",
+         "coordinator (people in their grids; not their own, not another coordinator's); admin", (
         D("resident", 403, _groups, "residents confirm no groups"),
         D("volunteer_a", 403, _groups, "volunteers confirm no groups"),
+        D("coordinator_b", 403, _groups, "a person outside the coordinator's grids"),
+        D("coordinator_a", 403, _own_groups, "a coordinator's own groups"),
+        D("coordinator_a", 403, _coordinators_groups, "another coordinator's groups"),
     )),
     Rule("POST", "/accounts/{account_id}/deactivate", ADMIN + " (not oneself)",
          (D("coordinator_a", 403, _deactivate, "coordinators do not deactivate accounts"),)),

@@ -5,7 +5,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from services.gateway import accounts, auth, throttle
-from services.gateway.api import SECURED, created, current_caller, db, respond
+from services.gateway.api import SECURED, call, created, current_caller, db, respond
 from services.gateway.schemas import (
     AccountPageSchema,
     AccountQuerySchema,
@@ -21,6 +21,11 @@ from services.gateway.schemas import (
 from shared.errors import Unauthenticated
 
 blp = Blueprint("accounts", __name__, description="Accounts, sign-in, tokens and roles")
+
+
+def _volunteers(method: str, *args):
+    """The volunteers service, asked on behalf of the caller (its grid tree holds coordinator scope)."""
+    return call("volunteers", method, *args)
 
 
 @blp.post("/accounts")
@@ -55,9 +60,10 @@ def get_account(account_id):
 @blp.response(200, AccountSchema)
 @blp.doc(security=SECURED)
 def grant_role(data, account_id):
-    """Grant a role. Coordinators grant merchant, volunteer and space_manager; admins also coordinator
-    (with the grids it covers, replacing any earlier scope) and admin. Nobody changes their own roles."""
-    return respond(accounts.grant_role(db(), current_caller(), account_id, data))
+    """Grant a role. Coordinators grant merchant, volunteer and space_manager to people inside their grids
+    (not to coordinators or admins); admins grant anything, also coordinator (with the grids it covers,
+    recorded on the grid tree, replacing any earlier ones) and admin. Nobody changes their own roles."""
+    return respond(accounts.grant_role(db(), current_caller(), account_id, data, _volunteers))
 
 
 @blp.delete("/accounts/<int:account_id>/roles/<string:role>")
@@ -65,7 +71,7 @@ def grant_role(data, account_id):
 @blp.doc(security=SECURED)
 def revoke_role(account_id, role):
     """Revoke a role (same rules as granting); revoking a role the account lacks changes nothing."""
-    return respond(accounts.revoke_role(db(), current_caller(), account_id, role))
+    return respond(accounts.revoke_role(db(), current_caller(), account_id, role, _volunteers))
 
 
 @blp.put("/accounts/<int:account_id>/groups")
@@ -73,8 +79,9 @@ def revoke_role(account_id, role):
 @blp.response(200, AccountSchema)
 @blp.doc(security=SECURED)
 def set_groups(data, account_id):
-    """Confirm the beneficiary groups of an account, e.g. rider (coordinators and admins); replaces the list."""
-    return respond(accounts.set_groups(db(), current_caller(), account_id, data["groups"]))
+    """Confirm the beneficiary groups of an account, e.g. rider; replaces the list. Coordinators: people
+    inside their grids, never their own account or a coordinator's; admins: anyone."""
+    return respond(accounts.set_groups(db(), current_caller(), account_id, data["groups"], _volunteers))
 
 
 @blp.post("/accounts/<int:account_id>/deactivate")

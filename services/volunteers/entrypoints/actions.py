@@ -64,6 +64,26 @@ class ActionsEntrypoints:
         return grids.ensure_grid(self.db, self.caller, load(GridRequestSchema, data))
 
     @rpc
+    def coordinator_scope(self, user_id: int) -> list[int]:
+        """Grid ids a person coordinates, subtrees included (the system and admins; anyone for themselves)."""
+        return grids.coordinator_scope(self.db, self.caller, _id(user_id))
+
+    @rpc
+    def person_standing(self, user_id: int) -> dict:
+        """The grids a person belongs to and which of them the calling coordinator's scope covers."""
+        return grids.person_standing(self.db, self.caller, _id(user_id))
+
+    @rpc
+    def assign_coordinator(self, user_id: int, grid_ids: list[int]) -> list[int]:
+        """Make someone the coordinator of exactly these grids (admins; [] takes every grid away)."""
+        if not isinstance(grid_ids, list) or not all(isinstance(g, int) and not isinstance(g, bool)
+                                                      for g in grid_ids):
+            from shared.errors import Invalid
+
+            raise Invalid("Bad grids.", errors={"grids": ["a list of grid ids"]})
+        return grids.assign_coordinator(self.db, self.caller, _id(user_id), grid_ids)
+
+    @rpc
     def audience_members(self, audience: dict) -> list[int]:
         """User ids of a team (members and leads) or a grid's subtree (coordinators, volunteers, merchants).
 

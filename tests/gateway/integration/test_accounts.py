@@ -167,9 +167,22 @@ def _recipient(suite, user_id):
                                {"u": user_id}).first()
 
 
+def _grid_with_coordinator(suite):
+    """A new micro-grid and a coordinator named on it (the grid tree is the one record of scope)."""
+    grid = suite.rpc("volunteers", "ensure_grid", {"name": _name("网格"), "level": 1})
+    return grid["id"], suite.user(roles=["resident", "coordinator"], grids=[grid["id"]])
+
+
+def _resident_of(suite, grid_id: int):
+    """A resident who belongs to the grid through their volunteer profile."""
+    person = suite.user()
+    suite.rpc("volunteers", "ensure_volunteer", person.id, {"display_name": "居民", "grid_ids": [grid_id]})
+    return person
+
+
 def test_coordinators_grant_roles_and_the_notifications_directory_follows(suite):
-    coordinator = suite.user(roles=["resident", "coordinator"], grids=[1])
-    shop = suite.user()
+    grid_id, coordinator = _grid_with_coordinator(suite)
+    shop = _resident_of(suite, grid_id)
     granted = coordinator.post(f"/accounts/{shop.id}/roles", json={"role": "merchant"})
     assert granted.status_code == 200, granted.text
     assert granted.json()["roles"] == ["merchant", "resident"]
@@ -189,23 +202,28 @@ def test_coordinators_grant_roles_and_the_notifications_directory_follows(suite)
 
 
 def test_only_admins_grant_coordinator_and_admin(suite):
-    coordinator = suite.user(roles=["resident", "coordinator"], grids=[1])
+    grid_id, coordinator = _grid_with_coordinator(suite)
+    other_grid, _ = _grid_with_coordinator(suite)
     admin = suite.user(roles=["resident", "admin"])
-    target = suite.user()
+    target = _resident_of(suite, grid_id)
     for role in ("coordinator", "admin"):
-        body = {"role": role, "grids": [3]} if role == "coordinator" else {"role": role}
+        body = {"role": role, "grids": [grid_id]} if role == "coordinator" else {"role": role}
         assert coordinator.post(f"/accounts/{target.id}/roles", json=body).status_code == 403
     assert target.get("/me").json()["roles"] == ["resident"]
     missing_scope = admin.post(f"/accounts/{target.id}/roles", json={"role": "coordinator"})
     assert missing_scope.status_code == 422 and "grids" in missing_scope.json()["errors"]
-    granted = admin.post(f"/accounts/{target.id}/roles", json={"role": "coordinator", "grids": [3, 7]})
-    assert granted.status_code == 200 and granted.json()["grids"] == [3, 7]
+    granted = admin.post(f"/accounts/{target.id}/roles", json={"role": "coordinator", "grids": [grid_id, other_grid]})
+    assert granted.status_code == 200 and "coordinator" in granted.json()["roles"]
+    # The grids are recorded on the grid tree, the one record of a coordinator's scope.
+    assert sorted(g["id"] for g in admin.get("/grids").json() if target.id in g["coordinator_ids"]) == \
+        sorted([grid_id, other_grid])
     assert admin.post(f"/accounts/{admin.id}/roles", json={"role": "merchant"}).status_code == 403
 
 
 def test_concurrent_grants_keep_every_role(suite):
-    coordinators = [suite.user(roles=["resident", "coordinator"], grids=[1]) for _ in range(3)]
-    target = suite.user()
+    grid_id, first = _grid_with_coordinator(suite)
+    coordinators = [first] + [suite.user(roles=["resident", "coordinator"], grids=[grid_id]) for _ in range(2)]
+    target = _resident_of(suite, grid_id)
     roles = ["merchant", "volunteer", "space_manager"]
 
     def grant(pair):
@@ -228,7 +246,7 @@ def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(suite):
 
 
 def test_coordinators_list_and_filter_accounts_page_by_page(suite):
-    coordinator = suite.user(roles=["resident", "coordinator"], grids=[1])
+    coordinator = suite.user(roles=["resident", "coordinator"])
     marker = _name("pg")
     made = [suite.user(username=f"{marker}{i}") for i in range(3)]
     first = coordinator.get("/accounts", params={"q": marker, "limit": 2})

@@ -44,9 +44,11 @@ def test_the_same_key_with_another_body_is_422(suite):
 
 
 def test_keys_are_scoped_by_account(suite):
-    coordinator = suite.user(roles=["resident", "coordinator"], grids=[1])
-    other_coordinator = suite.user(roles=["resident", "coordinator"], grids=[1])
-    target = suite.user()
+    grid = suite.rpc("volunteers", "ensure_grid", {"name": f"网格-{uuid.uuid4().hex[:8]}", "level": 1})
+    coordinator = suite.user(roles=["resident", "coordinator"], grids=[grid["id"]])
+    other_coordinator = suite.user(roles=["resident", "coordinator"], grids=[grid["id"]])
+    target = suite.user()  # a resident of that grid, through their volunteer profile
+    suite.rpc("volunteers", "ensure_volunteer", target.id, {"display_name": "居民", "grid_ids": [grid["id"]]})
     key = uuid.uuid4().hex
     grant = {"role": "volunteer"}
     assert coordinator.post(f"/accounts/{target.id}/roles", json=grant, headers={"Idempotency-Key": key}).status_code == 200

@@ -28,17 +28,19 @@ def test_subtree_and_common_ancestor(tree):
     assert tree.common_ancestor([7]) == 7
 
 
-def test_scope_comes_from_the_account_and_from_the_grid_nodes(tree):
+def test_scope_comes_from_the_grid_nodes_only(tree):
     secretary = Caller(user_id=200, roles=frozenset({"coordinator"}))
-    listed = Caller(user_id=999, roles=frozenset({"coordinator"}), grids=(6,))
+    unlisted = Caller(user_id=999, roles=frozenset({"coordinator"}))  # a coordinator named on no grid
     volunteer = Caller(user_id=700, roles=frozenset({"volunteer"}))  # named on grid 7 but not a coordinator
     assert tree.coordinated_by(secretary) == {2, 6, 7}
-    assert tree.coordinated_by(listed) == {6}
+    assert tree.coordinated_by(unlisted) == set()
     assert tree.coordinated_by(volunteer) == set()
     assert tree.coordinated_by(SYSTEM) == set(tree.grids)
+    assert tree.named_on(700) == {7} and tree.scope_of(100) == set(tree.grids)
     with pytest.raises(Forbidden):
-        tree.require_scope(listed, 7)
+        tree.require_scope(unlisted, 7)
     tree.require_scope(secretary, 7)
+    assert "grids" not in secretary.to_context()  # the context carries no copy of the scope
 
 
 def test_handling_grid_per_level(tree):
