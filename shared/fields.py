@@ -7,11 +7,19 @@ times lie within the supported years, which the OpenAPI document states as a `pa
 """
 from __future__ import annotations
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 from marshmallow import fields as _marshmallow
 from marshmallow.fields import *  # noqa: F403 - the whole vocabulary, with the overrides below
 
-from shared.inputs import TEXT_MESSAGE, YEAR_MESSAGE, YEAR_PATTERN, bad_text, text_errors, year_in_range
+from shared.inputs import (
+    TEXT_MESSAGE,
+    TEXT_PATTERN,
+    YEAR_MESSAGE,
+    YEAR_PATTERN,
+    bad_text,
+    text_errors,
+    year_in_range,
+)
 
 
 class _Text:
@@ -25,7 +33,12 @@ class _Text:
 
 
 class String(_Text, _marshmallow.String):
-    pass
+    """Text; the OpenAPI document states the rule as a pattern unless a validator already fixes the form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not any(isinstance(v, validate.Regexp | validate.OneOf) for v in self.validators):
+            self.metadata = {"pattern": TEXT_PATTERN, **self.metadata}
 
 
 class Email(_Text, _marshmallow.Email):

@@ -19,7 +19,15 @@ MAX_DEPTH = 32
 # applied), so every conversion between time zones and every interval computed from them stays in range.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 YEAR_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-"
+MONTH_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])$"
+# Ids are PostgreSQL `integer`s, from 1; a cursor is the id a page ended at, as decimal digits.
+MAX_ID = 2**31 - 1
+CURSOR_PATTERN = r"^[0-9]{1,10}$"
+ID_MESSAGE = f"must be an id between 1 and {MAX_ID}"
 YEAR_MESSAGE = f"must be a date between the years {FIRST_YEAR} and {LAST_YEAR}"
+# The text rule as an OpenAPI (ECMA-262) pattern: no NUL. Unpaired surrogates cannot be sent as UTF-8 at
+# all; in JSON they are \\uD800-style escapes, refused by the same rule (stated in the API description).
+TEXT_PATTERN = r"^[^\x00]*$"
 TEXT_MESSAGE = "must not contain NUL (U+0000) or unpaired surrogate characters"
 DEPTH_MESSAGE = f"nests deeper than {MAX_DEPTH} levels"
 

@@ -109,7 +109,12 @@ DESCRIPTION = """Neighbourhood volunteers, shared spaces and notices.
 Sign in with `POST /api/v1/auth/token` and send `Authorization: Bearer <access_token>`. Every error is an
 RFC 9457 problem document (`application/problem+json`); 422 lists the offending fields under `errors`.
 Creating POSTs accept `Idempotency-Key`; updates use `ETag`/`If-Match`; lists page with `limit`/`cursor`.
-Every response carries `X-Request-ID` (send your own to correlate logs)."""
+Every response carries `X-Request-ID` (send your own to correlate logs).
+
+Input limits, the same for every endpoint (422 with the field named, unless stated): text holds no NUL
+(U+0000) and no unpaired surrogate (`\\ud800` alone); JSON bodies nest at most 32 levels; dates and times
+lie in the years 1900..2199 as written; ids are 1..2147483647; a cursor is the `next_cursor` of the page
+before; the URL (path and query) is at most 4096 bytes (414); a body at most 1 MiB (413)."""
 
 
 def _start_background(app: Flask, db) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -22,10 +23,12 @@ from shared import config
 from shared.db import Database, utcnow
 from shared.errors import Unauthenticated
 from shared.identity import Caller
+from shared.inputs import MAX_ID
 
 ACCESS_TTL = timedelta(seconds=config.env_int("NUANXIN_ACCESS_TOKEN_SECONDS", 900))
 REFRESH_TTL = timedelta(days=config.env_int("NUANXIN_REFRESH_TOKEN_DAYS", 14))
 ALGORITHM = "HS256"
+SESSION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 log = logging.getLogger(__name__)
 
 hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -126,11 +129,15 @@ def authenticate(db: Database, header: str | None) -> tuple[Caller, str]:
         raise Unauthenticated("The access token has expired.") from None
     except jwt.PyJWTError:
         raise Unauthenticated("The access token is not valid.") from None
-    if claims.get("typ") != "access":
+    sid, sub = claims.get("sid"), claims.get("sub")
+    # Signed by us, yet its claims are checked like any input: a session id and an account id.
+    if claims.get("typ") != "access" or not isinstance(sid, str) or not SESSION_ID.match(sid) \
+            or not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() \
+            or not 1 <= int(sub) <= MAX_ID:
         raise Unauthenticated("The access token is not valid.")
     with db.read() as session:
-        signin = session.get(SignInSession, claims["sid"])
-        account = session.get(Account, int(claims["sub"]))
+        signin = session.get(SignInSession, sid)
+        account = session.get(Account, int(sub))
         if signin is None or signin.revoked_at is not None or account is None or not account.active \
                 or signin.account_id != account.id:
             raise Unauthenticated("The session has ended; sign in again.")

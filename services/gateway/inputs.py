@@ -35,6 +35,8 @@ def hostile_input():
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and inputs.bad_text(value):
             errors[name] = [inputs.TEXT_MESSAGE]
+        elif isinstance(value, int) and not 1 <= value <= inputs.MAX_ID:
+            errors[name] = [inputs.ID_MESSAGE]
     for name, values in request.args.lists():
         if inputs.bad_text(name):
             errors[inputs.text_key(name)] = [f"the parameter name {inputs.TEXT_MESSAGE}"]

@@ -13,6 +13,8 @@ from apispec import BasePlugin
 from flask_smorest import Api
 
 from services.gateway.schemas import ProblemSchema
+from shared.errors import reason
+from shared.inputs import MAX_ID
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -35,7 +37,7 @@ class NuanxinApi(Api):
 
     def _register_responses(self):
         for status in http.HTTPStatus:
-            response: dict = {"description": status.phrase}
+            response: dict = {"description": reason(status) if status >= 400 else status.phrase}
             if status >= 400:
                 response["content"] = {PROBLEM: {"schema": ProblemSchema}}
             if status in (429, 503):
@@ -61,6 +63,8 @@ class StandardResponsesPlugin(BasePlugin):
     def _standard_codes(path: str, method: str, operation: dict) -> list[int]:
         params = operation.get("parameters", [])
         codes = [503]
+        if "{" in path or any(isinstance(p, dict) and p.get("in") == "query" for p in params):
+            codes.append(414)  # the URL may be at most services/gateway/inputs.py MAX_URL_BYTES long
         if operation.get("security"):
             codes += [401, 403]
         if "{" in path:
@@ -76,6 +80,13 @@ class StandardResponsesPlugin(BasePlugin):
         if path in THROTTLED:
             codes.append(429)
         return codes
+
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        for parameter in parameters or []:
+            # Ids in paths are database ids: 1..MAX_ID (the gateway answers 422 outside).
+            if isinstance(parameter, dict) and parameter.get("in") == "path" \
+                    and parameter.get("schema", {}).get("type") == "integer":
+                parameter["schema"].update(minimum=1, maximum=MAX_ID)
 
     def _complete(self, path: str, method: str, operation: dict) -> None:
         responses = operation.setdefault("responses", {})

@@ -14,6 +14,7 @@ from services.volunteers.lifecycle import WISH_STATES
 from services.volunteers.schemas import TimelineEntrySchema
 from shared import fields
 from shared.identity import BENEFICIARY_GROUPS
+from shared.inputs import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN
 from shared.paging import PageQuerySchema, page_of
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -254,7 +255,7 @@ class WishStepSchema(Schema):
 # -------------------------------------------------------------------------------- reports
 
 class MonthQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="use YYYY-MM"),
+    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error=f"use YYYY-MM, {FIRST_YEAR}..{LAST_YEAR}"),
                           metadata={"example": "2026-11"})
 
 
