@@ -51,6 +51,9 @@ def gateway_command(bind: str, workers: int, threads: int) -> list[str]:
     return [bin_path("gunicorn"), "--bind", bind, "--workers", str(workers), "--worker-class", "gthread",
             "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "10",
             "--access-logfile", "-", "--error-logfile", "-",
+            # gunicorn's longest request line, so the gateway itself refuses URLs over its own limit
+            # (services/gateway/inputs.py MAX_URL_BYTES) with a problem document rather than an HTML page.
+            "--limit-request-line", "8190",
             # The request id the gateway gave the response, so access lines match service log lines.
             "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
             "services.gateway.wsgi:app"]
