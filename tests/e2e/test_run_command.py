@@ -1,11 +1,12 @@
-"""`nuanxin run` (what `make run` starts): migrates, starts four processes, seeds, prints a login, and
-Ctrl-C stops every process it started."""
+"""`nuanxin run` (what `make run` starts): migrates, starts four processes, seeds, prints a login, restarts
+a process that crashed, and Ctrl-C stops every process it started."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +25,18 @@ def children_of(pid: int) -> list[int]:
     return [int(p) for p in result.stdout.split()]
 
 
-def test_run_comes_up_seeded_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def service_pid(parent: int, module: str) -> int | None:
+    return next((pid for pid in children_of(parent) if module in command_of(pid)), None)
+
+
+def test_run_comes_up_seeded_restarts_a_crashed_service_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
     vhost = Vhost()
     amqp = vhost.create()
     check_broker(amqp)
@@ -34,16 +46,16 @@ def test_run_comes_up_seeded_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
         env.pop(key)  # the embedded defaults: SQLite files and a generated key in the data folder
     process = subprocess.Popen([str(Path(sys.executable).parent / "nuanxin"), "run", "--bind", f"127.0.0.1:{port}"],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = []
+    output: list[str] = []
+    # Read everything the suite prints for as long as it runs, so it never blocks on a full pipe.
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
+        while time.monotonic() < deadline and process.poll() is None:
+            if any("Ctrl-C stops everything" in line for line in list(output)):
                 break
-            output.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
+            time.sleep(0.2)
         text = "".join(output)
         assert "Nuanxin is up" in text, text[-3000:]
         assert "demo " in text  # a demo login is printed
@@ -59,6 +71,23 @@ def test_run_comes_up_seeded_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
         body = spaces.json()
         items = body["items"] if isinstance(body, dict) else body
         assert any(space["name"] == "治理议事厅" for space in items)
+
+        # A service that crashes comes back by itself, after a one-second back-off, and the suite stays up.
+        crashed = service_pid(process.pid, "services.bookings.service")
+        assert crashed is not None
+        os.kill(crashed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            again = service_pid(process.pid, "services.bookings.service")
+            healthy = again not in (None, crashed) and requests.get(
+                f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+            if healthy:
+                break
+            time.sleep(0.5)
+        assert healthy, "".join(output)[-3000:]
+        assert process.poll() is None
+        assert any("bookings exited with code -9; restarting it in 1 s" in line for line in list(output))
+
         started = children_of(process.pid)
         assert len(started) >= 4
         process.send_signal(signal.SIGINT)
