@@ -106,17 +106,19 @@ def activate(account_id):
 @blp.alt_response(401, description="Wrong credentials, or a refresh token that is not valid (a reused "
                                     "refresh token also ends its session)")
 def token(data):
-    """Sign in with a password, or rotate a refresh token. Repeated failures are slowed, then locked (429)."""
+    """Sign in with a password, or rotate a refresh token. Repeated failures of one account from one
+    address, or of many from one address, make that address wait (429 with Retry-After); the account
+    signing in from elsewhere is not held up."""
     if data.get("grant_type") == "refresh_token":
         return respond(auth.rotate(db(), data["refresh_token"]))
-    keys = throttle.keys_for(data["username"], request.remote_addr)
-    throttle.check(db(), keys)
+    attempt = throttle.Attempt(accounts.normalise_username(data["username"]), request.remote_addr)
+    throttle.check(db(), attempt)
     try:
         tokens = accounts.sign_in(db(), data["username"], data["password"])
     except Unauthenticated:
-        throttle.record_failure(db(), keys)
+        throttle.record_failure(db(), attempt)
         raise
-    throttle.record_success(db(), data["username"])
+    throttle.record_success(db(), attempt)
     return respond(tokens)
 
 
@@ -153,11 +155,11 @@ def update_me(data):
 def change_password(data):
     """Change your password; every session (this one too) ends, so sign in again with the new one."""
     caller = current_caller()
-    keys = throttle.keys_for(f"#{caller.user_id}", request.remote_addr)
-    throttle.check(db(), keys)
+    attempt = throttle.Attempt(f"#{caller.user_id}", request.remote_addr)
+    throttle.check(db(), attempt)
     try:
         accounts.change_password(db(), caller, data["current_password"], data["new_password"])
     except accounts.WrongPassword:
         # A stolen access token must not become a way to guess the password.
-        throttle.record_failure(db(), keys)
+        throttle.record_failure(db(), attempt)
         raise
