@@ -91,7 +91,6 @@ def test_a_retry_with_the_same_key_after_503_creates_one_booking(slow_suite):
 
 def test_a_retried_action_report_after_503_is_one_action(slow_suite):
     from services.volunteers.models import Action
-
     from services.volunteers.seed import CATEGORIES
 
     reporter = slow_suite.user()
