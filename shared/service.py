@@ -1,16 +1,10 @@
 """What every nameko service of the suite has: its database, outbox, inbox, caller, and a health ping."""
 from __future__ import annotations
 
-import logging
-
-from nameko.timer import timer
-
-from shared.db import DatabaseUnavailable
 from shared.idempotency import RequestLog
 from shared.logs import RequestIdProvider
 from shared.rpc import rpc
-
-log = logging.getLogger(__name__)
+from shared.timers import timer
 
 
 class ServiceBase:
@@ -31,12 +25,8 @@ class ServiceBase:
 
     @timer(interval=2)
     def retry_failed_events(self):
-        """Re-run failed event handlers whose backoff has passed (the next tick tries again when the
-        database is away)."""
-        try:
-            self.inbox.retry_due(self)
-        except DatabaseUnavailable as exc:
-            log.warning("failed events not retried this time: %s", exc)
+        """Re-run failed event handlers whose backoff has passed."""
+        self.inbox.retry_due(self)
 
     @timer(interval=3600)
     def forget_answered_requests(self):

@@ -1,8 +1,6 @@
 """Entrypoints of the bookings service (thin: validate, authorise via the caller, delegate)."""
 from __future__ import annotations
 
-from nameko.timer import timer
-
 from services.bookings import catalogue, operations, tasks, waitlist
 from services.bookings.models import infra
 from services.bookings.schemas import (
@@ -35,6 +33,7 @@ from shared.outbox import OutboxProvider
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase
+from shared.timers import timer
 
 # How often the timers look for due work (seconds); tests shorten it.
 TIMER_SECONDS = env_float("BOOKINGS_TIMER_SECONDS", 15)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import eventlet
-from nameko.timer import timer
 
 from services.notifications import broadcasts, deliveries, operations
 from services.notifications.models import infra
@@ -26,6 +25,7 @@ from shared.outbox import OutboxProvider
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase
+from shared.timers import timer
 
 
 class NotificationsService(ServiceBase):

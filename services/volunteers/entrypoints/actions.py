@@ -1,8 +1,6 @@
 """RPC entrypoints for grids, teams, volunteers, actions, visits and grid status (thin: validate, delegate)."""
 from __future__ import annotations
 
-from nameko.timer import timer
-
 from services.volunteers import actions, grids, teams, visits
 from services.volunteers.schemas import (
     ActionQuerySchema,
@@ -32,6 +30,7 @@ from services.volunteers.schemas import (
 )
 from shared import config
 from shared.rpc import load, rpc
+from shared.timers import timer
 
 
 def _id(value) -> int:

@@ -1,8 +1,6 @@
 """RPC entrypoints for merchants, charity items (pledges), claims and micro-wishes."""
 from __future__ import annotations
 
-from nameko.timer import timer
-
 from services.volunteers import charity, charity_reports, charity_wishes
 from services.volunteers.charity_schemas import (
     MAX_ID,
@@ -24,6 +22,7 @@ from services.volunteers.charity_schemas import (
 from shared.config import env_float, env_int
 from shared.errors import Invalid, NotFound
 from shared.rpc import load, rpc
+from shared.timers import timer
 
 # How often unredeemed claims are checked for the end of their redemption window, and how many per pass.
 CLAIM_EXPIRY_INTERVAL = env_float("NUANXIN_CLAIM_EXPIRY_INTERVAL", 10.0)
