@@ -140,6 +140,19 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Please coordinate ({level_grid_name}): {title}", "“{title}” ({category_label}) in {grid_name} "
                "was escalated to {level_grid_name}. Please coordinate. Reason: {reason}"),
     },
+    # The timer's reason is written for the log ("not accepted within 30 min at level 1"): said in words here.
+    "action.escalated[automatic]": {
+        "zh-CN": ("事项升级:{title}", "“{title}”未在时限内处置,已自动从第 {from_level} 级升至第 {to_level} 级,"
+                  "由 {level_grid_name} 协调处置。"),
+        "en": ("Escalated: {title}", "“{title}” ran out of time and moved from level {from_level} to level "
+               "{to_level}, now with {level_grid_name}. Reason: {reason}"),
+    },
+    "action.escalated[automatic]/coordinator": {
+        "zh-CN": ("请协调处置({level_grid_name}):{title}", "{grid_name} 的“{title}”({category_label})未在时限内"
+                  "处置,已自动升级到 {level_grid_name},请协调力量处置。"),
+        "en": ("Please coordinate ({level_grid_name}): {title}", "“{title}” ({category_label}) in {grid_name} "
+               "ran out of time and was escalated to {level_grid_name}. Please coordinate. Reason: {reason}"),
+    },
     "action.resolved": {
         "zh-CN": ("已处置,请核查:{title}", "“{title}”已由 {actor_name} 处置完毕:{note}。请核查确认。"),
         "en": ("Handled, please verify: {title}", "{actor_name} handled “{title}”: {note}. Please verify."),
@@ -289,6 +302,8 @@ def variant_of(type_name: str, payload: dict) -> str | None:
             and payload.get("occurrences"):
         # Some of the series goes on: name the occurrence(s) cancelled, not the booking's first one.
         return payload["scope"]
+    if type_name == "action.escalated" and payload.get("automatic"):
+        return "automatic"
     return None
 
 

@@ -72,6 +72,15 @@ def test_escalation_names_the_grid_it_rose_to_and_labels_the_category():
     assert "店招松动" in reported and "shop_sign" not in reported
 
 
+def test_the_timers_escalation_says_why_in_the_readers_words():
+    payload = action("action.escalated", from_level=1, to_level=2, automatic=True, actor_id=None,
+                     reason="not accepted within 30 min at level 1")
+    for audience in ("coordinator", "follower"):
+        title, body = render("action.escalated", payload, "zh-CN", audience=audience)
+        assert "未在时限内处置" in body and "not accepted" not in body and "宜北" in body
+    assert "not accepted within 30 min" in render("action.escalated", payload, "en", audience="coordinator")[1]
+
+
 def test_an_older_event_without_labels_still_reads():
     payload = action("action.reported", category_label="", level_grid_name="")
     assert "shop_sign" in render("action.reported", payload, "en", audience="coordinator")[1]
