@@ -3,13 +3,15 @@
 The suite runs on a private RabbitMQ node started for this module (tests/support/rabbit.py): its broker
 is stopped and started while 8 clients book distinct slots. Every test is bounded in requests and time,
 prints its figures, and asserts what a user must be able to rely on: no 500, every 201 is one booking with
-one "confirmed" inbox entry for its owner, and the suite answers 201 again by itself.
+one "confirmed" inbox entry for its owner, no booking is written that its client (retrying a 503 with
+its Idempotency-Key, as the API asks) was not given, and the suite answers 201 again by itself.
 """
 from __future__ import annotations
 
 import itertools
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,15 +56,23 @@ class Outcome:
 
 class BookingLoad:
     """`CLIENTS` threads, each a signed-in resident booking the next free slot of one space, until stopped
-    or `max_seconds` have passed (whichever comes first)."""
+    or `max_seconds` have passed (whichever comes first).
 
-    def __init__(self, suite: RunningSuite, label: str, max_seconds: float = 120):
+    Each client behaves as the API asks: every booking carries an `Idempotency-Key`, and a 503 (or a lost
+    connection) is retried with the same key and body until it is answered — also after the load stops,
+    within `settle_seconds`. So every booking in the database must be one that its client was answered
+    201 for: a write hidden behind a 503 would show as a booking nobody was told about, or as two.
+    """
+
+    def __init__(self, suite: RunningSuite, label: str, max_seconds: float = 120, settle_seconds: float = 60):
         self.suite = suite
         self.space = suite.rpc("bookings", "ensure_space", "故障测试", {"name": f"{label} room"})
         self.clients = [suite.user() for _ in range(CLIENTS)]
         self.base = (datetime.now(UTC) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
         self.max_seconds = max_seconds
+        self.settle_seconds = settle_seconds
         self.outcomes: list[Outcome] = []
+        self.unsettled: list[int] = []
         self._slots = itertools.count()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -80,7 +90,7 @@ class BookingLoad:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=60)
+            thread.join(timeout=self.settle_seconds + 60)
 
     def _run(self, index: int) -> None:
         client = self.clients[index]
@@ -88,11 +98,15 @@ class BookingLoad:
         while not self._stop.is_set() and time.monotonic() < deadline:
             with self._lock:
                 slot = next(self._slots)
-            start = self.base + slot * SLOT
+            self._book(index, client, slot, give_up_at=deadline + self.settle_seconds)
+
+    def _book(self, index: int, client, slot: int, give_up_at: float) -> None:
+        start = self.base + slot * SLOT
+        body = {"space_id": self.space["id"], "starts_at": start.isoformat(), "ends_at": (start + SLOT).isoformat()}
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        while True:
             try:
-                response = client.post("/bookings", json={
-                    "space_id": self.space["id"], "starts_at": start.isoformat(),
-                    "ends_at": (start + SLOT).isoformat()}, timeout=RPC_TIMEOUT + 30)
+                response = client.post("/bookings", json=body, headers=key, timeout=RPC_TIMEOUT + 30)
                 status = response.status_code
                 booking_id = response.json().get("id") if status == 201 else None
                 if status >= 500 and status != 503:
@@ -101,8 +115,13 @@ class BookingLoad:
                 status, booking_id = type(exc).__name__, None
             with self._lock:
                 self.outcomes.append(Outcome(index, slot, status, booking_id, time.monotonic()))
-            if status != 201:
-                time.sleep(0.2)  # a client told to retry later does not hammer
+            if status == 201 or (status != 503 and not isinstance(status, str)):
+                return
+            if time.monotonic() > give_up_at:
+                with self._lock:
+                    self.unsettled.append(slot)
+                return
+            time.sleep(0.5)  # a client told to retry later does not hammer, and retries with its key
 
     def ok_since(self, moment: float) -> int:
         with self._lock:
@@ -137,7 +156,10 @@ def assert_every_201_is_one_booking_with_one_inbox_entry(suite: RunningSuite, lo
     slots = Counter(row.starts_at for row in rows if row.status == "confirmed")
     assert [s for s, n in slots.items() if n > 1] == [], "a slot is booked twice"
     hidden = len(rows) - len(answered)
-    print(f"bookings in the database: {len(rows)} ({hidden} written for requests not answered 201)")
+    print(f"bookings in the database: {len(rows)} ({hidden} written for requests not answered 201); "
+          f"requests still unanswered when the clients gave up: {len(load.unsettled)}")
+    assert load.unsettled == []
+    assert hidden == 0, "a booking was written that its client, retrying with its key, was never given"
 
     def confirmed_entries() -> Counter:
         with suite.database("notifications").read() as session:
