@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import idempotency, inputs, problems
+from services.gateway import docs_assets, idempotency, inputs, problems
 from services.gateway.models import infra
 from services.gateway.openapi import NuanxinApi, StandardResponsesPlugin, idempotent_path
 from services.gateway.rpc import ProxyPool
@@ -30,9 +30,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# JSON answers need nothing from a browser; the docs page needs Swagger UI from its CDN.
+# JSON answers need nothing from a browser; the docs page needs Swagger UI, served from this gateway.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 METHODS = "GET, POST, PUT, PATCH, DELETE"
@@ -72,7 +71,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_CDN}/npm/swagger-ui-dist@5/",
+        # Swagger UI's files come with the flask-swagger-ui package: the docs work with no network.
+        OPENAPI_SWAGGER_UI_URL=f"{docs_assets.ASSETS_PATH}/",
         MAX_CONTENT_LENGTH=config.env_int("NUANXIN_MAX_BODY_BYTES", 1024 * 1024),
         CORS_ORIGINS=[o.strip() for o in (config.env("NUANXIN_CORS_ORIGINS", "") or "").split(",") if o.strip()],
         HSTS_SECONDS=config.env_int("NUANXIN_HSTS_SECONDS", 0),
@@ -270,11 +270,11 @@ def _allowed_origin(app: Flask, origin: str | None) -> bool:
 
 
 def _csp(app: Flask, response) -> str:
-    """Swagger UI's page may load its files from the CDN and run its one inline script (by hash)."""
+    """Swagger UI's page may load its files from this gateway and run its one inline script (by hash)."""
     if request.path != "/api/docs" or response.mimetype != "text/html":
         return API_CSP
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'"
                       for s in INLINE_SCRIPT.findall(response.get_data()))
-    return (f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; style-src {SWAGGER_CDN} 'unsafe-inline'; "
-            f"img-src 'self' data: {SWAGGER_CDN}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+    return (f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
