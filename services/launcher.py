@@ -54,6 +54,8 @@ def gateway_command(bind: str, workers: int, threads: int) -> list[str]:
             # gunicorn's longest request line, so the gateway itself refuses URLs over its own limit
             # (services/gateway/inputs.py MAX_URL_BYTES) with a problem document rather than an HTML page.
             "--limit-request-line", "8190",
+            # gunicorn's control socket sits at one path per user: two gateways on a host would collide.
+            "--no-control-socket",
             # The request id the gateway gave the response, so access lines match service log lines.
             "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]',
             "services.gateway.wsgi:app"]

@@ -57,6 +57,27 @@ def _answers(base: str) -> bool:
         return False
 
 
+def test_two_gateways_run_side_by_side_on_one_host(gateway_without_broker, tmp_path: Path):
+    """gunicorn's control socket has one default path per user; the gateways use none, so they never collide."""
+    base, _password = gateway_without_broker
+    port = free_port()
+    env = {"AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:{closed_port()}//",
+           "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'second.db'}", "NUANXIN_DATA_DIR": str(tmp_path),
+           "NUANXIN_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONWARNINGS": EVENTLET_NOTICE,
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    upgrade("gateway", env["GATEWAY_DATABASE_URL"])
+    second = subprocess.Popen(gateway_command(f"127.0.0.1:{port}", 1, 2), cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}"), timeout=30, message="the second gateway")
+        assert requests.get(base + "/api/openapi.json", timeout=5).status_code == 200
+        assert second.poll() is None
+        assert not (tmp_path / ".gunicorn").exists()
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=15)
+
+
 def test_broker_down_health_names_the_part_and_calls_answer_503(gateway_without_broker):
     base, password = gateway_without_broker
     health = requests.get(base + "/healthz", timeout=20)
