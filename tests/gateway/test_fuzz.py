@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from services.volunteers.lifecycle import MIN_LEVEL
 from tests.support.suite import RunningSuite
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,7 @@ HOOKS = HERE / "fuzz_hooks.py"
 MAX_EXAMPLES = 4  # per operation and phase: four roles in a few minutes on two cores
 ROLES = {
     "admin": {"roles": ["resident", "admin"]},
-    "coordinator": {"roles": ["resident", "coordinator"], "grids": [1]},
+    "coordinator": {"roles": ["resident", "coordinator"]},  # of a grid the fixture creates
     "merchant": {"roles": ["resident", "merchant"]},
     "resident": {"roles": ["resident"]},
 }
@@ -37,7 +38,11 @@ SELF_DEFEATING = ("/api/v1/auth/logout", "/api/v1/me/password")
 def fuzz_suite():
     running = RunningSuite("postgres").start()
     try:
-        fuzzers = {role: running.user(**spec) for role, spec in ROLES.items()}
+        admin = running.user(**ROLES["admin"])
+        grid = admin.post("/grids", json={"name": "Fuzz district", "level": MIN_LEVEL})
+        assert grid.status_code == 201, grid.text
+        fuzzers = {"admin": admin, **{role: running.user(**spec, grids=[grid.json()["id"]] if role == "coordinator"
+                                                         else ()) for role, spec in ROLES.items() if role != "admin"}}
         running.sacrifice = running.user()
         running.fuzzers = fuzzers
         yield running
