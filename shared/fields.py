@@ -7,6 +7,9 @@ times lie within the supported years, which the OpenAPI document states as a `pa
 """
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime as _datetime
+
 from marshmallow import ValidationError, validate
 from marshmallow import fields as _marshmallow
 from marshmallow.fields import *  # noqa: F403 - the whole vocabulary, with the overrides below
@@ -79,11 +82,20 @@ class _InRange:
         return result
 
 
-class DateTime(_InRange, _marshmallow.DateTime):
+class _InUTC:
+    """Times are answered in UTC, RFC 3339 with `+00:00`, whatever zone they were reckoned in."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, _datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class DateTime(_InUTC, _InRange, _marshmallow.DateTime):
     pass
 
 
-class AwareDateTime(_InRange, _marshmallow.AwareDateTime):
+class AwareDateTime(_InUTC, _InRange, _marshmallow.AwareDateTime):
     pass
 
 

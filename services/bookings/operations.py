@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -198,21 +198,26 @@ def get_booking(db: Database, caller: Caller, booking_id: int) -> dict:
 
 
 def list_bookings(db: Database, caller: Caller, query: dict) -> dict:
-    """The caller's bookings (or those in spaces they manage), newest first."""
+    """The caller's bookings (`mine`, the default), those of spaces they manage (`scope=managed`), or both
+    (`mine=false`), newest first; admins manage every space."""
     caller.require()
     after = cursor_id(query)
     with db.read() as session:
         stmt = select(Booking)
-        if query["scope"] == "managed":
+        own = Booking.booker_id == caller.user_id
+        if query.get("scope") == "managed" or query.get("mine") is False:
             if caller.is_admin:
                 managed = None
             else:
-                managed = [s.id for s in session.scalars(select(Space)).all()
-                           if caller.user_id in (s.manager_ids or [])]
-            if managed is not None:
-                stmt = stmt.where(Booking.space_id.in_(managed))
+                managed = Booking.space_id.in_([s.id for s in session.scalars(select(Space)).all()
+                                                if caller.user_id in (s.manager_ids or [])])
+            if query.get("scope") == "managed":
+                if managed is not None:
+                    stmt = stmt.where(managed)
+            elif managed is not None:
+                stmt = stmt.where(or_(own, managed))
         else:
-            stmt = stmt.where(Booking.booker_id == caller.user_id)
+            stmt = stmt.where(own)
         if query.get("space_id"):
             stmt = stmt.where(Booking.space_id == query["space_id"])
         if query.get("status"):

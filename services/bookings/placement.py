@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -66,7 +66,8 @@ def conflict_error(occurrences, caller_id: int | None,
     unique = sorted({o.id: o for o in occurrences}.values(), key=lambda o: (o.starts_at, o.unit))
     items = []
     for o in unique:
-        item = {"unit": o.unit, "starts_at": o.starts_at.isoformat(), "ends_at": o.ends_at.isoformat(),
+        item = {"unit": o.unit, "starts_at": o.starts_at.astimezone(UTC).isoformat(),
+                "ends_at": o.ends_at.astimezone(UTC).isoformat(),
                 "mine": caller_id is not None and o.booking.booker_id == caller_id}
         if item["mine"]:
             item.update(occurrence_id=o.id, booking_id=o.booking_id)

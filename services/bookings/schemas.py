@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, validate, validates, validates_
 from services.bookings.rules import OpeningHours, RuleViolation, validate_timezone
 from shared import fields
 from shared.identity import ROLES
-from shared.paging import PageQuerySchema
+from shared.paging import PageQuerySchema, page_of
 
 SPACE_KINDS = ("room", "pool")
 SITE_KINDS = ("centre", "hub", "grid_station", "micro_station")
@@ -90,9 +90,7 @@ class SiteQuerySchema(Page):
     kind = fields.String(validate=validate.OneOf(SITE_KINDS))
 
 
-class SitePageSchema(Schema):
-    items = fields.List(fields.Nested(SiteSchema))
-    next_cursor = fields.String(allow_none=True)
+SitePageSchema = page_of(SiteSchema, "SitePageSchema")
 
 
 class SpaceRequestSchema(Schema):
@@ -167,9 +165,7 @@ class SpaceQuerySchema(Page):
             raise ValidationError("must be after free_from", "free_to")
 
 
-class SpacePageSchema(Schema):
-    items = fields.List(fields.Nested(SpaceSchema))
-    next_cursor = fields.String(allow_none=True)
+SpacePageSchema = page_of(SpaceSchema, "SpacePageSchema")
 
 
 class BlackoutRequestSchema(Schema):
@@ -192,6 +188,9 @@ class BlackoutSchema(Schema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     reason = fields.String()
+
+
+BlackoutPageSchema = page_of(BlackoutSchema, "BlackoutPageSchema", whole=True)
 
 
 class BlackoutQuerySchema(Schema):
@@ -304,17 +303,23 @@ class BookingUpdateSchema(Schema):
 
 
 class BookingQuerySchema(Page):
-    scope = fields.String(load_default="mine", validate=validate.OneOf(("mine", "managed")), metadata={
-        "description": "mine: bookings you made; managed: bookings in spaces you manage"})
+    mine = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "true (the default): bookings you made; false: every booking you may see, yours and "
+                       "those of spaces you manage (every booking, for admins)"})
+    scope = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("managed",)), metadata={
+        "description": "managed: only the bookings of spaces you manage (every booking, for admins)"})
     space_id = fields.Integer(validate=validate.Range(min=1))
     status = fields.String(validate=validate.OneOf(BOOKING_STATES))
     from_ = fields.AwareDateTime(data_key="from", metadata={"description": "Having an occurrence ending after"})
     to = fields.AwareDateTime(metadata={"description": "Having an occurrence starting before"})
 
+    @validates_schema
+    def _mine_or_managed(self, data, **_):
+        if data.get("scope") == "managed" and data.get("mine"):
+            raise ValidationError("mine=true lists the bookings you made; leave it out with scope=managed", "mine")
 
-class BookingPageSchema(Schema):
-    items = fields.List(fields.Nested(BookingSchema))
-    next_cursor = fields.String(allow_none=True)
+
+BookingPageSchema = page_of(BookingSchema, "BookingPageSchema")
 
 
 class CancelRequestSchema(Schema):
@@ -375,6 +380,4 @@ class WaitlistQuerySchema(Page):
     status = fields.String(validate=validate.OneOf(("waiting", "offered", "accepted", "lapsed", "left", "closed")))
 
 
-class WaitlistPageSchema(Schema):
-    items = fields.List(fields.Nested(WaitlistEntrySchema))
-    next_cursor = fields.String(allow_none=True)
+WaitlistPageSchema = page_of(WaitlistEntrySchema, "WaitlistPageSchema")

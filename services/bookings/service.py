@@ -135,7 +135,8 @@ class BookingsService(ServiceBase):
 
     @rpc
     def list_bookings(self, query: dict | None = None) -> dict:
-        """The caller's bookings (scope=managed: those in spaces they manage), newest first."""
+        """The caller's bookings (mine, the default), those of spaces they manage (scope=managed), or both
+        (mine=false), newest first."""
         return operations.list_bookings(self.db, self.caller, load(BookingQuerySchema, query or {}))
 
     @rpc

@@ -8,7 +8,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, validate, validates_sc
 
 from shared import fields
 from shared.identity import BENEFICIARY_GROUPS, ROLES
-from shared.paging import PageQuerySchema
+from shared.paging import PageQuerySchema, page_of
 
 LOCALES = ("zh-CN", "en")
 # Roles a coordinator may hand out; admin and coordinator are granted by admins only.
@@ -120,9 +120,7 @@ class AccountSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class AccountPageSchema(Schema):
-    items = fields.List(fields.Nested(AccountSchema))
-    next_cursor = fields.String(allow_none=True)
+AccountPageSchema = page_of(AccountSchema, "AccountPageSchema")
 
 
 class ProblemSchema(Schema):

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, validate, validates, validates_
 from services.notifications.routing import CATEGORIES
 from shared import fields
 from shared.identity import ROLES
-from shared.paging import PageQuerySchema
+from shared.paging import PageQuerySchema, page_of
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 CHANNEL_NAME = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="lower-case letters, digits, - and _")
@@ -47,9 +47,7 @@ class InboxQuerySchema(Page):
     category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
 
 
-class InboxPageSchema(Schema):
-    items = fields.List(fields.Nested(InboxEntrySchema))
-    next_cursor = fields.String(allow_none=True)
+class InboxPageSchema(page_of(InboxEntrySchema, "InboxEntries")):
     unread_count = fields.Integer()
 
 
@@ -137,6 +135,9 @@ class ChannelSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+ChannelPageSchema = page_of(ChannelSchema, "ChannelPageSchema", whole=True)
+
+
 # -- broadcasts ----------------------------------------------------------------------------------------
 class AudienceSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["everyone", "role", "team", "grid"]))
@@ -195,9 +196,7 @@ class BroadcastSchema(Schema):
     done_at = fields.AwareDateTime(allow_none=True)
 
 
-class BroadcastPageSchema(Schema):
-    items = fields.List(fields.Nested(BroadcastSchema))
-    next_cursor = fields.String(allow_none=True)
+BroadcastPageSchema = page_of(BroadcastSchema, "BroadcastPageSchema")
 
 
 # -- deliveries (operators) ----------------------------------------------------------------------------
@@ -233,9 +232,7 @@ class DeliverySchema(Schema):
     log = fields.List(fields.Nested(DeliveryAttemptSchema))
 
 
-class DeliveryPageSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    next_cursor = fields.String(allow_none=True)
+DeliveryPageSchema = page_of(DeliverySchema, "DeliveryPageSchema")
 
 
 class ReplayRequestSchema(Schema):

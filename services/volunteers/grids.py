@@ -62,6 +62,26 @@ class Tree:
             # A tree without a node at that level (e.g. no root yet): the nearest one we have answers.
             return self.grids[self.root_of(grid_id)]
 
+    def path(self, grid_id: int) -> list[int]:
+        """Ids from the root down to `grid_id`, itself last."""
+        path = [grid_id]
+        while self.grids[path[-1]].parent_id is not None:
+            path.append(self.grids[path[-1]].parent_id)
+        return path[::-1]
+
+    def depth_first(self) -> list[Grid]:
+        """Every grid, each parent followed by its subtree (siblings by id): the order to draw the tree in."""
+        children: dict[int | None, list[Grid]] = {}
+        for grid in sorted(self.grids.values(), key=lambda g: g.id):
+            parent = grid.parent_id if grid.parent_id in self.grids else None
+            children.setdefault(parent, []).append(grid)
+        ordered, stack = [], list(reversed(children.get(None, [])))
+        while stack:
+            grid = stack.pop()
+            ordered.append(grid)
+            stack.extend(reversed(children.get(grid.id, [])))
+        return ordered
+
     def root_of(self, grid_id: int) -> int:
         current = grid_id
         while self.grids[current].parent_id is not None:
@@ -109,22 +129,27 @@ class Tree:
             raise Forbidden(f"Only a coordinator of {what} (or a grid above it) may do this.")
 
 
-def grid_dict(grid: Grid) -> dict:
-    return GridSchema().dump(grid)
+def grid_dict(grid: Grid, tree: Tree) -> dict:
+    """A grid with its place in the tree (`path` from the root, `depth`); `tree` may predate the grid."""
+    path = (tree.path(grid.parent_id) if grid.parent_id is not None else []) + [grid.id]
+    return GridSchema().dump({"id": grid.id, "parent_id": grid.parent_id, "name": grid.name, "level": grid.level,
+                              "coordinator_ids": grid.coordinator_ids or [], "depth": len(path) - 1, "path": path})
 
 
 def list_grids(db: Database) -> list[dict]:
+    """The whole grid tree, flat, depth-first: each grid followed by its subtree."""
     with db.read() as session:
-        grids = session.scalars(select(Grid).order_by(Grid.level.desc(), Grid.id)).all()
-        return GridSchema(many=True).dump(grids)
+        tree = Tree.load(session)
+        return [grid_dict(grid, tree) for grid in tree.depth_first()]
 
 
 def get_grid(db: Database, grid_id: int) -> dict:
     with db.read() as session:
-        grid = session.get(Grid, grid_id)
+        tree = Tree.load(session)
+        grid = tree.grids.get(grid_id)
         if grid is None:
             raise NotFound(f"Grid {grid_id} does not exist.")
-        return grid_dict(grid)
+        return grid_dict(grid, tree)
 
 
 def _check_parent(tree: Tree, data: dict) -> None:
@@ -147,7 +172,7 @@ def create_grid(db: Database, caller: Caller, data: dict) -> dict:
                     coordinator_ids=sorted(set(data.get("coordinator_ids") or [])))
         session.add(grid)
         session.flush()
-        return grid_dict(grid)
+        return grid_dict(grid, tree)
 
 
 def ensure_grid(db: Database, caller: Caller, data: dict) -> dict:
@@ -164,7 +189,7 @@ def ensure_grid(db: Database, caller: Caller, data: dict) -> dict:
             session.add(grid)
         grid.coordinator_ids = sorted(set(grid.coordinator_ids or []) | set(data.get("coordinator_ids") or []))
         session.flush()
-        return grid_dict(grid)
+        return grid_dict(grid, tree)
 
 
 def coordinator_scope(db: Database, caller: Caller, user_id: int) -> list[int]:

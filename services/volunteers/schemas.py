@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from services.volunteers.lifecycle import ACTION_STATES, MAX_LEVEL, MIN_LEVEL
 from shared import fields
-from shared.paging import PageQuerySchema
+from shared.paging import PageQuerySchema, page_of
 
 TEAM_KINDS = ("rider_knights", "good_shops", "placemakers", "storytellers", "action_team", "other")
 JOIN_POLICIES = ("open", "approval", "invitation")
@@ -36,6 +36,12 @@ class GridSchema(Schema):
     name = fields.String()
     level = fields.Integer()
     coordinator_ids = fields.List(fields.Integer())
+    depth = fields.Integer(metadata={"description": "0 for the sub-district, 1 below it, and so on"})
+    path = fields.List(fields.Integer(), metadata={
+        "description": "ids from the root of the tree down to this grid, this grid last"})
+
+
+GridPageSchema = page_of(GridSchema, "GridPageSchema", whole=True)
 
 
 class AudienceSchema(Schema):
@@ -65,12 +71,18 @@ class TeamSchema(Schema):
     hours_total = fields.Float(metadata={"description": "hours logged on actions done for the team"})
 
 
+TeamPageSchema = page_of(TeamSchema, "TeamPageSchema", whole=True)
+
+
 class MemberSchema(Schema):
     user_id = fields.Integer()
     display_name = fields.String()
     role = fields.String()
     status = fields.String(metadata={"description": "invited | pending | active"})
     joined_at = fields.AwareDateTime(allow_none=True)
+
+
+MemberPageSchema = page_of(MemberSchema, "MemberPageSchema", whole=True)
 
 
 class InviteSchema(Schema):
@@ -152,9 +164,7 @@ class VolunteerQuerySchema(PageQuerySchema):
     skill = fields.String(load_default=None, allow_none=True, validate=NAME)
 
 
-class VolunteerPageSchema(Schema):
-    items = fields.List(fields.Nested(VolunteerSchema))
-    next_cursor = fields.String(allow_none=True)
+VolunteerPageSchema = page_of(VolunteerSchema, "VolunteerPageSchema")
 
 
 # ------------------------------------------------------------------------------------------- categories
@@ -188,6 +198,9 @@ class CategorySchema(Schema):
     resolve_within_minutes = fields.Dict(keys=fields.String(), values=fields.Float())
     required_skill = fields.String(allow_none=True)
     min_skill_level = fields.Integer()
+
+
+CategoryPageSchema = page_of(CategorySchema, "CategoryPageSchema", whole=True)
 
 
 # ---------------------------------------------------------------------------------------------- actions
@@ -261,9 +274,7 @@ class ActionQuerySchema(PageQuerySchema):
         "description": "only actions I reported, follow, was asked to take or accepted"})
 
 
-class ActionPageSchema(Schema):
-    items = fields.List(fields.Nested(ActionSchema))
-    next_cursor = fields.String(allow_none=True)
+ActionPageSchema = page_of(ActionSchema, "ActionPageSchema")
 
 
 class NoteSchema(Schema):
@@ -344,6 +355,9 @@ class TimelineEntrySchema(Schema):
     data = fields.Dict()
 
 
+TimelinePageSchema = page_of(TimelineEntrySchema, "TimelinePageSchema", whole=True)
+
+
 class SuggestionSchema(Schema):
     volunteer_id = fields.Integer()
     display_name = fields.String()
@@ -351,6 +365,9 @@ class SuggestionSchema(Schema):
     eligible = fields.Boolean()
     reasons = fields.List(fields.String())
     rejections = fields.List(fields.Dict())
+
+
+SuggestionPageSchema = page_of(SuggestionSchema, "SuggestionPageSchema", whole=True)
 
 
 class SuggestionQuerySchema(Schema):
@@ -401,9 +418,7 @@ class VisitQuerySchema(PageQuerySchema):
     merchant_id = _id(load_default=None, allow_none=True)
 
 
-class VisitPageSchema(Schema):
-    items = fields.List(fields.Nested(VisitSchema))
-    next_cursor = fields.String(allow_none=True)
+VisitPageSchema = page_of(VisitSchema, "VisitPageSchema")
 
 
 class OverdueQuerySchema(Schema):
@@ -423,6 +438,9 @@ class OverdueGridSchema(Schema):
     merchants = fields.List(fields.Nested(OverdueMerchantSchema))
 
 
+OverdueGridPageSchema = page_of(OverdueGridSchema, "OverdueGridPageSchema", whole=True)
+
+
 # ------------------------------------------------------------------------------------------ grid status
 
 class GridStatusSchema(Schema):
@@ -434,3 +452,6 @@ class GridStatusSchema(Schema):
     overdue = fields.Integer()
     escalated = fields.Integer()
     colour = fields.String(metadata={"description": "green | yellow | red"})
+
+
+GridStatusPageSchema = page_of(GridStatusSchema, "GridStatusPageSchema", whole=True)

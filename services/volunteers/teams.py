@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -247,6 +247,12 @@ def volunteer_stats(session: Session, user_ids: list[int]) -> dict[int, dict]:
     return stats
 
 
+def _periods(stored: list[dict] | None) -> list[dict]:
+    """Stored periods (ISO text) as datetimes again, for the schema to answer them in UTC."""
+    return [{**p, "starts_at": datetime.fromisoformat(p["starts_at"]),
+             "ends_at": datetime.fromisoformat(p["ends_at"])} for p in stored or []]
+
+
 def volunteer_dicts(session: Session, volunteers: list[Volunteer]) -> list[dict]:
     stats = volunteer_stats(session, [v.user_id for v in volunteers])
     out = []
@@ -254,7 +260,7 @@ def volunteer_dicts(session: Session, volunteers: list[Volunteer]) -> list[dict]
         s = stats[v.user_id]
         out.append(VolunteerSchema().dump({
             "user_id": v.user_id, "display_name": v.display_name, "phone": v.phone, "skills": v.skills or {},
-            "grid_ids": v.grid_ids or [], "availability": v.availability or [], "unavailable": v.unavailable or [],
+            "grid_ids": v.grid_ids or [], "availability": v.availability or [], "unavailable": _periods(v.unavailable),
             "on_leave": v.on_leave, "max_open_actions": v.max_open_actions, "timezone": v.timezone,
             "team_ids": sorted(s["team_ids"]), "open_actions": s["open_actions"],
             "hours_total": round(s["minutes"] / 60, 2), "last_action_at": v.last_action_at}))
@@ -263,7 +269,6 @@ def volunteer_dicts(session: Session, volunteers: list[Volunteer]) -> list[dict]
 
 def candidate_of(volunteer: Volunteer, stats: dict) -> Candidate:
     """The dispatcher's view of a volunteer (pure dispatch rules work on these)."""
-    from datetime import datetime
 
     def hhmm(text: str) -> time:
         hours, minutes = text.split(":")

@@ -50,8 +50,8 @@ def test_story3_loose_shop_sign_escalates_and_closes(suite_factory):
     people = {"gridworker": {"id": gridworker.id}, "secretary": {"id": secretary.id}, "rider": {"id": rider.id},
               "coffee": {"id": 910001}, "demo": {"id": 910002}, "manager": {"id": 910003}}
     seed.seed(lambda service, method, *args: running.rpc(service, method, *args), people)
-    grids = {g["name"]: g for g in courier.get("/grids").json()}
-    teams = {t["kind"]: t for t in courier.get("/teams").json()}
+    grids = {g["name"]: g for g in courier.get("/grids").json()["items"]}
+    teams = {t["kind"]: t for t in courier.get("/teams").json()["items"]}
     grid7 = grids["第7微网格"]["id"]
 
     # The action team takes members by invitation: the branch secretary brings 老王 in.
@@ -75,7 +75,7 @@ def test_story3_loose_shop_sign_escalates_and_closes(suite_factory):
     assert "店招松动" in told[0]["body"] and "shop_sign" not in told[0]["body"]  # the label, not the key
 
     # 2. The grid worker asks the system who is near, and dispatches it to the rider knight.
-    suggestions = gridworker.get(f"/actions/{action_id}/suggestions").json()
+    suggestions = gridworker.get(f"/actions/{action_id}/suggestions").json()["items"]
     assert suggestions[0]["volunteer_id"] == rider.id and suggestions[0]["eligible"]
     dispatched = gridworker.post(f"/actions/{action_id}/dispatch", json={"volunteer_ids": [rider.id],
                                                                         "note": "就在你送单的路上"})
@@ -123,7 +123,7 @@ def test_story3_loose_shop_sign_escalates_and_closes(suite_factory):
     _told(gridworker, "action.closed", action_id)
     _told(secretary, "action.closed", action_id)
 
-    timeline = courier.get(f"/actions/{action_id}/timeline").json()
+    timeline = courier.get(f"/actions/{action_id}/timeline").json()["items"]
     assert [e["verb"] for e in timeline] == ["report", "dispatch", "escalate", "dispatch", "accept", "start",
                                              "resolve", "verify", "close"]
     # The system escalated it; the note says why (its limit is the compressed one here).

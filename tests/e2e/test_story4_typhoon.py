@@ -15,7 +15,7 @@ CHECKLIST = ["店招已加固", "已告知最近的避险点", "门口杂物已�
 
 
 def _colours(client, *grid_ids):
-    status = {g["grid_id"]: g for g in client.get("/grid-status").json()}
+    status = {g["grid_id"]: g for g in client.get("/grid-status").json()["items"]}
     return [status[g]["colour"] for g in grid_ids], status
 
 
@@ -69,7 +69,7 @@ def test_story4_typhoon_storefront_checks(suite):
     after, status = _colours(world.command, world.big["id"], world.root["id"], *grids)
     assert after == ["green"] * 5 and status[world.big["id"]]["open"] == 0
     # The grid worker of one micro-grid sees only their part of the map.
-    assert {g["grid_id"] for g in world.gridworker.get("/grid-status").json()} == {world.micro["id"]}
+    assert {g["grid_id"] for g in world.gridworker.get("/grid-status").json()["items"]} == {world.micro["id"]}
     assert sum(v.get("/volunteers/me").json()["open_actions"] for v in volunteers) == 0
 
     # The command heard of the whole as one thing: its closing, no message per check, no "please verify"

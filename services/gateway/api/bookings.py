@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from services.bookings.schemas import (
     AvailabilityQuerySchema,
     AvailabilitySchema,
+    BlackoutPageSchema,
     BlackoutQuerySchema,
     BlackoutRequestSchema,
     BlackoutSchema,
@@ -34,6 +35,7 @@ from services.bookings.schemas import (
     WaitlistRequestSchema,
 )
 from services.gateway.api import SECURED, call, created, etag, if_match_version, json_body, respond
+from shared.paging import whole
 
 blp = Blueprint("bookings", __name__, description="Shared spaces, their bookings, calendars and waitlist")
 
@@ -130,11 +132,11 @@ def space_calendar(space_id):
 
 @blp.get("/spaces/<int:space_id>/blackouts")
 @blp.arguments(BlackoutQuerySchema, location="query")
-@blp.response(200, BlackoutSchema(many=True))
+@blp.response(200, BlackoutPageSchema)
 @blp.doc(security=SECURED)
 def list_blackouts(_query, space_id):
-    """Blackouts of the space and of its whole site."""
-    return respond(call("bookings", "list_blackouts", space_id, request.args.to_dict()))
+    """Blackouts of the space and of its whole site. Answered whole."""
+    return respond(whole(call("bookings", "list_blackouts", space_id, request.args.to_dict())))
 
 
 @blp.post("/spaces/<int:space_id>/blackouts")
@@ -169,7 +171,8 @@ def create_booking(_data):
 @blp.response(200, BookingPageSchema)
 @blp.doc(security=SECURED)
 def list_bookings(_query):
-    """Your bookings (scope=managed: those in spaces you manage), newest first."""
+    """Your bookings (`mine=true`, the default); `scope=managed`: those of spaces you manage; `mine=false`:
+    both. Newest first."""
     return respond(call("bookings", "list_bookings", request.args.to_dict()))
 
 

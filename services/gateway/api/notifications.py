@@ -9,6 +9,7 @@ from services.notifications.schemas import (
     BroadcastPageSchema,
     BroadcastRequestSchema,
     BroadcastSchema,
+    ChannelPageSchema,
     ChannelQuerySchema,
     ChannelRequestSchema,
     ChannelSchema,
@@ -22,6 +23,7 @@ from services.notifications.schemas import (
     ReplayRequestSchema,
     ReplayResultSchema,
 )
+from shared.paging import whole
 
 blp = Blueprint("notifications", __name__, description="Inbox, notification settings, channels and broadcasts")
 
@@ -71,11 +73,12 @@ def put_preferences(_data):
 
 @blp.get("/notification-channels")
 @blp.arguments(ChannelQuerySchema, location="query")
-@blp.response(200, ChannelSchema(many=True))
+@blp.response(200, ChannelPageSchema)
 @blp.doc(security=SECURED)
 def list_channels(_query):
-    """The caller's channels, or with `team_id`/`grid_id` a group's (coordinators). Addresses are masked."""
-    return respond(call("notifications", "list_channels", request.args.to_dict()))
+    """The caller's channels, or with `team_id`/`grid_id` a group's (coordinators). Addresses are masked.
+    Answered whole."""
+    return respond(whole(call("notifications", "list_channels", request.args.to_dict())))
 
 
 @blp.post("/notification-channels")

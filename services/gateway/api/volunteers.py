@@ -11,28 +11,31 @@ from services.volunteers.schemas import (
     ActionReportSchema,
     ActionSchema,
     CancelSchema,
-    CategorySchema,
+    CategoryPageSchema,
     ChecklistTickSchema,
     DeclineSchema,
     DispatchSchema,
+    GridPageSchema,
     GridRequestSchema,
     GridSchema,
-    GridStatusSchema,
+    GridStatusPageSchema,
     HoursEditSchema,
     InviteSchema,
     MassActionSchema,
+    MemberPageSchema,
     MemberSchema,
     MergeSchema,
     NoteSchema,
-    OverdueGridSchema,
+    OverdueGridPageSchema,
     OverdueQuerySchema,
     ReasonSchema,
     ResolveSchema,
+    SuggestionPageSchema,
     SuggestionQuerySchema,
-    SuggestionSchema,
+    TeamPageSchema,
     TeamRequestSchema,
     TeamSchema,
-    TimelineEntrySchema,
+    TimelinePageSchema,
     VerifySchema,
     VisitPageSchema,
     VisitQuerySchema,
@@ -45,6 +48,7 @@ from services.volunteers.schemas import (
     VolunteerSchema,
     WorkLogSchema,
 )
+from shared.paging import whole
 
 blp = Blueprint("volunteers", __name__, description="Grids, teams, volunteers and actions")
 
@@ -55,11 +59,12 @@ DENIED = "Not a coordinator of the action's grid, or not the volunteer it was di
 # ---------------------------------------------------------------------------------------------------- grids
 
 @blp.get("/grids")
-@blp.response(200, GridSchema(many=True))
+@blp.response(200, GridPageSchema)
 @blp.doc(security=SECURED)
 def list_grids():
-    """The grid tree (sub-district, big grids, micro-grids), flat, parents first."""
-    return respond(call("volunteers", "list_grids"))
+    """The grid tree (sub-district, big grids, micro-grids) as a flat list with parent_id, ordered
+    depth-first (each grid followed by its subtree); `depth` and `path` place each grid. Answered whole."""
+    return respond(whole(call("volunteers", "list_grids")))
 
 
 @blp.post("/grids")
@@ -81,21 +86,22 @@ def get_grid(grid_id):
 
 
 @blp.get("/grid-status")
-@blp.response(200, GridStatusSchema(many=True))
+@blp.response(200, GridStatusPageSchema)
 @blp.doc(security=SECURED)
 def grid_status():
-    """The colour map: per grid (its whole subtree) open, overdue and escalated actions, green/yellow/red."""
-    return respond(call("volunteers", "grid_status"))
+    """The colour map: per grid (its whole subtree) open, overdue and escalated actions, green/yellow/red.
+    Answered whole."""
+    return respond(whole(call("volunteers", "grid_status")))
 
 
 # ---------------------------------------------------------------------------------------------------- teams
 
 @blp.get("/teams")
-@blp.response(200, TeamSchema(many=True))
+@blp.response(200, TeamPageSchema)
 @blp.doc(security=SECURED)
 def list_teams():
-    """Every team with its leads, member count and hours total."""
-    return respond(call("volunteers", "list_teams"))
+    """Every team with its leads, member count and hours total. Answered whole."""
+    return respond(whole(call("volunteers", "list_teams")))
 
 
 @blp.post("/teams")
@@ -118,11 +124,11 @@ def get_team(team_id):
 
 
 @blp.get("/teams/<int:team_id>/members")
-@blp.response(200, MemberSchema(many=True))
+@blp.response(200, MemberPageSchema)
 @blp.doc(security=SECURED)
 def list_members(team_id):
-    """The team's members (leads and coordinators also see invitations and requests)."""
-    return respond(call("volunteers", "list_team_members", team_id))
+    """The team's members (leads and coordinators also see invitations and requests). Answered whole."""
+    return respond(whole(call("volunteers", "list_team_members", team_id)))
 
 
 @blp.post("/teams/<int:team_id>/join")
@@ -201,11 +207,11 @@ def get_volunteer(user_id):
 # -------------------------------------------------------------------------------------------------- actions
 
 @blp.get("/action-categories")
-@blp.response(200, CategorySchema(many=True))
+@blp.response(200, CategoryPageSchema)
 @blp.doc(security=SECURED)
 def list_categories():
-    """Action categories and their time limits per level (minutes)."""
-    return respond(call("volunteers", "list_categories"))
+    """Action categories and their time limits per level (minutes). Answered whole."""
+    return respond(whole(call("volunteers", "list_categories")))
 
 
 @blp.post("/actions")
@@ -246,20 +252,21 @@ def get_action(action_id):
 
 
 @blp.get("/actions/<int:action_id>/timeline")
-@blp.response(200, TimelineEntrySchema(many=True))
+@blp.response(200, TimelinePageSchema)
 @blp.doc(security=SECURED)
 def action_timeline(action_id):
-    """Every change: who, when, what, note."""
-    return respond(call("volunteers", "action_timeline", action_id))
+    """Every change: who, when, what, note; oldest first. Answered whole."""
+    return respond(whole(call("volunteers", "action_timeline", action_id)))
 
 
 @blp.get("/actions/<int:action_id>/suggestions")
 @blp.arguments(SuggestionQuerySchema, location="query")
-@blp.response(200, SuggestionSchema(many=True))
+@blp.response(200, SuggestionPageSchema)
 @blp.doc(security=SECURED)
 def suggestions(_query, action_id):
-    """Who to ask: eligible volunteers ranked with the reasons of their score, then the others with why not."""
-    return respond(call("volunteers", "suggest_volunteers", action_id, request.args.to_dict()))
+    """Who to ask: eligible volunteers ranked with the reasons of their score, then the others with why not.
+    The best `limit` are answered, in one page."""
+    return respond(whole(call("volunteers", "suggest_volunteers", action_id, request.args.to_dict())))
 
 
 def _verb(name: str, schema, method: str, description: str, with_body: bool = True):
@@ -327,8 +334,8 @@ def list_visits(_query):
 
 @blp.get("/visits/overdue")
 @blp.arguments(OverdueQuerySchema, location="query")
-@blp.response(200, OverdueGridSchema(many=True))
+@blp.response(200, OverdueGridPageSchema)
 @blp.doc(security=SECURED)
 def overdue_visits(_query):
-    """Per grid, merchants not visited in the last `days` days (default 30)."""
-    return respond(call("volunteers", "overdue_visits", request.args.to_dict()))
+    """Per grid, merchants not visited in the last `days` days (default 30). Answered whole."""
+    return respond(whole(call("volunteers", "overdue_visits", request.args.to_dict())))

@@ -216,7 +216,7 @@ def test_a_blackout_closes_the_space(suite):
     refused = suite.user().post("/bookings", json={"space_id": space["id"], **period(start + timedelta(hours=2))})
     assert refused.status_code == 422 and "维修" in refused.json()["errors"]["blackout"][0]
     assert counts(suite) == before
-    listed = manager.get(f"/spaces/{space['id']}/blackouts").json()
+    listed = manager.get(f"/spaces/{space['id']}/blackouts").json()["items"]
     assert [b["reason"] for b in listed] == ["维修"]
 
 

@@ -215,7 +215,7 @@ def test_only_admins_grant_coordinator_and_admin(suite):
     granted = admin.post(f"/accounts/{target.id}/roles", json={"role": "coordinator", "grids": [grid_id, other_grid]})
     assert granted.status_code == 200 and "coordinator" in granted.json()["roles"]
     # The grids are recorded on the grid tree, the one record of a coordinator's scope.
-    assert sorted(g["id"] for g in admin.get("/grids").json() if target.id in g["coordinator_ids"]) == \
+    assert sorted(g["id"] for g in admin.get("/grids").json()["items"] if target.id in g["coordinator_ids"]) == \
         sorted([grid_id, other_grid])
     assert admin.post(f"/accounts/{admin.id}/roles", json={"role": "merchant"}).status_code == 403
 

@@ -23,7 +23,7 @@ def demo(suite):
         client = suite.client(tokens.json()["access_token"])
         client.user = client.get("/me").json()
         people[username] = client
-    grids = {g["name"]: g["id"] for g in people["gridworker"].get("/grids").json()}
+    grids = {g["name"]: g["id"] for g in people["gridworker"].get("/grids").json()["items"]}
     return people, grids
 
 

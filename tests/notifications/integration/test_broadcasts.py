@@ -91,7 +91,7 @@ def test_an_admin_reaches_a_big_grid_in_each_persons_language_and_its_group_chan
         add_channel(gridworker, "robot", hook.url("/grid7"), grid_id=district["seven"]["id"])
         assert gridworker.post("/notification-channels", json={
             "name": "robot", "url": hook.url("/north"), "grid_id": district["north"]["id"]}).status_code == 403
-        listed = gridworker.get("/notification-channels", params={"grid_id": district["seven"]["id"]}).json()
+        listed = gridworker.get("/notification-channels", params={"grid_id": district["seven"]["id"]}).json()["items"]
         assert [c["name"] for c in listed] == ["robot"] and "127.0.0.1" not in str(listed)
         # Quiet hours do not hold a critical broadcast.
         riders[1].put("/notification-preferences", json={"quiet_hours": {"start": "00:00", "end": "23:59"}})

@@ -66,7 +66,7 @@ def test_an_event_reaches_inbox_email_and_webhook_once_even_when_delivered_twice
     assert inbox["items"][0]["data"]["booking_id"] == 5
     # The address is a secret: stored encrypted, shown masked.
     assert mail["address"] == f"mailto://…{smtp.url(address)[-4:]}"
-    listed = resident.get("/notification-channels").json()
+    listed = resident.get("/notification-channels").json()["items"]
     assert address not in str(listed) and {c["name"] for c in listed} == {"email", "hook"}
     with fast_suite.database("notifications").read() as session:
         secret = session.get(Channel, mail["id"]).secret
@@ -164,15 +164,15 @@ def test_bad_preferences_and_channels_change_nothing(fast_suite):
                  {"name": "Mail Box", "url": "json://127.0.0.1/x"}, {"name": "m", "url": "json://h/x", "extra": 1}):
         response = person.post("/notification-channels", json=body)
         assert response.status_code == 422, (body, response.text)
-    assert person.get("/notification-channels").json() == []
+    assert person.get("/notification-channels").json()["items"] == []
     add_channel(person, "mail", "json://127.0.0.1:9/x")
     again = person.post("/notification-channels", json={"name": "mail", "url": "json://127.0.0.1:9/y"})
     assert again.status_code == 409
     other = fast_suite.user()
-    channel_id = person.get("/notification-channels").json()[0]["id"]
+    channel_id = person.get("/notification-channels").json()["items"][0]["id"]
     assert other.delete(f"/notification-channels/{channel_id}").status_code == 404
     assert person.delete(f"/notification-channels/{channel_id}").status_code == 204
-    assert person.get("/notification-channels").json() == []
+    assert person.get("/notification-channels").json()["items"] == []
 
 
 def test_quiet_hours_hold_channel_messages_until_they_end_and_critical_ones_go_through(fast_suite):

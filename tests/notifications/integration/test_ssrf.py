@@ -71,7 +71,7 @@ def test_the_reported_request_is_refused_and_a_booking_sends_nothing_to_the_loop
             response = resident.post("/notification-channels", json={"name": "hook", "url": url})
             assert response.status_code == 422, (url, response.text)
             assert reason in response.json()["errors"]["url"][0], (url, response.json())
-        assert resident.get("/notification-channels").json() == []
+        assert resident.get("/notification-channels").json()["items"] == []
 
         event_id = _book(strict_suite, resident)
         # The inbox entry and the channel messages are written in one transaction: none were queued.
@@ -90,7 +90,7 @@ def test_a_stored_address_refused_at_send_time_is_never_contacted_and_parks_with
             session.add(Channel(owner_kind="user", owner_id=resident.id, name="hook", scheme="json",
                                 secret=Fernet(KEY.encode()).encrypt(url.encode()).decode(),
                                 masked=f"json://…{url[-4:]}", created_by=resident.id))
-        assert [c["name"] for c in resident.get("/notification-channels").json()] == ["hook"]
+        assert [c["name"] for c in resident.get("/notification-channels").json()["items"]] == ["hook"]
 
         event_id = _book(strict_suite, resident)
         row = wait_for(lambda: [d for d in deliveries_of(strict_suite, event_id) if d.status == "parked"],

@@ -25,7 +25,7 @@ def test_closed_loop_with_timeline_hours_and_rating(suite):
     assert action["state"] == "reported" and action["level"] == 1 and action["deadline_kind"] == "accept"
     assert action["allowed"] == ["cancel"]  # the reporter may only withdraw an untouched report
 
-    suggested = world.gridworker.get(f"/actions/{action['id']}/suggestions").json()
+    suggested = world.gridworker.get(f"/actions/{action['id']}/suggestions").json()["items"]
     assert suggested[0]["volunteer_id"] == rider.id and suggested[0]["eligible"]
     assert any("serves micro-grid" in reason for reason in suggested[0]["reasons"])
 
@@ -40,7 +40,7 @@ def test_closed_loop_with_timeline_hours_and_rating(suite):
     assert closed.status_code == 200, closed.text
     assert closed.json()["state"] == "closed" and closed.json()["rating"] == 5
 
-    timeline = courier.get(f"/actions/{action['id']}/timeline").json()
+    timeline = courier.get(f"/actions/{action['id']}/timeline").json()["items"]
     assert [e["verb"] for e in timeline] == ["report", "dispatch", "accept", "start", "resolve", "verify", "close"]
     assert timeline[2]["actor_id"] == rider.id and timeline[4]["note"] == "店招已加固"
     for type_name in ("action.reported", "action.dispatched", "action.accepted", "action.resolved",
@@ -136,7 +136,7 @@ def test_decline_returns_to_the_queue_and_suggestions_explain(suite):
     other = world.report(suite.user())
     world.gridworker.post(f"/actions/{other['id']}/dispatch", json={"volunteer_ids": [busy.id]})
     busy.post(f"/actions/{other['id']}/accept")
-    suggestions = world.gridworker.get(f"/actions/{action['id']}/suggestions?limit=10").json()
+    suggestions = world.gridworker.get(f"/actions/{action['id']}/suggestions?limit=10").json()["items"]
     rejected = {s["volunteer_id"]: s for s in suggestions if not s["eligible"]}
     assert rejected[busy.id]["rejections"][0]["field"] == "capacity"
     assert any(r["field"] == "leave" for s in rejected.values() for r in s["rejections"])

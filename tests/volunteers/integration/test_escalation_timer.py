@@ -28,7 +28,7 @@ def test_overdue_actions_escalate_once_per_level_with_two_replicas(suite_factory
         assert events[0]["coordinator_ids"] == [world.secretary.id]
         assert events[1]["coordinator_ids"] == [world.command.id]
         assert all(e["automatic"] and e["reason"].startswith("not accepted within") for e in events)
-        timeline = world.gridworker.get(f"/actions/{action['id']}/timeline").json()
+        timeline = world.gridworker.get(f"/actions/{action['id']}/timeline").json()["items"]
         assert [e["verb"] for e in timeline].count("escalate") == 2
-    status = {g["grid_id"]: g for g in world.command.get("/grid-status").json()}
+    status = {g["grid_id"]: g for g in world.command.get("/grid-status").json()["items"]}
     assert status[world.micro["id"]]["escalated"] == 3 and status[world.micro["id"]]["colour"] == "red"

@@ -13,7 +13,7 @@ def test_ensure_grid_is_idempotent_and_merges_coordinators(suite):
                                                     "parent_id": world.big["id"], "coordinator_ids": [999999]})
     assert again["id"] == world.micro["id"]
     assert again["coordinator_ids"] == sorted([world.gridworker.id, 999999])
-    grids = {g["id"]: g for g in world.gridworker.get("/grids").json()}
+    grids = {g["id"]: g for g in world.gridworker.get("/grids").json()["items"]}
     assert grids[world.micro["id"]]["parent_id"] == world.big["id"]
 
 
@@ -90,7 +90,7 @@ def test_membership_by_approval_and_by_invitation(suite):
     joined_users = {(p["team_id"], p["user_id"]) for p in (__import__("json").loads(e)["payload"] for e in joined)}
     assert {(approval["id"], asker.id), (invitation["id"], invitee.id)} <= joined_users
     assert (invitation["id"], stranger.id) not in joined_users
-    members = {m["user_id"]: m for m in lead.get(f"/teams/{invitation['id']}/members").json()}
+    members = {m["user_id"]: m for m in lead.get(f"/teams/{invitation['id']}/members").json()["items"]}
     assert members[lead.id]["role"] == "lead" and members[invitee.id]["status"] == "active"
 
 

@@ -20,7 +20,7 @@ def test_visits_follow_up_and_the_overdue_report(suite):
     action = world.gridworker.get(f"/actions/{visit.json()['action_id']}").json()
     assert action["merchant_id"] == fresh["id"] and action["state"] == "reported"
 
-    overdue = world.gridworker.get(f"/visits/overdue?grid_id={world.micro['id']}").json()
+    overdue = world.gridworker.get(f"/visits/overdue?grid_id={world.micro['id']}").json()["items"]
     assert [m["merchant_id"] for m in overdue[0]["merchants"]] == [never["id"], stale["id"]]
     assert world.other_gridworker.get(f"/visits/overdue?grid_id={world.micro['id']}").status_code == 403
     assert world.other_gridworker.post("/visits", json={"merchant_id": fresh["id"]}).status_code == 403
