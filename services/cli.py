@@ -20,8 +20,8 @@ def _system_call():
 
     pool = ProxyPool(size=2)
 
-    def call(service, method, *args, **kwargs):
-        return pool.call(service, method, *args, caller=SYSTEM, **kwargs)
+    def call(service, method, *args, caller=SYSTEM, **kwargs):
+        return pool.call(service, method, *args, caller=caller, **kwargs)
 
     return call, pool
 
@@ -53,7 +53,7 @@ def cmd_seed(args) -> int:
         pool.close()
     print(f"seeded the demo neighbourhood; logins are in {config.data_dir() / 'demo-logins.txt'}")
     for username, person in people.items():
-        print(f"  {username:<12} {person['password']}")
+        print(f"  {username:<12} {person['password']:<18} {person['who']}")
     return 0
 
 

@@ -1,13 +1,16 @@
 """Demo neighbourhood from the domain handbook: Xinhua Road sub-district (新华路街道).
 
-Idempotent: running it twice changes nothing. Accounts are created through the gateway's own code path;
-everything else through the services' RPC, as the system caller.
+Every person, grid, team, space and shop the docs name is here, under the name the docs use; the docs find
+their ids by listing and picking by name (docs/demo.sh). Idempotent: running it twice changes nothing.
+Accounts are created through the gateway's own code path; everything else through the services' RPC, as the
+system caller (and, to join a team, as the person joining).
 """
 from __future__ import annotations
 
 import importlib
 import secrets
 from collections.abc import Callable
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -20,28 +23,58 @@ from shared.outbox import emit
 
 Call = Callable[..., object]
 
-# (username, display name, roles, confirmed beneficiary groups) of the demo people; passwords are
-# generated, never fixed. Coordinators' grid scopes are set by the volunteers seed (grid coordinators).
+
+class Person(NamedTuple):
+    username: str
+    display_name: str
+    roles: list[str]
+    groups: list[str]  # confirmed beneficiary groups
+    who: str           # printed beside the login: what this person does in the stories
+
+
+# The demo cast. Passwords are generated on the first seed and kept in <data>/demo-logins.txt, never fixed.
+# Coordinators' grids are set on the grid tree by the volunteers seed (services/volunteers/seed.py).
 PEOPLE = [
-    ("demo", "王小明 (居民)", ["resident"], []),
-    ("coffee", "U巷咖啡 李老板", ["resident", "merchant"], []),
-    ("rider", "骑士 张师傅", ["resident", "volunteer"], ["rider"]),
-    ("gridworker", "网格员 陈丽", ["resident", "coordinator"], []),
-    ("secretary", "楊國華 (支部书记)", ["resident", "coordinator"], []),
-    ("manager", "服务中心 管理员", ["resident", "space_manager"], []),
-    ("canteen", "中潭一哩食堂 周师傅", ["resident", "merchant"], []),
-    ("barber", "阿强理发 阿强", ["resident", "merchant"], []),
+    Person("admin", "管理员 赵敏", ["resident", "admin"], [], "admin: roles, grids, the catalogue"),
+    Person("command", "街道城运中心", ["resident", "coordinator"], [],
+           "the command: coordinates 新华路街道 (level 3), broadcasts, mass actions"),
+    Person("secretary", "楊國華 (宜北支部书记)", ["resident", "coordinator"], [],
+           "branch secretary: coordinates 宜北 (level 2)"),
+    Person("secretary2", "孙建平 (宜南支部书记)", ["resident", "coordinator"], [],
+           "branch secretary: coordinates 宜南 (level 2)"),
+    Person("gridworker", "网格员 陈丽", ["resident", "coordinator"], [], "grid worker of 第7微网格 (level 1)"),
+    *[Person(f"gridworker{n}", f"网格员 {name}", ["resident", "coordinator"], [], f"grid worker of 第{n}微网格")
+      for n, name in ((1, "周敏"), (2, "吴磊"), (3, "郑芳"), (4, "冯涛"), (5, "刘洋"), (6, "黄蕾"))],
+    Person("demo", "王小明 (居民)", ["resident"], [], "a resident: books rooms, reports problems"),
+    Person("courier", "快递小哥 李强", ["resident"], ["courier"], "a courier (嘿,侠客!): reports hazards"),
+    Person("rider", "骑士 张师傅", ["resident", "volunteer"], ["rider"],
+           "rider knight (骑士团 lead), repairs, serves 第7微网格"),
+    Person("rider2", "骑士 王师傅", ["resident", "volunteer"], ["rider"], "rider knight, serves 第6 and 第7微网格"),
+    Person("fixer", "行动队 老马", ["resident", "volunteer"], [], "action team (行动队) member, repairs, 宜北"),
+    Person("fixer2", "行动队 吴刚", ["resident", "volunteer"], [], "action team (行动队) lead, repairs, 宜北"),
+    Person("coffee", "U巷咖啡 李老板", ["resident", "merchant"], [],
+           "owns U巷咖啡 in 第7微网格, leads 好店家"),
+    Person("canteen", "中潭一哩食堂 周师傅", ["resident", "merchant"], [], "owns 中潭一哩食堂 in 第5微网格"),
+    Person("barber", "阿强理发 阿强", ["resident", "merchant"], [], "owns 阿强理发 in 第6微网格"),
+    Person("manager", "服务中心 管理员", ["resident", "space_manager"], [],
+           "manages the service centre's rooms and the charging pool"),
 ]
 
 
+def logins_path():
+    return config.data_dir() / "demo-logins.txt"
+
+
 def ensure_people() -> dict[str, dict]:
-    """Demo accounts with passwords kept in <data>/demo-logins.txt (outside git)."""
+    """Demo accounts with passwords kept in <data>/demo-logins.txt (outside git), one `username password`
+    a line."""
     db = database_for("gateway")
-    path = config.data_dir() / "demo-logins.txt"
+    path = logins_path()
     known = dict(line.split(" ", 1) for line in path.read_text().splitlines() if " " in line) \
         if path.exists() else {}
     people = {}
-    for username, display_name, roles, groups in PEOPLE:
+    for person in PEOPLE:
+        username, roles, groups = person.username, person.roles, person.groups
         password = known.get(username) or secrets.token_urlsafe(12)
         with db.transaction() as session:
             account = session.scalars(select(Account).where(Account.username == username)).first()
@@ -53,11 +86,14 @@ def ensure_people() -> dict[str, dict]:
                 account.groups = sorted(set(account.groups) | set(groups))
                 emit(session, infra, "account.updated", account_payload(account))
             account_id = account.id if account else None
+            account_roles = list(account.roles) if account else roles
         if account_id is None:
             account_id = create_account(db, {"username": username, "password": password,
-                                             "display_name": display_name, "groups": groups}, roles=roles)["id"]
+                                             "display_name": person.display_name, "groups": groups},
+                                        roles=roles)["id"]
         known[username] = password
-        people[username] = {"id": account_id, "password": password}
+        people[username] = {"id": account_id, "password": password, "display_name": person.display_name,
+                            "roles": sorted(set(account_roles) | set(roles)), "groups": groups, "who": person.who}
     path.write_text("".join(f"{u} {p}\n" for u, p in known.items()))
     path.chmod(0o600)
     return people
@@ -73,6 +109,7 @@ SEED_MODULES = [
 
 
 def seed(call: Call) -> dict:
+    """`call(service, method, *args, caller=SYSTEM)`: RPC as the system, or as a demo person when told."""
     people = ensure_people()
     for name in SEED_MODULES:
         try:

@@ -1,9 +1,14 @@
 """Demo grids, teams, volunteers and action categories of Xinhua Road sub-district (新华路街道).
 
-The railway splits the sub-district into two big grids, 宜北 and 宜南; the grid worker 陈丽 looks after
-第7微网格 in 宜北, whose branch secretary is 楊國華. Idempotent: every call is an `ensure_*`.
+The railway splits the sub-district into two big grids, 宜北 and 宜南. The command (街道城运中心) coordinates
+the sub-district, each big grid has its branch secretary (楊國華 for 宜北) and each micro-grid its grid worker
+(陈丽 for 第7微网格); that scope is recorded on the grid tree. The action team (行动队) takes members by
+invitation: its lead and a member are seeded, the member having been invited and accepted. Idempotent: every
+call is an `ensure_*`, and a membership is added only when missing.
 """
 from __future__ import annotations
+
+from shared.identity import Caller
 
 ROOT = "新华路街道"
 BIG_GRIDS = {"宜南": ["第1微网格", "第2微网格", "第3微网格"],
@@ -38,33 +43,68 @@ CATEGORIES = [
 EVERY_DAY = [{"weekday": day, "start": "07:00", "end": "23:00"} for day in range(7)]
 
 
-def seed(call, people: dict) -> None:
-    gridworker, secretary = people["gridworker"]["id"], people["secretary"]["id"]
-    rider, coffee = people["rider"]["id"], people["coffee"]["id"]
+# (username, profile) of the demo volunteers; grids by name.
+VOLUNTEERS = [
+    ("rider", {"display_name": "骑士 张师傅", "skills": {"delivery": 3, "repair": 2, "hazard_report": 2},
+               "grids": ["第7微网格"], "availability": EVERY_DAY, "max_open_actions": 3}),
+    ("rider2", {"display_name": "骑士 王师傅", "skills": {"delivery": 4, "repair": 1},
+                "grids": ["第6微网格", "第7微网格"], "availability": EVERY_DAY, "max_open_actions": 3}),
+    ("fixer", {"display_name": "行动队 老马", "skills": {"repair": 4, "electrical": 3},
+               "grids": ["宜北"], "availability": EVERY_DAY, "max_open_actions": 5}),
+    ("fixer2", {"display_name": "行动队 吴刚", "skills": {"repair": 3},
+                "grids": ["宜北"], "availability": EVERY_DAY, "max_open_actions": 5}),
+    ("coffee", {"display_name": "U巷咖啡 李老板", "skills": {"hospitality": 3}, "grids": ["第7微网格"],
+                "availability": [{"weekday": day, "start": "09:00", "end": "18:00"} for day in range(7)]}),
+]
+# team kind -> (leads, members): members are invited and accept, whatever the team's join policy.
+MEMBERSHIP = {"rider_knights": (["rider"], ["rider2"]), "good_shops": (["coffee"], []),
+              "action_team": (["fixer2"], ["fixer"])}
 
-    root = call("volunteers", "ensure_grid", {"name": ROOT, "level": 3})
-    grids = {}
+
+def _as(person: dict) -> Caller:
+    return Caller(user_id=person["id"], roles=frozenset(person.get("roles") or ()),
+                  groups=tuple(person.get("groups") or ()), display_name=person.get("display_name") or "")
+
+
+def seed(call, people: dict) -> None:
+    def coordinators(*usernames):
+        return [people[u]["id"] for u in usernames if u in people]
+
+    root = call("volunteers", "ensure_grid", {"name": ROOT, "level": 3, "coordinator_ids": coordinators("command")})
+    grids = {ROOT: root}
     for big_name, micro_names in BIG_GRIDS.items():
-        big = call("volunteers", "ensure_grid", {
-            "name": big_name, "level": 2, "parent_id": root["id"],
-            "coordinator_ids": [secretary] if big_name == "宜北" else []})
+        secretary = "secretary" if big_name == "宜北" else "secretary2"
+        big = grids[big_name] = call("volunteers", "ensure_grid", {
+            "name": big_name, "level": 2, "parent_id": root["id"], "coordinator_ids": coordinators(secretary)})
         for micro_name in micro_names:
+            number = micro_name.removeprefix("第").removesuffix("微网格")
+            worker = "gridworker" if number == "7" else f"gridworker{number}"
             grids[micro_name] = call("volunteers", "ensure_grid", {
-                "name": micro_name, "level": 1, "parent_id": big["id"],
-                "coordinator_ids": [gridworker] if micro_name == "第7微网格" else []})
-    grid7 = grids["第7微网格"]["id"]
+                "name": micro_name, "level": 1, "parent_id": big["id"], "coordinator_ids": coordinators(worker)})
 
     for category in CATEGORIES:
         call("volunteers", "ensure_category", category)
 
-    call("volunteers", "ensure_volunteer", rider, {
-        "display_name": "骑士 张师傅", "skills": {"delivery": 3, "repair": 2, "hazard_report": 2},
-        "grid_ids": [grid7], "availability": EVERY_DAY, "max_open_actions": 3})
-    call("volunteers", "ensure_volunteer", coffee, {
-        "display_name": "U巷咖啡 李老板", "skills": {"hospitality": 3}, "grid_ids": [grid7],
-        "availability": [{"weekday": day, "start": "09:00", "end": "18:00"} for day in range(7)]})
+    for username, profile in VOLUNTEERS:
+        if username in people:
+            data = {k: v for k, v in profile.items() if k != "grids"}
+            call("volunteers", "ensure_volunteer", people[username]["id"],
+                 {**data, "grid_ids": [grids[name]["id"] for name in profile["grids"]]})
 
-    leads = {"rider_knights": [rider], "good_shops": [coffee]}
     for name, kind, description, policy in TEAMS:
-        call("volunteers", "ensure_team", {"name": name, "kind": kind, "description": description,
-                                           "join_policy": policy, "lead_ids": leads.get(kind, [])})
+        leads, members = MEMBERSHIP.get(kind, ([], []))
+        team = call("volunteers", "ensure_team", {"name": name, "kind": kind, "description": description,
+                                                  "join_policy": policy, "lead_ids": coordinators(*leads)})
+        listed = call("volunteers", "list_team_members", team["id"])
+        listed = listed["items"] if isinstance(listed, dict) else listed
+        status = {m["user_id"]: m["status"] for m in listed}
+        for username in members:
+            person = people.get(username)
+            current = status.get(person["id"]) if person else "active"
+            if current == "active":
+                continue
+            if current != "invited":  # invited by the system; a pending request is simply let in
+                call("volunteers", "invite_to_team", team["id"], {"user_id": person["id"]})
+                if current == "pending":
+                    continue
+            call("volunteers", "join_team", team["id"], caller=_as(person))  # the person accepts

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_smorest import Blueprint
+from marshmallow import Schema
 
 from services.gateway import accounts, auth, throttle
 from services.gateway.api import SECURED, call, created, current_caller, db, respond
@@ -18,6 +19,7 @@ from services.gateway.schemas import (
     TokenRequestSchema,
     TokenSchema,
 )
+from shared import fields
 from shared.errors import Unauthenticated
 
 blp = Blueprint("accounts", __name__, description="Accounts, sign-in, tokens and roles")
@@ -131,12 +133,44 @@ def logout():
     auth.revoke_session(db(), g.session_id)
 
 
+class ScopeGridSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    level = fields.Integer(metadata={"description": "1 micro-grid, 2 big grid, 3 sub-district"})
+
+
+class MeSchema(AccountSchema):
+    grids = fields.List(fields.Nested(ScopeGridSchema), metadata={
+        "description": "the grids you coordinate, each with the grids below it (the volunteers service's grid "
+                       "tree); empty unless you are a coordinator or an admin named on a grid"})
+
+
+def _scope_grids(caller) -> list[dict]:
+    """The caller's coordinator scope with the grids' names, highest level first."""
+    if not caller.has_role("coordinator"):  # admins too: an admin may be named on a grid
+        return []
+    scope = set(_volunteers("coordinator_scope", caller.user_id))
+    if not scope:
+        return []
+    listed = _volunteers("list_grids")
+    listed = listed["items"] if isinstance(listed, dict) else listed
+    found, stack = [], list(listed)
+    while stack:
+        grid = stack.pop()
+        stack.extend(grid.get("children") or [])
+        if grid["id"] in scope:
+            found.append({"id": grid["id"], "name": grid["name"], "level": grid["level"]})
+    return sorted(found, key=lambda grid: (-grid["level"], grid["id"]))
+
+
 @blp.get("/me")
-@blp.response(200, AccountSchema)
+@blp.response(200, MeSchema)
 @blp.doc(security=SECURED)
 def me():
-    """The signed-in account."""
-    return respond(accounts.get_account(db(), current_caller().user_id))
+    """The signed-in account, with the grids you coordinate (`grids`)."""
+    caller = current_caller()
+    account = accounts.get_account(db(), caller.user_id)
+    return respond({**account, "grids": _scope_grids(caller)})
 
 
 @blp.patch("/me")
@@ -144,7 +178,7 @@ def me():
 @blp.response(200, AccountSchema)
 @blp.doc(security=SECURED)
 def update_me(data):
-    """Change your display name, language (zh-CN, en), time zone, e-mail or phone."""
+    """Change your display name, language (zh-CN, en), time zone, elderly mode, e-mail or phone."""
     return respond(accounts.update_profile(db(), current_caller(), data))
 
 

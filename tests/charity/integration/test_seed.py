@@ -8,7 +8,7 @@ from tests.charity.support import make_grid, unique
 def test_seed_is_idempotent_and_counts_twenty_eight_good_shops(sqlite_suite):
     suite = sqlite_suite
     north = make_grid(suite, unique("宜北"), None, 2)
-    for name in ("第5微网格", "第7微网格"):
+    for name in ("第5微网格", "第6微网格", "第7微网格"):
         make_grid(suite, name, north, 1)
     coffee, rider = suite.user(roles=["resident", "merchant"]), suite.user(roles=["resident"], groups=["rider"])
     people = {"coffee": {"id": coffee.id}, "rider": {"id": rider.id}}
