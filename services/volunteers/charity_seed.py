@@ -31,10 +31,10 @@ SHOPS = [
 # (shop, item) — the "十个一" of the report: a coffee, an umbrella, a breakfast, a haircut.
 ITEMS = [
     ("U巷咖啡", {"title": "骑手免费咖啡一杯", "title_en": "One free coffee a day for riders",
-                "description": "外卖骑手每天凭码领取一杯美式咖啡,每天10杯,先到先得。",
+                "description": "外卖骑手每天凭码领取一杯美式咖啡,每天10杯,先到先得,营业时间内都可兑换。",
                 "description_en": "Delivery riders: one americano a day, 10 a day, first come first served.",
                 "beneficiary_groups": ["rider"], "stock": 10, "stock_period": "day", "per_person_limit": 1,
-                "per_person_period": "day", "redemption_hours": {"start": "08:00", "end": "20:00"}}),
+                "per_person_period": "day"}),
     ("U巷咖啡", {"title": "雨天爱心雨伞", "title_en": "An umbrella on rainy days",
                 "description": "户外工作者雨天可领一把雨伞,共20把。", "beneficiary_groups": ["outdoor"],
                 "stock": 20, "stock_period": "total", "per_person_limit": 1, "per_person_period": "total"}),
