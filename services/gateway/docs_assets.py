@@ -1,5 +1,6 @@
-"""The way in for a person with a browser: `/` names the API, its docs and the health; `/api/docs` runs on
-Swagger UI files that come with the flask-swagger-ui package, so the docs need no network."""
+"""The API's own front door: `/api` and `/api/v1` name the API, its docs and the health (`/` is the web app,
+services/gateway/webapp.py); `/api/docs` runs on Swagger UI files that come with the flask-swagger-ui package,
+so the docs need no network."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,7 +23,6 @@ def asset(filename: str):
     return response
 
 
-@blp.get("/")
 @blp.get("/api")
 @blp.get("/api/v1")
 def index():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
@@ -25,6 +25,8 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # The web app's elderly mode (长辈版): larger text and targets, kept with the account for every device.
+    elderly_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     roles: Mapped[list] = mapped_column(JSON, default=list)

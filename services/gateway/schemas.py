@@ -71,6 +71,8 @@ class ProfileUpdateSchema(Schema):
     display_name = fields.String(validate=validate.Length(min=1, max=100))
     locale = fields.String(validate=validate.OneOf(LOCALES))
     timezone = fields.String(validate=[validate.Length(max=64), _valid_timezone])
+    elderly_mode = fields.Boolean(metadata={"description": "the web app's elderly mode (长辈版): larger text "
+                                                           "and tap targets"})
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
 
@@ -112,6 +114,7 @@ class AccountSchema(Schema):
     display_name = fields.String()
     locale = fields.String()
     timezone = fields.String()
+    elderly_mode = fields.Boolean()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)))
@@ -121,6 +124,14 @@ class AccountSchema(Schema):
 
 
 AccountPageSchema = page_of(AccountSchema, "AccountPageSchema")
+
+
+class UnreadSchema(Schema):
+    """What a badge needs: answered with an ETag, 304 to an If-None-Match while nothing changed."""
+
+    unread_count = fields.Integer(required=True)
+    latest_id = fields.Integer(allow_none=True, required=True,
+                               metadata={"description": "the newest entry of the inbox (null when empty)"})
 
 
 class ProblemSchema(Schema):

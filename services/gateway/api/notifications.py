@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.gateway.api import SECURED, call, created, json_body, respond
+from services.gateway.api import SECURED, call, created, etag, json_body, respond
+from services.gateway.schemas import UnreadSchema
 from services.notifications.schemas import (
     BroadcastPageSchema,
     BroadcastRequestSchema,
@@ -35,6 +36,24 @@ blp = Blueprint("notifications", __name__, description="Inbox, notification sett
 def list_notifications(_query):
     """The caller's inbox, newest first, with the unread count."""
     return respond(call("notifications", "list_inbox", request.args.to_dict()))
+
+
+@blp.get("/notifications/unread")
+@blp.response(200, UnreadSchema)
+@blp.alt_response(304, description="Unchanged since the ETag sent in If-None-Match")
+@blp.doc(security=SECURED)
+def unread():
+    """The unread count and the newest entry's id, for a badge polled often: send the last ETag in
+    If-None-Match and the answer is an empty 304 while nothing changed."""
+    page = call("notifications", "list_inbox", {"limit": 1})
+    body = {"unread_count": page["unread_count"], "latest_id": page["items"][0]["id"] if page["items"] else None}
+    tag = etag(f"{body['unread_count']}-{body['latest_id']}")
+    if request.if_none_match.contains_weak(tag.strip('"')):
+        response = Response(status=304)
+    else:
+        response = respond(body)
+    response.headers["ETag"] = tag
+    return response
 
 
 @blp.post("/notifications/<int:entry_id>/read")

@@ -178,8 +178,9 @@ def test_the_docs_page_loads_only_files_this_gateway_serves(suite):
     assert client.get("/api/docs/assets/%2e%2e/%2e%2e/openapi.json").status_code == 404
 
 
-def test_the_root_says_where_the_api_its_docs_and_the_health_are(suite):
-    for path in ("/", "/api", "/api/v1"):
+def test_the_api_root_says_where_the_api_its_docs_and_the_health_are(suite):
+    # `/` is the web app (tests/web/test_serving.py).
+    for path in ("/api", "/api/v1"):
         answer = suite.client().get(suite.base_url + path)
         assert answer.status_code == 200, path
         assert answer.json() == {"name": "Nuanxin API", "api": "/api/v1", "openapi": "/api/openapi.json",

@@ -1,0 +1,56 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { api } from './api/client'
+import { session, setMe } from './session'
+import { i18n } from './i18n'
+import HomeView from './views/HomeView.vue'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** The i18n key of the page's title. */
+    title: string
+    /** Open without signing in. */
+    public?: boolean
+    /** Shows the bottom tab bar. */
+    tab?: boolean
+  }
+}
+
+const Placeholder = () => import('./views/PlaceholderView.vue')
+
+// Screens still to come render PlaceholderView with their title; each gets its own view file when built.
+const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'home', component: HomeView, meta: { title: 'home.title', tab: true } },
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: 'auth.signInTitle', public: true } },
+  { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue'), meta: { title: 'auth.registerTitle', public: true } },
+  { path: '/inbox', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: 'inbox.title', tab: true } },
+  { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: 'me.title', tab: true } },
+  { path: '/me/notifications', name: 'notification-settings', component: () => import('./views/NotificationSettingsView.vue'), meta: { title: 'settings.title' } },
+  { path: '/bookings', name: 'bookings', component: Placeholder, meta: { title: 'pages.bookings', tab: true } },
+  { path: '/charity', name: 'charity', component: Placeholder, meta: { title: 'pages.charity', tab: true } },
+  { path: '/wishes', name: 'wishes', component: Placeholder, meta: { title: 'pages.wishes' } },
+  { path: '/report', name: 'report', component: Placeholder, meta: { title: 'pages.report' } },
+  { path: '/tasks', name: 'tasks', component: Placeholder, meta: { title: 'pages.tasks' } },
+  { path: '/merchant', name: 'merchant', component: Placeholder, meta: { title: 'pages.merchant' } },
+  { path: '/:rest(.*)*', name: 'not-found', component: Placeholder, meta: { title: 'pages.notFound', public: true } },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+/** Loads the signed-in account (its language, zone and elderly mode apply at once). */
+export async function loadMe(): Promise<boolean> {
+  const { data } = await api.GET('/api/v1/me')
+  if (data) setMe(data)
+  return Boolean(data)
+}
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!session.tokens) return { name: 'login', query: { redirect: to.fullPath } }
+  if (!session.me) await loadMe().catch(() => false)
+  if (!session.tokens) return { name: 'login', query: { redirect: to.fullPath } }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = `${i18n.global.t(to.meta.title)} · ${i18n.global.t('app.name')}`
+})
