@@ -155,6 +155,8 @@ def cmd_run(args) -> int:
         print(f"\nNuanxin is up: {base}/api/docs  (health: {base}/healthz)")
         print("Sign in: curl -s -X POST " + base + "/api/v1/auth/token -H 'Content-Type: application/json' "
               "-d '{\"username\": \"demo\", \"password\": \"<from the list above>\"}'")
+        print("Or, from this folder in bash: . docs/demo.sh; curl -s $API/me -H \"Authorization: Bearer "
+              "$(login demo)\"   (README.md, \"Calling the API\")")
         print("Ctrl-C stops everything.\n")
         while not stopping:
             dead = suite.dead()

@@ -284,7 +284,7 @@ def _call(work: Path, n: int):
     status = int(lines[0].split()[1])
     headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     body_path = work / f"{n}.b"
-    body = body_path.read_text(encoding="utf-8", errors="replace") if body_path.exists() else ""
-    if "\r\n\r\n" in body and body.startswith("HTTP/"):  # curl -i: the headers are in the output too
-        body = body.split("\r\n\r\n")[-1]
+    body = body_path.read_bytes().decode("utf-8", errors="replace") if body_path.exists() else ""
+    while body.startswith("HTTP/") and "\r\n\r\n" in body:  # curl -i: the headers are in the output too
+        body = body.split("\r\n\r\n", 1)[1]
     return status, headers, body
