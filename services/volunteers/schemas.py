@@ -74,6 +74,10 @@ class TeamSchema(Schema):
 TeamPageSchema = page_of(TeamSchema, "TeamPageSchema", whole=True)
 
 
+class TeamQuerySchema(Schema):
+    mine = fields.Boolean(load_default=False, metadata={"description": "only teams I am an active member of"})
+
+
 class MemberSchema(Schema):
     user_id = fields.Integer()
     display_name = fields.String()

@@ -52,9 +52,14 @@ def team_dict(session: Session, team: Team) -> dict:
     })
 
 
-def list_teams(db: Database) -> list[dict]:
+def list_teams(db: Database, caller: Caller, query: dict | None = None) -> list[dict]:
+    """Every team, or with `mine` those the caller is an active member (or lead) of."""
     with db.read() as session:
-        return [team_dict(session, t) for t in session.scalars(select(Team).order_by(Team.id)).all()]
+        statement = select(Team).order_by(Team.id)
+        if (query or {}).get("mine"):
+            statement = statement.where(Team.id.in_(select(TeamMember.team_id).where(
+                TeamMember.user_id == caller.user_id, TeamMember.status == "active")))
+        return [team_dict(session, t) for t in session.scalars(statement).all()]
 
 
 def get_team(db: Database, team_id: int) -> dict:

@@ -33,6 +33,7 @@ from services.volunteers.schemas import (
     SuggestionPageSchema,
     SuggestionQuerySchema,
     TeamPageSchema,
+    TeamQuerySchema,
     TeamRequestSchema,
     TeamSchema,
     TimelinePageSchema,
@@ -97,11 +98,13 @@ def grid_status():
 # ---------------------------------------------------------------------------------------------------- teams
 
 @blp.get("/teams")
+@blp.arguments(TeamQuerySchema, location="query")
 @blp.response(200, TeamPageSchema)
 @blp.doc(security=SECURED)
-def list_teams():
-    """Every team with its leads, member count and hours total. Answered whole."""
-    return respond(whole(call("volunteers", "list_teams")))
+def list_teams(_query):
+    """Every team with its leads, member count and hours total; `mine`: the teams you belong to. Answered
+    whole."""
+    return respond(whole(call("volunteers", "list_teams", request.args.to_dict())))
 
 
 @blp.post("/teams")

@@ -20,6 +20,7 @@ from services.volunteers.schemas import (
     ReasonSchema,
     ResolveSchema,
     SuggestionQuerySchema,
+    TeamQuerySchema,
     TeamRequestSchema,
     VerifySchema,
     VisitQuerySchema,
@@ -93,9 +94,9 @@ class ActionsEntrypoints:
 
     # ------------------------------------------------------------------------------------------- teams
     @rpc
-    def list_teams(self) -> list[dict]:
-        """Every team with its leads, member count and hours total."""
-        return teams.list_teams(self.db)
+    def list_teams(self, query: dict | None = None) -> list[dict]:
+        """Every team with its leads, member count and hours total (`mine`: the caller's teams)."""
+        return teams.list_teams(self.db, self.caller, load(TeamQuerySchema, query or {}))
 
     @rpc
     def get_team(self, team_id: int) -> dict:

@@ -170,11 +170,15 @@ def test_mine_true_is_accepted_by_every_list_that_has_mine(suite, world):
     spec = _spec(suite)
     with_mine = [path for path, op in _list_operations(spec).items()
                  if any(p["name"] == "mine" and p.get("in") == "query" for p in op.get("parameters", []))]
-    assert {"/actions", "/bookings", "/merchants", "/pledges", "/wishes"} <= set(with_mine)
+    assert {"/actions", "/bookings", "/merchants", "/pledges", "/wishes", "/teams"} <= set(with_mine)
     for path in with_mine:
         answer = world["volunteer"].get(path, params={"mine": "true"})
         assert answer.status_code == 200, f"GET {path}?mine=true: {answer.status_code} {answer.text[:300]}"
         assert PAGE_KEYS <= set(answer.json())
+    team_id = world["ids"]["team_id"]
+    assert [t["id"] for t in world["volunteer"].get("/teams", params={"mine": "true"}).json()["items"]] == [team_id]
+    assert team_id not in {t["id"] for t in world["owner"].get("/teams", params={"mine": "true"}).json()["items"]}
+    assert team_id in {t["id"] for t in world["owner"].get("/teams").json()["items"]}
 
 
 def test_bookings_mine_true_lists_mine_and_mine_false_adds_the_spaces_one_manages(world):
@@ -190,3 +194,4 @@ def test_bookings_mine_true_lists_mine_and_mine_false_adds_the_spaces_one_manage
     assert booking["id"] in {b["id"] for b in managed}
     both = manager.get("/bookings", params={"scope": "managed", "mine": "true"})
     assert both.status_code == 422 and "mine" in both.json()["errors"]
+    assert both.json()["title"] == "Unprocessable Content"  # one title per status, as the services' own 422s
