@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from services.launcher import EVENTLET_NOTICE, ROOT
+from services.seed import PEOPLE
 from tests.support.infra import Vhost, check_broker
 from tests.support.suite import free_port
 
@@ -58,11 +59,18 @@ def test_run_comes_up_seeded_restarts_a_crashed_service_and_stops_cleanly_on_ctr
             time.sleep(0.2)
         text = "".join(output)
         assert "Nuanxin is up" in text, text[-3000:]
-        assert "demo " in text  # a demo login is printed
-        demo_password = next(line.split()[1] for line in output if line.strip().startswith("demo "))
+        # Every demo person's login is printed, with what they do in the stories.
+        printed = {line.split()[0]: line.split()[1] for line in output if line.startswith("  ") and len(line.split()) > 2}
+        assert {person.username for person in PEOPLE} <= set(printed), text[-3000:]
+        demo_password = printed["demo"]
         token = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/token",
                               json={"username": "demo", "password": demo_password}, timeout=10)
         assert token.status_code == 200
+        worker = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/token",
+                               json={"username": "gridworker", "password": printed["gridworker"]}, timeout=10)
+        me = requests.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=10,
+                          headers={"Authorization": f"Bearer {worker.json()['access_token']}"}).json()
+        assert [grid["name"] for grid in me["grids"]] == ["第7微网格"]
         # Generated on first use and kept in the data folder, never in the repository.
         assert (tmp_path / "secret_key").exists() and (tmp_path / "demo-logins.txt").exists()
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["status"] == "ok"
