@@ -72,12 +72,12 @@ compose-tool:
 			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
 		else echo "docker-compose is not installed: the compose test will be skipped (CI fails it)"; fi; }
 
-# The browser tests drive Debian's chromium (never a browser download).
+# The browser tests drive Debian's chromium (never a browser download), with a Chinese font for the screens.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing chromium (Debian) for the browser tests…"; \
-			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 		else echo "chromium is not installed: the browser tests will be skipped (CI fails them)"; fi; }
 
 test: broker compose-tool chromium web

@@ -43,8 +43,24 @@ self.addEventListener('fetch', (event) => {
   }
 }
 
+/** Vant's icon font names a copy on a public CDN after its inline one: the app loads nothing from elsewhere. */
+function iconFontInline(): Plugin {
+  const remote = /,\s*url\((?:https?:)?\/\/at\.alicdn\.com\/[^)]*\)\s*format\("woff"\)/g
+  return {
+    name: 'nuanxin-icon-font-inline',
+    enforce: 'pre',
+    transform(code, id) {
+      if (id.includes('/node_modules/vant/') && id.endsWith('.css') && remote.test(code)) {
+        remote.lastIndex = 0
+        return { code: code.replace(remote, ''), map: null }
+      }
+      return null
+    },
+  }
+}
+
 export default defineConfig({
-  plugins: [vue(), serviceWorker()],
+  plugins: [vue(), serviceWorker(), iconFontInline()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

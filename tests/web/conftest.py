@@ -64,6 +64,7 @@ def web(web_ready, suite: RunningSuite, page, request) -> WebApp:
     if failed is not None and failed.failed:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         app.save_screenshot(RESULTS / f"{name}.png")
+        print(f"screens: {app.screens}\nthe page said:\n" + "\n".join(app.console[-40:]))
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
+import { say } from './notify'
 import { createApp, watch } from 'vue'
-import { showToast } from 'vant'
 import 'vant/lib/index.css'
 import './styles.css'
 import App from './App.vue'
@@ -13,7 +13,7 @@ applyLocale(currentLocale())
 applyElderly(savedElderly())
 
 onSignedOut(() => {
-  showToast(i18n.global.t('auth.expired'))
+  say(i18n.global.t('auth.expired'))
   const here = router.currentRoute.value
   if (!here.meta.public) void router.push({ name: 'login', query: { redirect: here.fullPath } })
 })

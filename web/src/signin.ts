@@ -1,11 +1,11 @@
 import { api } from './api/client'
 import type { AppLocale } from './i18n'
 import { loadMe } from './router'
-import { setMe, setTokens } from './session'
+import { setMe, setTokens, type TokenAnswer } from './session'
 
 /** After a successful sign-in: keep the tokens, load the account, and save a language chosen on the way in. */
-export async function signIn(response: Response, chosen: AppLocale | null): Promise<void> {
-  setTokens(await response.clone().json())
+export async function signIn(tokens: TokenAnswer, chosen: AppLocale | null): Promise<void> {
+  setTokens(tokens)
   await loadMe()
   if (chosen) {
     const { data } = await api.PATCH('/api/v1/me', { body: { locale: chosen } })

@@ -79,6 +79,7 @@ const en: typeof zh = {
     read: 'Read',
     superseded: 'Handled by someone else',
   },
+  roles: { resident: 'Resident', merchant: 'Merchant', volunteer: 'Volunteer', coordinator: 'Coordinator', space_manager: 'Space manager', admin: 'Admin' },
   placeholder: { soon: 'This page is on its way' },
   pages: {
     bookings: 'Book a space',

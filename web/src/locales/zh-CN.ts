@@ -77,6 +77,7 @@ export default {
     read: '已读',
     superseded: '已由他人处理',
   },
+  roles: { resident: '居民', merchant: '商户', volunteer: '志愿者', coordinator: '网格员', space_manager: '空间管理员', admin: '管理员' },
   placeholder: { soon: '此页面正在建设中' },
   pages: {
     bookings: '空间预约',
