@@ -26,10 +26,13 @@ def times(body) -> list[str]:
     return [body] if isinstance(body, str) and DATETIME.match(body) else []
 
 
-def assert_utc(what: str, response, at_least: int = 1) -> None:
-    assert response.status_code < 500, f"{what}: {response.status_code} {response.text[:300]}"
-    found = times(response.json())
-    assert len(found) >= at_least, f"{what}: expected date-times in {response.text[:300]}"
+def assert_utc(what: str, answer, at_least: int = 1) -> None:
+    """Every date-time of `answer` (a response, or JSON already read) is in UTC, and there are some."""
+    if hasattr(answer, "status_code"):
+        assert answer.status_code < 500, f"{what}: {answer.status_code} {answer.text[:300]}"
+        answer = answer.json()
+    found = times(answer)
+    assert len(found) >= at_least, f"{what}: expected date-times in {str(answer)[:300]}"
     for value in found:
         assert value.endswith("+00:00"), f"{what}: {value} is not in UTC written +00:00"
         assert datetime.fromisoformat(value).utcoffset() == timedelta(0)
@@ -75,5 +78,8 @@ def test_times_given_in_shanghai_are_answered_in_utc(suite):
     assert_utc("GET /actions", courier.get("/actions", params={"mine": "true"}), at_least=2)
     assert_utc("GET /actions/{id}/timeline", courier.get(f"/actions/{action['id']}/timeline"), at_least=2)
 
-    wait_for(lambda: volunteer.get("/notifications").json()["items"], message="the dispatch notice")
-    assert_utc("GET /notifications", volunteer.get("/notifications"))
+    def told(type_name):
+        return [i for i in volunteer.get("/notifications").json()["items"] if i["type"] == type_name]
+
+    wait_for(lambda: told("action.dispatched") and told("booking.confirmed"), message="the volunteer's notices")
+    assert_utc("GET /notifications", volunteer.get("/notifications"), at_least=2)
