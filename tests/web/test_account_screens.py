@@ -23,22 +23,24 @@ WORDS = {
 }
 
 
+def signed_in(suite, username: str, password: str):
+    """The person's own API client (tests.support.suite.Client), signed in with their password."""
+    answer = suite.client().post("/auth/token", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    return suite.client(answer.json()["access_token"])
+
+
 def account_of(suite, username: str, password: str) -> dict:
-    client = suite.client()
-    tokens = client.post("/auth/token", json={"username": username, "password": password}).json()
-    return suite.client(tokens["access_token"]).get("/me").json()
+    return signed_in(suite, username, password).get("/me").json()
 
 
 def unread_count(suite, username: str, password: str) -> int:
-    client = suite.client()
-    client.token = client.post("/auth/token", json={"username": username, "password": password}).json()["access_token"]
-    return client.get("/notifications/unread").json()["unread_count"]
+    return signed_in(suite, username, password).get("/notifications/unread").json()["unread_count"]
 
 
 def book_for(suite, username: str, password: str) -> None:
     """An event for the person: a booking of theirs, made over the API (the app is not touched)."""
-    client = suite.client()
-    client.token = client.post("/auth/token", json={"username": username, "password": password}).json()["access_token"]
+    client = signed_in(suite, username, password)
     space = suite.rpc("bookings", "ensure_space", f"党群服务中心 {uuid.uuid4().hex[:6]}", {
         "name": "党建图书室", "capacity": 10, "rules": {"opening_hours": OPEN_ALL_DAY}})
     starts = (datetime.now(SHANGHAI) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)

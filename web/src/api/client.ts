@@ -36,6 +36,7 @@ export function refreshTokens(): Promise<boolean> {
         setTokens(await answer.json())
         return true
       }
+      await answer.body?.cancel().catch(() => undefined)
       if (answer.status === 401) clearSession()
       return false
     } catch {
@@ -64,7 +65,11 @@ const auth: Middleware = {
     if (session.tokens && (await refreshTokens()) && session.tokens) {
       original.headers.set('Authorization', `Bearer ${session.tokens.access}`)
       const again = await fetch(original)
-      if (again.status !== 401) return again
+      if (again.status !== 401) {
+        await response.body?.cancel().catch(() => undefined) // the refused answer is not read: let it go
+        return again
+      }
+      await again.body?.cancel().catch(() => undefined)
     }
     clearSession()
     signedOut('expired')

@@ -54,7 +54,7 @@ const en: typeof zh = {
     addChannel: 'Add a channel',
     channelName: 'Channel name',
     channelUrl: 'Address',
-    channelUrlHint: 'e.g. mailto://user:pass@example.com or wecombot://KEY',
+    channelUrlHint: "e.g. mailto://user:pass{'@'}example.com or wecombot://KEY",
     remove: 'Remove',
     removeConfirm: 'Stop sending to “{name}”?',
     categories: 'By category',

@@ -52,7 +52,7 @@ export default {
     addChannel: '添加渠道',
     channelName: '渠道名称',
     channelUrl: '地址',
-    channelUrlHint: '如 mailto://user:pass@example.com 或 wecombot://密钥',
+    channelUrlHint: "如 mailto://user:pass{'@'}example.com 或 wecombot://密钥",
     remove: '删除',
     removeConfirm: '不再向“{name}”发送消息?',
     categories: '按类别接收',
