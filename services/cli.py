@@ -9,7 +9,10 @@ import signal
 import sys
 import time
 
+from sqlalchemy.exc import DBAPIError
+
 from shared import config
+from shared.db import DatabaseUnavailable
 
 SERVICES = ("bookings", "volunteers", "notifications")
 
@@ -201,7 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_run)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (DatabaseUnavailable, DBAPIError) as exc:
+        # An operator's command meets a database that is away: say so in one line.
+        cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ else exc
+        cause = getattr(cause, "orig", None) or cause
+        first = (str(cause).strip().splitlines() or [""])[0]
+        print(f"nuanxin {args.command}: the database is unavailable ({type(cause).__name__}: {first})",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

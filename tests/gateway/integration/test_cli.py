@@ -96,3 +96,16 @@ def test_seed_is_idempotent_and_its_people_can_sign_in(suite):
     assert rider["groups"] == ["rider"] and "volunteer" in rider["roles"]
     with suite.database("gateway").read() as session:
         assert session.execute(text("SELECT count(*) FROM accounts WHERE username = 'rider'")).scalar() == 1
+
+
+def test_a_database_that_is_away_is_one_line_not_a_traceback(suite):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    away = f"postgresql://postgres@127.0.0.1:{closed}/nowhere"
+    result = nuanxin(suite, "events", "parked", "--service", "bookings", env={"BOOKINGS_DATABASE_URL": away})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "nuanxin events: the database is unavailable (OperationalError:" in result.stderr
