@@ -32,9 +32,9 @@ SECURITY_HEADERS = {
 }
 # JSON answers need nothing from a browser; the docs page needs Swagger UI, served from this gateway.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-# The web app (webapp.py) loads everything from this gateway: its scripts, styles (Vant sets some inline),
-# images and QR codes drawn as data:/blob: URLs, its service worker and manifest; it talks only to /api.
-APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+# The web app (webapp.py) loads everything from this gateway: its scripts, styles, images and QR codes drawn
+# as data:/blob: URLs, its service worker and manifest; it talks only to /api.
+APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
            "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; worker-src 'self'; "
            "manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 # The app scans QR codes with the phone's camera and may place a report; nothing else.

@@ -73,16 +73,17 @@ def persona(suite: RunningSuite, web: WebApp):
     through the app's sign-in page unless `sign_in=False`."""
 
     def make(roles=("resident",), groups=(), locale: str = "zh-CN", elderly: bool = False,
-             sign_in: bool = True, grids=()) -> Persona:
+             sign_in: bool = True, grids=(), timezone: str = "Asia/Shanghai") -> Persona:
         username, _ = new_credentials()
-        client = suite.user(roles=roles, groups=groups, username=username, locale=locale, grids=grids)
+        client = suite.user(roles=roles, groups=groups, username=username, locale=locale, grids=grids,
+                            timezone=timezone)
         if elderly:
             assert client.patch("/me", json={"elderly_mode": True}).status_code == 200
         who = Persona(username=username, password=client.user["password"], client=client,
                       display_name=client.user["display_name"])
-        web.elderly = elderly
         if sign_in:
             web.sign_in(who.username, who.password)
+        web.elderly = elderly  # measured from the first screen that knows the account
         return who
 
     return make

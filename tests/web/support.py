@@ -107,6 +107,8 @@ class WebApp:
         self.page.wait_for_load_state("networkidle")
         self.page.wait_for_function("() => !document.querySelector('.van-loading, .van-toast--loading')")
         self.check_accessibility(name)
+        refused = [line for line in self.console if "Content Security Policy" in line]
+        assert not refused, f"the page's policy refused something on {name}: {refused}"
         if self.elderly:
             self.check_elderly(name)
         return self

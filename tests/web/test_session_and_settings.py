@@ -4,6 +4,8 @@ quiet hours are saved; the app's shell opens with no network. axe runs on every 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -97,3 +99,27 @@ def test_the_app_shell_opens_offline(web, persona):
         expect(page.locator(".van-tabbar-item")).to_have_count(5)
     finally:
         page.context.set_offline(False)
+
+
+def test_times_show_in_the_account_zone_and_a_wrong_zone_is_refused_beside_the_field(web, persona):
+    page = web.page
+    who = persona(locale="en", timezone="America/New_York")  # the phone itself is set to Asia/Shanghai
+    web.open("/inbox", "inbox")
+    welcome = page.locator(".inbox-entry time").first
+    expect(welcome).to_be_visible()
+    moment = datetime.fromisoformat(welcome.get_attribute("datetime")).astimezone(ZoneInfo("America/New_York"))
+    shown = " ".join(welcome.inner_text().replace("\u202f", " ").replace("\u00a0", " ").split())
+    assert shown == f"{moment:%b} {moment.day}, {moment.year}, {moment.hour % 12 or 12}:{moment:%M} {moment:%p}"
+
+    # In 我的: a zone that does not exist is refused with the API's words; a real one is saved.
+    web.tab("me").click()
+    zone = page.locator("input[name=timezone]")
+    save = page.locator(".van-field", has=zone).locator("button")
+    zone.fill("Mars/Olympus")
+    save.click()
+    expect(page.locator(".van-field", has=zone).locator(".van-field__error-message")).to_contain_text("IANA")
+    web.screen("me (refused zone)")
+    zone.fill("Europe/London")
+    save.click()
+    expect(page.locator(".notice-toast")).to_have_text("Saved")
+    assert who.client.get("/me").json()["timezone"] == "Europe/London"
