@@ -6,8 +6,8 @@ person whose own act caused the event) is not told of it, except where the messa
 
 Actions: the reporter and followers, the coordinators of the level now responsible, the coordinators of
 every level the action passed through on its way up (`earlier_coordinator`), the people asked to act
-(`assignee`) and those no longer asked (`released`: someone else accepted, or it was dispatched
-elsewhere). The checks of a mass action do not tell the one who ordered it of each step: they feed one
+(`assignee`) and those no longer asked (`released`: someone else accepted, it was dispatched elsewhere,
+or it was cancelled or merged into another case). The checks of a mass action do not tell the one who ordered it of each step: they feed one
 progress digest per NUANXIN_MASS_ACTION_DIGEST_MINUTES (`Route.digest`), and a check that closes itself
 asks nobody to verify it.
 """
@@ -95,7 +95,8 @@ def route(type_name: str, payload: dict) -> Route:
             r.digest = (int(p["parent_id"]), ordered)
         if type_name in ("action.reported", "action.escalated"):
             r.groups.append(("grid", p["grid_id"]))
-        if p.get("team_id") and type_name in ("action.dispatched", "action.escalated"):
+        if p.get("team_id") and type_name in ("action.dispatched", "action.escalated", "action.cancelled",
+                                              "action.merged"):
             r.groups.append(("team", p["team_id"]))
     elif type_name == "team.member_invited":
         r.people = [("invitee", _ids(p["user_id"]))]
@@ -155,6 +156,10 @@ def _action_people(type_name: str, p: dict) -> list[tuple[str, list[int]]]:
         return [followers, assignees, coordinators, earlier]
     if type_name == "action.reopened":
         return [assignees, coordinators, earlier]
+    if type_name in ("action.cancelled", "action.merged"):
+        # Everyone still asked (or who had taken it) is released; the reporter and followers hear where a
+        # duplicate went (the actor, as ever, is not told of their own act).
+        return [released, followers, coordinators, earlier]
     if type_name == "action.deadline_near":
         return [assignees]
     raise KeyError(f"no recipients mapped for {type_name}")

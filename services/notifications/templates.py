@@ -170,6 +170,27 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("事项重新打开:{title}", "“{title}”的处置结果有异议,已重新打开。{note}"),
         "en": ("Reopened: {title}", "The outcome of “{title}” was disputed; it is open again. {note}"),
     },
+    "action.cancelled": {
+        "zh-CN": ("已取消:{title}", "“{title}”已由 {actor_name} 取消。{note}"),
+        "en": ("Cancelled: {title}", "{actor_name} cancelled “{title}”. {note}"),
+    },
+    "action.cancelled/released": {
+        "zh-CN": ("已取消,无需处理:{title}", "“{title}”已由 {actor_name} 取消,您不必再处理,谢谢!{note}"),
+        "en": ("Cancelled, no need to act: {title}", "{actor_name} cancelled “{title}”; you need not act on it. "
+               "Thank you! {note}"),
+    },
+    "action.merged": {
+        "zh-CN": ("已合并:{title}", "“{title}”与“{survivor_title}”(#{survivor_id})是同一件事,已合并到该事项"
+                  "一并处置,后续进展会在那里告知。{note}"),
+        "en": ("Merged: {title}", "“{title}” is the same case as “{survivor_title}” (#{survivor_id}) and was "
+               "merged into it; you will hear of its progress there. {note}"),
+    },
+    "action.merged/released": {
+        "zh-CN": ("已合并,无需处理:{title}", "“{title}”已合并到“{survivor_title}”(#{survivor_id})一并处置,"
+                  "您不必再处理,谢谢!"),
+        "en": ("Merged, no need to act: {title}", "“{title}” was merged into “{survivor_title}” "
+               "(#{survivor_id}); you need not act on it. Thank you!"),
+    },
     "action.deadline_near": {
         "zh-CN": ("时限将至:{title}", "“{title}”将于 {deadline_at} 到期,请抓紧处置。"),
         "en": ("Deadline near: {title}", "“{title}” is due at {deadline_at}. Please act soon."),

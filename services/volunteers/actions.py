@@ -615,17 +615,32 @@ def reopen(db: Database, emit, caller: Caller, action_id: int, reason: str) -> d
         return action_dict(session, action, caller, tree)
 
 
-def cancel(db: Database, caller: Caller, action_id: int, reason: str = "") -> dict:
+def _settled(session: Session, tree: Tree, action: Action, caller: Caller, note: str, asked: list[int]) -> dict:
+    """The payload of an action settled without being done (cancelled, merged): everyone still asked to take
+    it, and whoever had taken it, is released; nobody is asked any more."""
+    taken = [action.accepted_by] if action.accepted_by else []
+    return {**payload(session, tree, action, caller, note), "assignee_ids": [],
+            "released_ids": sorted(set(asked) | set(taken))}
+
+
+def _still_asked(action: Action) -> list[int]:
+    return _waiting(action) if action.state == "dispatched" else []
+
+
+def cancel(db: Database, emit, caller: Caller, action_id: int, reason: str = "") -> dict:
+    """Call the action off; whoever is still asked to take it (or had taken it) is told it is not needed."""
     caller.require()
     with writing(db) as session:
         tree = Tree.load(session)
         action = _load(session, action_id, caller, tree)
+        asked = _still_asked(action)
         _transition(session, action, "cancel", caller, tree, note=reason, reason=reason or None)
         _save(session, action)
+        emit(session, "action.cancelled", _settled(session, tree, action, caller, reason, asked))
         return action_dict(session, action, caller, tree)
 
 
-def merge(db: Database, caller: Caller, action_id: int, survivor_id: int, note: str = "") -> dict:
+def merge(db: Database, emit, caller: Caller, action_id: int, survivor_id: int, note: str = "") -> dict:
     """Merge a duplicate report into the surviving action; its reporter and followers follow the survivor."""
     caller.require()
     with writing(db) as session:
@@ -641,6 +656,7 @@ def merge(db: Database, caller: Caller, action_id: int, survivor_id: int, note: 
         if survivor.state in lifecycle.FINAL_STATES:
             raise Invalid("The survivor is itself closed out.",
                           errors={"survivor_id": [f"action {survivor_id} is {survivor.state}"]})
+        asked = _still_asked(action)
         _transition(session, action, "merge", caller, tree, note=note, data={"survivor_id": survivor_id},
                     survivor_id=survivor_id, action_id=action_id)
         action.survivor_id = survivor_id
@@ -654,6 +670,8 @@ def merge(db: Database, caller: Caller, action_id: int, survivor_id: int, note: 
                                   note=note or f"#{action_id} merged in", data={"duplicate_id": action_id}))
         _save(session, action)
         _save(session, survivor)
+        emit(session, "action.merged", {**_settled(session, tree, action, caller, note, asked),
+                                        "survivor_id": survivor.id, "survivor_title": survivor.title})
         return action_dict(session, action, caller, tree)
 
 

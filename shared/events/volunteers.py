@@ -52,6 +52,12 @@ class ActionEscalatedPayload(ActionPayload):
     automatic = fields.Boolean(load_default=False)
 
 
+class ActionMergedPayload(ActionPayload):
+    # The case the duplicate now follows, named for the people who reported or followed the duplicate.
+    survivor_id = fields.Integer(required=True)
+    survivor_title = fields.String(required=True)
+
+
 class TeamMemberJoinedPayload(Schema):
     team_id = fields.Integer(required=True)
     team_name = fields.String(required=True)
@@ -77,6 +83,10 @@ register("action.escalated", "volunteers", ActionEscalatedPayload,
 register("action.resolved", "volunteers", ActionPayload, description="The resolver wrote the outcome.")
 register("action.closed", "volunteers", ActionPayload, description="The outcome was verified; closed.")
 register("action.reopened", "volunteers", ActionPayload, description="The outcome was disputed.")
+register("action.cancelled", "volunteers", ActionPayload,
+         description="An action was called off; whoever was still asked to take it is released.")
+register("action.merged", "volunteers", ActionMergedPayload,
+         description="An action was merged into another as its duplicate; whoever was asked is released.")
 register("team.member_joined", "volunteers", TeamMemberJoinedPayload, description="Someone joined a team.")
 register("team.member_invited", "volunteers", TeamInvitationPayload,
          description="Someone was invited to a team; joining accepts.")

@@ -243,13 +243,13 @@ class ActionsEntrypoints:
 
     @rpc
     def cancel_action(self, action_id: int, data: dict | None = None) -> dict:
-        return actions.cancel(self.db, self.caller, _id(action_id), load(CancelSchema, data or {})["reason"])
+        return actions.cancel(self.db, self.emit, self.caller, _id(action_id), load(CancelSchema, data or {})["reason"])
 
     @rpc
     def merge_action(self, action_id: int, data: dict) -> dict:
         """Mark the action a duplicate of another; its reporter follows the survivor."""
         data = load(MergeSchema, data)
-        return actions.merge(self.db, self.caller, _id(action_id), data["survivor_id"], data["note"])
+        return actions.merge(self.db, self.emit, self.caller, _id(action_id), data["survivor_id"], data["note"])
 
     @rpc
     def edit_hours(self, action_id: int, data: dict) -> dict:
