@@ -26,11 +26,15 @@ const routes: RouteRecordRaw[] = [
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: 'me.title', tab: true } },
   { path: '/me/notifications', name: 'notification-settings', component: () => import('./views/NotificationSettingsView.vue'), meta: { title: 'settings.title' } },
   { path: '/bookings', name: 'bookings', component: Placeholder, meta: { title: 'pages.bookings', tab: true } },
-  { path: '/charity', name: 'charity', component: Placeholder, meta: { title: 'pages.charity', tab: true } },
+  { path: '/charity', name: 'charity', component: () => import('./views/CharityView.vue'), meta: { title: 'pages.charity', tab: true } },
+  { path: '/claims', name: 'claims', component: () => import('./views/ClaimsView.vue'), meta: { title: 'claims.title' } },
+  { path: '/claims/:id', name: 'claim', component: () => import('./views/ClaimView.vue'), meta: { title: 'claims.codeTitle' } },
   { path: '/wishes', name: 'wishes', component: Placeholder, meta: { title: 'pages.wishes' } },
   { path: '/report', name: 'report', component: Placeholder, meta: { title: 'pages.report' } },
   { path: '/tasks', name: 'tasks', component: Placeholder, meta: { title: 'pages.tasks' } },
-  { path: '/merchant', name: 'merchant', component: Placeholder, meta: { title: 'pages.merchant' } },
+  { path: '/merchant', name: 'merchant', component: () => import('./views/MerchantView.vue'), meta: { title: 'pages.merchant' } },
+  { path: '/merchant/pledges/new', name: 'merchant-pledge', component: () => import('./views/MerchantPledgeView.vue'), meta: { title: 'merchant.formTitle' } },
+  { path: '/merchant/redeem', name: 'merchant-redeem', component: () => import('./views/MerchantRedeemView.vue'), meta: { title: 'merchant.redeemTitle' } },
   { path: '/:rest(.*)*', name: 'not-found', component: Placeholder, meta: { title: 'pages.notFound', public: true } },
 ]
 

@@ -1,0 +1,37 @@
+/** What the charity screens share: an item's name in the reader's language, its stock line, claim codes. */
+import type { components } from './api/schema'
+import { currentLocale } from './i18n'
+
+export type Pledge = components['schemas']['Pledge']
+export type Claim = components['schemas']['Claim']
+export type Merchant = components['schemas']['Merchant']
+
+export const GROUPS = ['rider', 'courier', 'sanitation', 'elderly', 'outdoor'] as const
+export const PERIODS = ['day', 'week', 'total'] as const
+
+type Translate = (key: string, values?: Record<string, unknown>) => string
+
+export function itemTitle(item: { title?: string; title_en?: string }): string {
+  return (currentLocale() === 'en' && item.title_en) || item.title || ''
+}
+
+export function itemDescription(item: { description?: string; description_en?: string }): string {
+  return (currentLocale() === 'en' && item.description_en) || item.description || ''
+}
+
+/** "今日剩余 7/10" */
+export function stockLine(t: Translate, item: Pledge): string {
+  const key = item.stock_period === 'week' ? 'remainingWeek' : item.stock_period === 'total' ? 'remainingTotal' : 'remainingDay'
+  return t(`charity.${key}`, { left: item.remaining ?? item.stock, stock: item.stock })
+}
+
+/** A claim code in two groups of four, as it is read out at the counter. */
+export function spacedCode(code: string | undefined): string {
+  return (code ?? '').replace(/(.{4})(?=.)/g, '$1 ')
+}
+
+/** The code inside a scanned QR payload ("nuanxin:claim:K7QX3M9P"), or the text as typed. */
+export function codeFromPayload(text: string): string {
+  const match = /^nuanxin:claim:(.+)$/.exec(text.trim())
+  return (match ? match[1] : text).trim()
+}
