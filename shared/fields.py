@@ -2,8 +2,9 @@
 `from shared import fields`.
 
 Every field marshmallow offers is here under its own name; the ones that read text or dates check it:
-text (String, Email, Url, the keys and values of Dict) holds no NUL or unpaired surrogate, and dates and
-times lie within the supported years, which the OpenAPI document states as a `pattern`.
+text (String, Email, Url, the keys and values of Dict) holds no NUL or unpaired surrogate, dates and
+times lie within the supported years (the OpenAPI document states both as a `pattern`), and a boolean is
+true or false, never a number.
 """
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from marshmallow import fields as _marshmallow
 from marshmallow.fields import *  # noqa: F403 - the whole vocabulary, with the overrides below
 
 from shared.inputs import (
+    DATE_PATTERN,
+    DATE_TIME_PATTERN,
+    HTTP_URL_PATTERN,
+    MAX_ID,
     TEXT_MESSAGE,
     TEXT_PATTERN,
     YEAR_MESSAGE,
-    YEAR_PATTERN,
     bad_text,
     text_errors,
     year_in_range,
@@ -49,7 +53,36 @@ class Email(_Text, _marshmallow.Email):
 
 
 class Url(_Text, _marshmallow.Url):
-    pass
+    """A URL, documented as `format: uri`; an absolute http(s) URL also with the pattern it must match."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        schemes = set(kwargs.get("schemes") or ())
+        if schemes and schemes <= {"http", "https"} and self.require_tld and not self.relative:
+            self.metadata = {"pattern": HTTP_URL_PATTERN, **self.metadata}
+        self.metadata = {"format": "uri", **self.metadata}
+
+
+class Integer(_marshmallow.Integer):
+    """A whole number (`2`, or `"2"` in a query string or path); `2.5` is refused, not truncated to 2.
+    Without bounds of its own it holds what a PostgreSQL `integer` holds, and the document says so."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ranges = [v for v in self.validators if isinstance(v, validate.Range)]
+        has_min = any(r.min is not None for r in ranges)
+        has_max = any(r.max is not None for r in ranges)
+        if not (has_min and has_max):
+            self.validators.append(validate.Range(min=None if has_min else -MAX_ID - 1,
+                                                  max=None if has_max else MAX_ID))
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+Int = Integer
 
 
 Str, URL = String, Url
@@ -65,12 +98,44 @@ class Dict(_marshmallow.Dict):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Boolean(_marshmallow.Boolean):
+    """JSON `true` or `false`; in a query string `true` or `false`. Numbers (`0`, `1`) and other words
+    are refused: the document says boolean, and a number is not one."""
+
+    truthy = frozenset({"true", "True", "TRUE"})
+    falsy = frozenset({"false", "False", "FALSE"})
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and (value in self.truthy or value in self.falsy):
+            return value in self.truthy
+        raise self.make_error("invalid", input=value)
+
+
+Bool = Boolean
+
+
+class Unique(validate.Validator):
+    """A list that names each value once; the OpenAPI document states it as `uniqueItems`."""
+
+    error = "lists each value once"
+
+    def __call__(self, value):
+        seen = [item for index, item in enumerate(value) if item in value[:index]]
+        if seen:
+            raise ValidationError(self.error)
+        return value
+
+
 class _InRange:
     """Dates and times within the supported years (as written, before any UTC offset is applied)."""
 
+    PATTERN = DATE_TIME_PATTERN
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.metadata = {"pattern": YEAR_PATTERN, **self.metadata}
+        self.metadata = {"pattern": self.PATTERN, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -104,4 +169,4 @@ class NaiveDateTime(_InRange, _marshmallow.NaiveDateTime):
 
 
 class Date(_InRange, _marshmallow.Date):
-    pass
+    PATTERN = DATE_PATTERN

@@ -18,8 +18,20 @@ MAX_DEPTH = 32
 # Dates and times are accepted for years FIRST_YEAR..LAST_YEAR, as written (before any offset is
 # applied), so every conversion between time zones and every interval computed from them stays in range.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
-YEAR_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-"
-MONTH_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])$"
+# The same years as OpenAPI (ECMA-262) patterns, spelled out whole so that a value drawn from the pattern
+# is a date: RFC 3339 `full-date`, and `date-time` with seconds (a fraction of up to 6 digits) and an
+# offset (`Z` or ±hh:mm). The document states both `format` and `pattern`; a day the month lacks fails
+# the format.
+_YEARS = r"(19[0-9]{2}|2[01][0-9]{2})"
+_MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE_PATTERN = rf"^{_YEARS}-{_MONTH_DAY}$"
+DATE_TIME_PATTERN = (rf"^{_YEARS}-{_MONTH_DAY}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{{1,6}})?"
+                     r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+MONTH_PATTERN = rf"^{_YEARS}-(0[1-9]|1[0-2])$"
+# An http(s) URL as the server's check (marshmallow's, with a top-level domain) accepts it, spelled so that
+# what the pattern draws is a URI too; the server accepts a few more (IP addresses, non-ASCII paths).
+HTTP_URL_PATTERN = (r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}"
+                    r"(:[0-9]{1,5})?(/|[/?#][A-Za-z0-9._~!$&'()*+,;=:@/?#-]+)?$")
 # Ids are PostgreSQL `integer`s, from 1; a cursor is the id a page ended at, as decimal digits.
 MAX_ID = 2**31 - 1
 CURSOR_PATTERN = r"^[0-9]{1,10}$"

@@ -11,8 +11,10 @@ import http
 
 from apispec import BasePlugin
 from flask_smorest import Api
+from marshmallow import validate
 
 from services.gateway.schemas import ProblemSchema
+from shared import fields
 from shared.errors import reason
 from shared.inputs import MAX_ID
 
@@ -30,10 +32,43 @@ THROTTLED = ("/api/v1/auth/token", "/api/v1/me/password")
 NOT_IDEMPOTENT = ("/api/v1/auth/",)
 
 
+NULL_OBJECT = {"type": "object", "nullable": True}
+
+
+def stated_limits(converter, field, ret, **kwargs) -> dict:
+    """What apispec leaves out of a field's schema although the field enforces it: open ranges
+    (`exclusiveMinimum`/`exclusiveMaximum`), lists naming each value once (`uniqueItems`), and a mapping
+    whose keys are one of a few names (those names as `properties`, nothing else allowed)."""
+    extra: dict = {}
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            if validator.min is not None and not validator.min_inclusive:
+                extra["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive:
+                extra["exclusiveMaximum"] = True
+        elif isinstance(validator, fields.Unique):
+            extra["uniqueItems"] = True
+    # apispec writes a nullable nested object as anyOf [the object, any object that may be null]; only
+    # null is meant by the second.
+    any_of = ret.get("anyOf")
+    if any_of and NULL_OBJECT in any_of:
+        extra["anyOf"] = [{**NULL_OBJECT, "enum": [None]} if item == NULL_OBJECT else item for item in any_of]
+    key_field = getattr(field, "key_field", None)
+    names = [v.choices for v in getattr(key_field, "validators", ()) if isinstance(v, validate.OneOf)]
+    if names and "additionalProperties" in ret:
+        extra["properties"] = {name: ret["additionalProperties"] for name in names[0]}
+        extra["additionalProperties"] = False
+    return extra
+
+
 class NuanxinApi(Api):
     """flask-smorest's Api with RFC 9457 problem documents as the error responses."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(stated_limits)
 
     def _register_responses(self):
         for status in http.HTTPStatus:

@@ -28,11 +28,6 @@ def _valid_timezone(name: str) -> None:
         raise ValidationError("not an IANA time zone (e.g. Asia/Shanghai)")
 
 
-def _unique(values: list) -> None:
-    if len(set(values)) != len(values):
-        raise ValidationError("lists each value once")
-
-
 class TokenRequestSchema(Schema):
     grant_type = fields.String(load_default="password", validate=validate.OneOf(["password", "refresh_token"]))
     username = fields.String(validate=validate.Length(min=1, max=64))
@@ -85,7 +80,7 @@ class PasswordChangeSchema(Schema):
 class RoleGrantSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(GRANTABLE))
     grids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), load_default=list,
-                        validate=[validate.Length(max=50), _unique],
+                        validate=[validate.Length(max=50), fields.Unique()],
                         metadata={"description": "the grids a coordinator is responsible for (coordinator only)"})
 
     @validates_schema
@@ -98,7 +93,7 @@ class RoleGrantSchema(Schema):
 
 class GroupsSchema(Schema):
     groups = fields.List(fields.String(validate=validate.OneOf(BENEFICIARY_GROUPS)), required=True,
-                         validate=_unique)
+                         validate=fields.Unique())
 
 
 class AccountQuerySchema(PageQuerySchema):

@@ -134,6 +134,12 @@ class PledgeFieldsSchema(Schema):
             raise ValidationError("must not be before valid_from", "valid_until")
 
 
+class PledgeUpdateSchema(PledgeFieldsSchema):
+    """A change to an item (PATCH, every field optional): valid_from can be moved, not removed."""
+
+    valid_from = fields.Date(metadata={"description": "Moved, never removed"})
+
+
 class PledgeRequestSchema(PledgeFieldsSchema):
     merchant_id = fields.Integer(required=True, validate=ID)
 

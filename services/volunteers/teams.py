@@ -22,8 +22,9 @@ BUSY_STATES = ("accepted", "in_progress")
 
 # ------------------------------------------------------------------------------------------------ teams
 
-def _team(session: Session, team_id: int, field: str | None = None) -> Team:
-    team = session.get(Team, team_id)
+def _team(session: Session, team_id: int, field: str | None = None, lock: bool = False) -> Team:
+    # `lock` serialises changes to one team's members (a join racing an invitation would insert twice).
+    team = session.get(Team, team_id, with_for_update=lock)
     if team is None:
         if field:
             raise Invalid("Unknown team.", errors={field: [f"team {team_id} does not exist"]})
@@ -152,8 +153,9 @@ def join(db: Database, emit, caller: Caller, team_id: int) -> dict:
     """Join an open team, accept an invitation, or ask to join a team that approves its members."""
     caller.require()
     with db.transaction() as session:
-        team = _team(session, team_id)
-        _require_profile(session, caller.user_id)
+        team = _team(session, team_id, lock=True)
+        if session.get(Volunteer, caller.user_id) is None:
+            raise Conflict("Register as a volunteer first (POST /api/v1/volunteers/me).")
         member = session.scalars(select(TeamMember).where(TeamMember.team_id == team.id,
                                                           TeamMember.user_id == caller.user_id)).first()
         if member is not None and member.status == "active":
@@ -171,7 +173,7 @@ def join(db: Database, emit, caller: Caller, team_id: int) -> dict:
 def invite(db: Database, emit, caller: Caller, team_id: int, data: dict) -> dict:
     caller.require()
     with db.transaction() as session:
-        team = _team(session, team_id)
+        team = _team(session, team_id, lock=True)
         if not _may_manage(session, caller, team):
             raise Forbidden("Only the team's leads or a coordinator may invite.")
         _require_profile(session, data["user_id"])
@@ -194,7 +196,7 @@ def invite(db: Database, emit, caller: Caller, team_id: int, data: dict) -> dict
 def approve(db: Database, emit, caller: Caller, team_id: int, user_id: int) -> dict:
     caller.require()
     with db.transaction() as session:
-        team = _team(session, team_id)
+        team = _team(session, team_id, lock=True)
         if not _may_manage(session, caller, team):
             raise Forbidden("Only the team's leads or a coordinator may approve members.")
         member = session.scalars(select(TeamMember).where(TeamMember.team_id == team.id,

@@ -125,7 +125,13 @@ def test_bad_text_in_a_nested_key_is_named(people):
 
 
 def test_bad_text_in_a_path_is_422(people):
-    _refused(people["admin"].delete(f"/accounts/{people['resident'].id}/roles/%00"), 422, "role")
+    _refused(people["admin"].post("/claims/%00/redeem"), 422, "code")
+
+
+def test_a_role_the_path_cannot_name_is_404(people):
+    # The roles that can be revoked are an enum of the path (stated in the document); any other is no resource.
+    assert people["admin"].delete(f"/accounts/{people['resident'].id}/roles/%00").status_code == 404
+    assert people["admin"].delete(f"/accounts/{people['resident'].id}/roles/resident").status_code == 404
 
 
 # ------------------------------------------------------------------------------ nesting

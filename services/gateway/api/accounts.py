@@ -8,6 +8,7 @@ from marshmallow import Schema
 from services.gateway import accounts, auth, throttle
 from services.gateway.api import SECURED, call, created, current_caller, db, respond
 from services.gateway.schemas import (
+    GRANTABLE,
     AccountPageSchema,
     AccountQuerySchema,
     AccountSchema,
@@ -68,11 +69,12 @@ def grant_role(data, account_id):
     return respond(accounts.grant_role(db(), current_caller(), account_id, data, _volunteers))
 
 
-@blp.delete("/accounts/<int:account_id>/roles/<string:role>")
+@blp.delete(f"/accounts/<int:account_id>/roles/<any({', '.join(GRANTABLE)}):role>")
 @blp.response(200, AccountSchema)
 @blp.doc(security=SECURED)
 def revoke_role(account_id, role):
-    """Revoke a role (same rules as granting); revoking a role the account lacks changes nothing."""
+    """Revoke a role (same rules as granting); revoking a role the account lacks changes nothing. The roles
+    that can be revoked are the ones that can be granted; any other name in the path is 404."""
     return respond(accounts.revoke_role(db(), current_caller(), account_id, role, _volunteers))
 
 

@@ -26,12 +26,12 @@ from services.volunteers.charity_schemas import (
     MerchantRequestSchema,
     MerchantSchema,
     MonthQuerySchema,
-    PledgeFieldsSchema,
     PledgePageSchema,
     PledgeQuerySchema,
     PledgeRequestSchema,
     PledgeSchema,
     PledgeStatusChangeSchema,
+    PledgeUpdateSchema,
     WishPageSchema,
     WishQuerySchema,
     WishRequestSchema,
@@ -125,7 +125,7 @@ def get_pledge(pledge_id):
 
 
 @blp.patch("/pledges/<int:pledge_id>")
-@blp.arguments(PledgeFieldsSchema(partial=True))
+@blp.arguments(PledgeUpdateSchema(partial=True))
 @blp.response(200, PledgeSchema)
 @blp.alt_response(412, description="If-Match names an older version")
 @blp.doc(security=SECURED, parameters=[{"in": "header", "name": "If-Match", "schema": {"type": "string"}}])
