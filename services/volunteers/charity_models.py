@@ -156,5 +156,7 @@ class WishTransition(Base):
     from_state: Mapped[str] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The actor's display name when they acted, from the signed-in caller ("" for the system).
+    actor_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from services.volunteers.actions import actor_name
 from services.volunteers.charity import Emit, check_grid, coordinates, page, subtree, vetting_payload
 from services.volunteers.charity_models import Wish, WishTransition
 from services.volunteers.charity_schemas import WishSchema
@@ -34,7 +35,8 @@ def _dump(session: Session, wish: Wish) -> dict:
                                .order_by(WishTransition.id)).all()
     body = {c.key: getattr(wish, c.key) for c in Wish.__table__.columns}
     body["timeline"] = [{"verb": API_VERBS.get(t.verb, t.verb), "from_state": t.from_state, "to_state": t.to_state,
-                         "actor_id": t.actor_id, "at": t.at, "note": t.note} for t in timeline]
+                         "actor_id": t.actor_id, "actor_name": t.actor_name, "at": t.at,
+                         "note": t.note} for t in timeline]
     return WishSchema().dump(body)
 
 
@@ -72,7 +74,7 @@ def post_wish(db: Database, caller: Caller, data: dict, emit: Emit | None = None
         session.add(wish)
         session.flush()
         session.add(WishTransition(wish_id=wish.id, verb="submit", from_state="draft", to_state=wish.state,
-                                   actor_id=caller.user_id, at=now))
+                                   actor_id=caller.user_id, actor_name=actor_name(caller), at=now))
         session.flush()
         if emit is not None:
             emit(session, "wish.submitted", {"wish_id": wish.id, **vetting_payload(session, wish.grid_id, wish.title,
@@ -97,7 +99,7 @@ def ensure_wish(db: Database, emit: Emit, caller: Caller, data: dict) -> dict:
                                                           if state == "published" else [])
             for verb, source, target in steps:
                 session.add(WishTransition(wish_id=wish.id, verb=verb, from_state=source, to_state=target,
-                                           actor_id=None, at=now))
+                                           actor_id=None, actor_name="", at=now))
             if state in EVENTS:
                 emit(session, EVENTS[state], _payload(wish))
             session.flush()
@@ -141,7 +143,7 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
             raise _illegal(IllegalTransition(current, verb, wish_allowed_verbs(current),
                                              detail="someone else moved it first"))
         session.add(WishTransition(wish_id=wish.id, verb=verb, from_state=seen, to_state=target,
-                                   actor_id=caller.user_id, at=now, note=note))
+                                   actor_id=caller.user_id, actor_name=actor_name(caller), at=now, note=note))
         session.flush()
         session.refresh(wish)
         if target in EVENTS:
