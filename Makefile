@@ -54,7 +54,7 @@ $(WEB_MODULES): web/package-lock.json $(STAMP)
 
 $(WEB_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
 	@echo "web: building the app…"
-	@cd web && $(WEB_PATH) npm run --silent build >/dev/null
+	@cd web && out=$$($(WEB_PATH) npm run --silent build 2>&1) || { echo "$$out"; exit 1; }
 	@touch $@
 
 web: $(WEB_BUILT)

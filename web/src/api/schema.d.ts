@@ -4626,10 +4626,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every team with its leads, member count and hours total. Answered whole. */
+        /**
+         * Every team with its leads, member count and hours total; `mine`: the teams you belong to. Answered
+         *     whole.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description only teams I am an active member of */
+                    mine?: boolean;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -4647,6 +4653,8 @@ export interface paths {
                 };
                 401: components["responses"]["UNAUTHORIZED"];
                 403: components["responses"]["FORBIDDEN"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 503: components["responses"]["SERVICE_UNAVAILABLE"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
