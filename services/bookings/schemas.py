@@ -75,7 +75,8 @@ class SiteRequestSchema(Schema):
     name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(load_default="centre", validate=validate.OneOf(SITE_KINDS))
     address = Name(load_default="", validate=validate.Length(max=300))
-    timezone = fields.String(load_default="Asia/Shanghai", validate=[validate.Length(max=64), _timezone])
+    timezone = fields.String(load_default="Asia/Shanghai", validate=[validate.Length(max=64), _timezone],
+                             metadata={"description": "an IANA time zone name (e.g. Asia/Shanghai)"})
 
 
 class SiteSchema(Schema):
@@ -102,7 +103,7 @@ class SpaceRequestSchema(Schema):
     units = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000),
                            metadata={"description": "Identical units of a pool (1 for a room)"})
     timezone = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=64), _timezone],
-                             metadata={"description": "IANA zone; default: the site's"})
+                             metadata={"description": "an IANA time zone name; default: the site's"})
     equipment = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list,
                             validate=validate.Length(max=50))
     rules = fields.Nested(SpaceRulesSchema, load_default=lambda: SpaceRulesSchema().load({}))
@@ -242,7 +243,8 @@ class BookingRequestSchema(Schema):
         "description": "ISO 8601 with offset, or a local wall-clock time in `timezone` (the space's by default)"})
     ends_at = fields.DateTime(required=True)
     timezone = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=64), _timezone],
-                             metadata={"description": "Zone of local starts_at/ends_at; default the space's"})
+                             metadata={"description": "Zone (an IANA time zone name) of local starts_at/ends_at; "
+                                                    "default the space's"})
     title = fields.String(load_default="", validate=validate.Length(max=200))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     units = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))

@@ -57,7 +57,8 @@ class RegisterSchema(Schema):
                              metadata={"description": "10+ characters, not a commonly used password"})
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     locale = fields.String(load_default="zh-CN", validate=validate.OneOf(LOCALES))
-    timezone = fields.String(load_default="Asia/Shanghai", validate=[validate.Length(max=64), _valid_timezone])
+    timezone = fields.String(load_default="Asia/Shanghai", validate=[validate.Length(max=64), _valid_timezone],
+                             metadata={"description": "an IANA time zone name (e.g. Asia/Shanghai)"})
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
 
@@ -65,7 +66,8 @@ class RegisterSchema(Schema):
 class ProfileUpdateSchema(Schema):
     display_name = fields.String(validate=validate.Length(min=1, max=100))
     locale = fields.String(validate=validate.OneOf(LOCALES))
-    timezone = fields.String(validate=[validate.Length(max=64), _valid_timezone])
+    timezone = fields.String(validate=[validate.Length(max=64), _valid_timezone],
+                             metadata={"description": "an IANA time zone name (e.g. Asia/Shanghai)"})
     elderly_mode = fields.Boolean(metadata={"description": "the web app's elderly mode (长辈版): larger text "
                                                            "and tap targets"})
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))

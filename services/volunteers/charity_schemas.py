@@ -43,7 +43,8 @@ class MerchantRequestSchema(Schema):
         load_default=dict, metadata={"example": {"mon": "08:00-20:00"}})
     contact = fields.String(load_default="", validate=validate.Length(max=100))
     good_shop = fields.Boolean(load_default=False, metadata={"description": "Member of 新域好店家"})
-    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
+    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64),
+                             metadata={"description": "an IANA time zone name (e.g. Asia/Shanghai)"})
 
     @validates("timezone")
     def _zone(self, value, **_):

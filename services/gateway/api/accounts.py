@@ -65,7 +65,9 @@ def get_account(account_id):
 def grant_role(data, account_id):
     """Grant a role. Coordinators grant merchant, volunteer and space_manager to people inside their grids
     (not to coordinators or admins); admins grant anything, also coordinator (with the grids it covers,
-    recorded on the grid tree, replacing any earlier ones) and admin. Nobody changes their own roles."""
+    recorded on the grid tree, replacing any earlier ones) and admin. Nobody changes their own roles.
+
+    grids is required (existing grids) with the coordinator role and refused with any other (422)."""
     return respond(accounts.grant_role(db(), current_caller(), account_id, data, _volunteers))
 
 
@@ -112,7 +114,10 @@ def activate(account_id):
 def token(data):
     """Sign in with a password, or rotate a refresh token. Repeated failures of one account from one
     address, or of many from one address, make that address wait (429 with Retry-After); the account
-    signing in from elsewhere is not held up."""
+    signing in from elsewhere is not held up.
+
+    The password grant (the default) needs username and password, the refresh_token grant a
+    refresh_token (else 422 naming the missing field)."""
     if data.get("grant_type") == "refresh_token":
         return respond(auth.rotate(db(), data["refresh_token"]))
     attempt = throttle.Attempt(accounts.normalise_username(data["username"]), request.remote_addr)

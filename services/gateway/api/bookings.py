@@ -81,7 +81,9 @@ def create_site(_data):
 @blp.response(200, SpacePageSchema)
 @blp.doc(security=SECURED)
 def list_spaces(_query):
-    """Spaces, filtered by site, kind, capacity, equipment, and free between free_from and free_to."""
+    """Spaces, filtered by site, kind, capacity, equipment, and free between free_from and free_to.
+
+    free_to must be after free_from (else 422 naming free_to)."""
     return respond(call("bookings", "search_spaces", request.args.to_dict()))
 
 
@@ -118,7 +120,9 @@ def update_space(_data, space_id):
 @blp.response(200, AvailabilitySchema)
 @blp.doc(security=SECURED)
 def availability(_query, space_id):
-    """Free intervals (free units for pools) honouring hours, blackouts, buffers and bookings."""
+    """Free intervals (free units for pools) honouring hours, blackouts, buffers and bookings.
+
+    `to` must be after `from` (else 422 naming `to`)."""
     return respond(call("bookings", "availability", space_id, request.args.to_dict()))
 
 
@@ -144,7 +148,9 @@ def list_blackouts(_query, space_id):
 @blp.response(201, BlackoutSchema)
 @blp.doc(security=SECURED)
 def add_blackout(_data, space_id):
-    """Black out the space (or its whole site) for a period: holidays, maintenance."""
+    """Black out the space (or its whole site) for a period: holidays, maintenance.
+
+    ends_at must be after starts_at (else 422 naming ends_at)."""
     blackout = call("bookings", "add_blackout", space_id, json_body())
     return created(blackout, f"/api/v1/spaces/{space_id}/blackouts")
 
@@ -159,7 +165,11 @@ def add_blackout(_data, space_id):
 @blp.alt_response(422, description=RULE_BROKEN)
 @blp.doc(security=SECURED)
 def create_booking(_data):
-    """Book a space once, or recurring with an RRULE; pending when the space needs approval."""
+    """Book a space once, or recurring with an RRULE; pending when the space needs approval.
+
+    Rules beyond the schema, each a 422 naming its field: ends_at after starts_at, both with an offset or
+    both local; timezone an IANA name; team_id a team you lead; and the space's rules — starts_at (notice,
+    advance), duration, opening_hours, blackout, quota, units (at most the space's), rrule, exdates."""
     booking = call("bookings", "create_booking", json_body())
     response = created(booking, f"/api/v1/bookings/{booking['id']}")
     response.headers["ETag"] = etag(booking["version"])
@@ -172,7 +182,7 @@ def create_booking(_data):
 @blp.doc(security=SECURED)
 def list_bookings(_query):
     """Your bookings (`mine=true`, the default); `scope=managed`: those of spaces you manage; `mine=false`:
-    both. Newest first."""
+    both. Newest first. `mine=true` with `scope=managed` is a contradiction (422 naming mine)."""
     return respond(call("bookings", "list_bookings", request.args.to_dict()))
 
 
@@ -210,7 +220,9 @@ def booking_calendar(booking_id):
 @blp.alt_response(409, description="Nothing left to cancel")
 @blp.doc(security=SECURED)
 def cancel_booking(_data, booking_id):
-    """Cancel one occurrence, this-and-following, or the whole series."""
+    """Cancel one occurrence, this-and-following, or the whole series.
+
+    scope=occurrence and scope=following need occurrence_id, an occurrence of this booking (else 422)."""
     return _booking(call("bookings", "cancel_booking", booking_id, json_body()))
 
 
@@ -253,7 +265,10 @@ def check_in(_data, booking_id):
 @blp.alt_response(409, description="The slot is free: book it instead")
 @blp.doc(security=SECURED)
 def join_waitlist(_data):
-    """Wait for a full slot; when it frees up you are offered it and it is held for you."""
+    """Wait for a full slot; when it frees up you are offered it and it is held for you.
+
+    ends_at must be after starts_at, timezone an IANA name, and the slot within the space's rules (422
+    naming the field, as for a booking)."""
     entry = call("bookings", "join_waitlist", json_body())
     return created(entry, f"/api/v1/waitlist/{entry['id']}")
 

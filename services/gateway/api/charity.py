@@ -100,7 +100,10 @@ def approve_merchant(_data, merchant_id):
 @blp.response(201, PledgeSchema)
 @blp.doc(security=SECURED)
 def create_pledge(_data):
-    """Register a charity item of one of my shops ("one free coffee a day for riders, 10 a day")."""
+    """Register a charity item of one of my shops ("one free coffee a day for riders, 10 a day").
+
+    valid_until must not be before valid_from nor in the past, and redemption_hours' end must be after
+    its start (each a 422 naming the field)."""
     pledge = call("volunteers", "create_pledge", json_body())
     response = created(pledge, f"/api/v1/pledges/{pledge['id']}")
     response.headers["ETag"] = etag(pledge["version"])
@@ -130,7 +133,9 @@ def get_pledge(pledge_id):
 @blp.alt_response(412, description="If-Match names an older version")
 @blp.doc(security=SECURED, parameters=[{"in": "header", "name": "If-Match", "schema": {"type": "string"}}])
 def update_pledge(_data, pledge_id):
-    """Edit my item; send If-Match with the ETag you read."""
+    """Edit my item; send If-Match with the ETag you read.
+
+    The same date and hour rules as creating an item apply to the item as changed (422 naming the field)."""
     return _pledge(call("volunteers", "update_pledge", pledge_id, json_body(), if_match_version()))
 
 

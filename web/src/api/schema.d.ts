@@ -319,6 +319,7 @@ export interface paths {
          * Grant a role. Coordinators grant merchant, volunteer and space_manager to people inside their grids
          *     (not to coordinators or admins); admins grant anything, also coordinator (with the grids it covers,
          *     recorded on the grid tree, replacing any earlier ones) and admin. Nobody changes their own roles.
+         * @description grids is required (existing grids) with the coordinator role and refused with any other (422).
          */
         post: {
             parameters: {
@@ -372,21 +373,24 @@ export interface paths {
             header?: never;
             path: {
                 account_id: number;
-                role: string;
+                role: "merchant" | "volunteer" | "space_manager" | "coordinator" | "admin";
             };
             cookie?: never;
         };
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a role (same rules as granting); revoking a role the account lacks changes nothing. */
+        /**
+         * Revoke a role (same rules as granting); revoking a role the account lacks changes nothing. The roles
+         *     that can be revoked are the ones that can be granted; any other name in the path is 404.
+         */
         delete: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     account_id: number;
-                    role: string;
+                    role: "merchant" | "volunteer" | "space_manager" | "coordinator" | "admin";
                 };
                 cookie?: never;
             };
@@ -1667,6 +1671,8 @@ export interface paths {
          * Sign in with a password, or rotate a refresh token. Repeated failures of one account from one
          *     address, or of many from one address, make that address wait (429 with Retry-After); the account
          *     signing in from elsewhere is not held up.
+         * @description The password grant (the default) needs username and password, the refresh_token grant a
+         *     refresh_token (else 422 naming the missing field).
          */
         post: {
             parameters: {
@@ -1724,7 +1730,7 @@ export interface paths {
         };
         /**
          * Your bookings (`mine=true`, the default); `scope=managed`: those of spaces you manage; `mine=false`:
-         *     both. Newest first.
+         *     both. Newest first. `mine=true` with `scope=managed` is a contradiction (422 naming mine).
          */
         get: {
             parameters: {
@@ -1767,7 +1773,12 @@ export interface paths {
             };
         };
         put?: never;
-        /** Book a space once, or recurring with an RRULE; pending when the space needs approval. */
+        /**
+         * Book a space once, or recurring with an RRULE; pending when the space needs approval.
+         * @description Rules beyond the schema, each a 422 naming its field: ends_at after starts_at, both with an offset or
+         *     both local; timezone an IANA name; team_id a team you lead; and the space's rules — starts_at (notice,
+         *     advance), duration, opening_hours, blackout, quota, units (at most the space's), rrule, exdates.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2048,7 +2059,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel one occurrence, this-and-following, or the whole series. */
+        /**
+         * Cancel one occurrence, this-and-following, or the whole series.
+         * @description scope=occurrence and scope=following need occurrence_id, an occurrence of this booking (else 422).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2242,13 +2256,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's broadcasts, newest first (every one for admins). */
+        /** The caller's broadcasts, newest first (every one for admins; `mine`: only those you sent). */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     /** @description `next_cursor` of the previous page */
                     cursor?: string | null;
+                    /** @description only broadcasts I sent (a coordinator only ever sees their own; narrows an admin's list) */
+                    mine?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -3555,7 +3571,11 @@ export interface paths {
             };
         };
         put?: never;
-        /** Register a charity item of one of my shops ("one free coffee a day for riders, 10 a day"). */
+        /**
+         * Register a charity item of one of my shops ("one free coffee a day for riders, 10 a day").
+         * @description valid_until must not be before valid_from nor in the past, and redemption_hours' end must be after
+         *     its start (each a 422 naming the field).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3643,7 +3663,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit my item; send If-Match with the ETag you read. */
+        /**
+         * Edit my item; send If-Match with the ETag you read.
+         * @description The same date and hour rules as creating an item apply to the item as changed (422 naming the field).
+         */
         patch: {
             parameters: {
                 query?: never;
@@ -3657,7 +3680,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["PledgeFields"];
+                    "application/json": components["schemas"]["PledgeUpdate"];
                 };
             };
             responses: {
@@ -4255,7 +4278,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Spaces, filtered by site, kind, capacity, equipment, and free between free_from and free_to. */
+        /**
+         * Spaces, filtered by site, kind, capacity, equipment, and free between free_from and free_to.
+         * @description free_to must be after free_from (else 422 naming free_to).
+         */
         get: {
             parameters: {
                 query?: {
@@ -4442,7 +4468,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Free intervals (free units for pools) honouring hours, blackouts, buffers and bookings. */
+        /**
+         * Free intervals (free units for pools) honouring hours, blackouts, buffers and bookings.
+         * @description `to` must be after `from` (else 422 naming `to`).
+         */
         get: {
             parameters: {
                 query: {
@@ -4526,7 +4555,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Black out the space (or its whole site) for a period: holidays, maintenance. */
+        /**
+         * Black out the space (or its whole site) for a period: holidays, maintenance.
+         * @description ends_at must be after starts_at (else 422 naming ends_at).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4990,7 +5022,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Visits in the caller's grids, newest first. */
+        /** Visits in the caller's grids, newest first; `mine`: only the visits you made. */
         get: {
             parameters: {
                 query?: {
@@ -4999,6 +5031,8 @@ export interface paths {
                     cursor?: string | null;
                     grid_id?: number | null;
                     merchant_id?: number | null;
+                    /** @description only visits I made */
+                    mine?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -5368,7 +5402,11 @@ export interface paths {
             };
         };
         put?: never;
-        /** Wait for a full slot; when it frees up you are offered it and it is held for you. */
+        /**
+         * Wait for a full slot; when it frees up you are offered it and it is held for you.
+         * @description ends_at must be after starts_at, timezone an IANA name, and the slot within the space's rules (422
+         *     naming the field, as for a booking).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6261,7 +6299,7 @@ export interface components {
              */
             team_id?: number | null;
             /**
-             * @description Zone of local starts_at/ends_at; default the space's
+             * @description Zone (an IANA time zone name) of local starts_at/ends_at; default the space's
              * @default null
              */
             timezone?: string | null;
@@ -6732,14 +6770,23 @@ export interface components {
              *     }
              */
             opening_hours?: {
-                [key: string]: string;
+                fri?: string;
+                mon?: string;
+                sat?: string;
+                sun?: string;
+                thu?: string;
+                tue?: string;
+                wed?: string;
             };
             /**
              * @description Commercial street, e.g. U巷 or 中潭一哩街区
              * @default
              */
             street_area?: string;
-            /** @default Asia/Shanghai */
+            /**
+             * @description an IANA time zone name (e.g. Asia/Shanghai)
+             * @default Asia/Shanghai
+             */
             timezone?: string;
         };
         Merge: {
@@ -6846,45 +6893,6 @@ export interface components {
             valid_until?: string | null;
             version?: number;
         };
-        PledgeFields: {
-            /** @description rider, courier, sanitation, elderly; outdoor = all outdoor workers */
-            beneficiary_groups?: ("rider" | "courier" | "sanitation" | "elderly" | "outdoor")[];
-            /** @default  */
-            description?: string;
-            /** @default  */
-            description_en?: string;
-            /** @default 1 */
-            per_person_limit?: number;
-            /**
-             * @default day
-             * @enum {string}
-             */
-            per_person_period?: "day" | "week" | "total";
-            redemption_hours?: components["schemas"]["RedemptionHours"];
-            /** @description Units per stock period */
-            stock?: number;
-            /**
-             * @default day
-             * @enum {string}
-             */
-            stock_period?: "day" | "week" | "total";
-            /** @example 骑手免费咖啡一杯 */
-            title?: string;
-            /** @default  */
-            title_en?: string;
-            /**
-             * Format: date
-             * @description Default: today
-             * @default null
-             */
-            valid_from?: string | null;
-            /**
-             * Format: date
-             * @description Inclusive; none = open
-             * @default null
-             */
-            valid_until?: string | null;
-        };
         PledgeMonth: {
             /** @description Claims made in the month */
             claims?: number;
@@ -6947,6 +6955,44 @@ export interface components {
             /** @default  */
             note?: string;
         };
+        PledgeUpdate: {
+            /** @description rider, courier, sanitation, elderly; outdoor = all outdoor workers */
+            beneficiary_groups?: ("rider" | "courier" | "sanitation" | "elderly" | "outdoor")[];
+            /** @default  */
+            description?: string;
+            /** @default  */
+            description_en?: string;
+            /** @default 1 */
+            per_person_limit?: number;
+            /**
+             * @default day
+             * @enum {string}
+             */
+            per_person_period?: "day" | "week" | "total";
+            redemption_hours?: components["schemas"]["RedemptionHours"];
+            /** @description Units per stock period */
+            stock?: number;
+            /**
+             * @default day
+             * @enum {string}
+             */
+            stock_period?: "day" | "week" | "total";
+            /** @example 骑手免费咖啡一杯 */
+            title?: string;
+            /** @default  */
+            title_en?: string;
+            /**
+             * Format: date
+             * @description Moved, never removed
+             */
+            valid_from?: string;
+            /**
+             * Format: date
+             * @description Inclusive; none = open
+             * @default null
+             */
+            valid_until?: string | null;
+        };
         Preferences: {
             /**
              * @description category → channel name (`inbox` or a channel's name) → on/off; absent = on
@@ -6958,7 +7004,22 @@ export interface components {
              *     }
              */
             categories?: {
-                [key: string]: {
+                account?: {
+                    [key: string]: boolean;
+                };
+                actions?: {
+                    [key: string]: boolean;
+                };
+                bookings?: {
+                    [key: string]: boolean;
+                };
+                broadcasts?: {
+                    [key: string]: boolean;
+                };
+                charity?: {
+                    [key: string]: boolean;
+                };
+                teams?: {
                     [key: string]: boolean;
                 };
             };
@@ -6966,7 +7027,7 @@ export interface components {
              * @description non-critical channel messages wait until it ends
              * @default null
              */
-            quiet_hours?: components["schemas"]["QuietHours"] | (Record<string, never> | null);
+            quiet_hours?: components["schemas"]["QuietHours"] | (never | null);
             /**
              * @description quiet hours are in this zone (default: the account's)
              * @default null
@@ -6998,6 +7059,7 @@ export interface components {
             /** @enum {string} */
             locale?: "zh-CN" | "en";
             phone?: string | null;
+            /** @description an IANA time zone name (e.g. Asia/Shanghai) */
             timezone?: string;
         };
         QuietHours: {
@@ -7038,7 +7100,10 @@ export interface components {
             password: string;
             /** @default null */
             phone?: string | null;
-            /** @default Asia/Shanghai */
+            /**
+             * @description an IANA time zone name (e.g. Asia/Shanghai)
+             * @default Asia/Shanghai
+             */
             timezone?: string;
             username: string;
         };
@@ -7088,7 +7153,10 @@ export interface components {
              */
             kind?: "centre" | "hub" | "grid_station" | "micro_station";
             name: string;
-            /** @default Asia/Shanghai */
+            /**
+             * @description an IANA time zone name (e.g. Asia/Shanghai)
+             * @default Asia/Shanghai
+             */
             timezone?: string;
         };
         Space: {
@@ -7129,7 +7197,7 @@ export interface components {
             rules?: components["schemas"]["SpaceRules"];
             site_id: number;
             /**
-             * @description IANA zone; default: the site's
+             * @description an IANA time zone name; default: the site's
              * @default null
              */
             timezone?: string | null;
