@@ -35,3 +35,6 @@ export function codeFromPayload(text: string): string {
   const match = /^nuanxin:claim:(.+)$/.exec(text.trim())
   return (match ? match[1] : text).trim()
 }
+
+/** Tag colours dark enough for white text (4.5:1 and more); Vant's own green and orange are not. */
+export const TAG_COLOURS = { good: '#17692f', waiting: '#8a4b00', bad: '#c8221f', info: '#1456a8' } as const
