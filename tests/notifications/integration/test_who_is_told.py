@@ -68,3 +68,59 @@ def test_when_one_accepts_the_others_asked_are_released(suite):
     # The one who accepted has answered their own request too.
     wait_for(lambda: _entries(first, "action.dispatched", action_id=action["id"])[0]["superseded_at"], timeout=20,
              message="the accepter's request answered")
+
+
+def _superseded(client, entry_id: int):
+    return next(i for i in client.get("/notifications?limit=100").json()["items"] if i["id"] == entry_id)["superseded_at"]
+
+
+def test_cancelling_a_dispatched_action_releases_everyone_still_asked(suite):
+    world = make_world(suite)
+    first, second = world.volunteer(), world.volunteer()
+    reporter = world.suite.user()
+    action = world.report(reporter)
+    assert world.gridworker.post(f"/actions/{action['id']}/dispatch",
+                                 json={"volunteer_ids": [first.id, second.id]}).status_code == 200
+    requests = {v.id: wait_for(lambda v=v: _entries(v, "action.dispatched", action_id=action["id"]), timeout=20,
+                               message="asked to accept")[0] for v in (first, second)}
+    cancelled = world.gridworker.post(f"/actions/{action['id']}/cancel", json={"reason": "已自行修好"})
+    assert cancelled.status_code == 200, cancelled.text
+
+    for volunteer in (first, second):
+        [told] = wait_for(lambda v=volunteer: _entries(v, "action.cancelled", action_id=action["id"]), timeout=20,
+                          message="the asked volunteer released")
+        assert told["data"]["audience"] == "released" and told["title"].startswith("已取消,无需处理"), told
+        wait_for(lambda v=volunteer: _superseded(v, requests[v.id]["id"]), timeout=20, message="the request superseded")
+        unread = volunteer.get("/notifications?unread=true&limit=100").json()["items"]
+        assert requests[volunteer.id]["id"] not in [i["id"] for i in unread]
+    # The reporter hears it was called off; the one who cancelled it is not told of their own act.
+    [heard] = wait_for(lambda: _entries(reporter, "action.cancelled", action_id=action["id"]), timeout=20,
+                       message="the reporter told")
+    assert heard["title"].startswith("已取消:") and "已自行修好" in heard["body"]
+    assert not _entries(world.gridworker, "action.cancelled", action_id=action["id"])
+
+
+def test_merging_a_duplicate_releases_those_asked_and_tells_its_reporter_which_case_it_joined(suite):
+    world = make_world(suite)
+    rider = world.volunteer()
+    reporter = world.suite.user()
+    survivor = world.report(world.suite.user(), title=f"店招松动(先报) {world.tag}")
+    duplicate = world.report(reporter, title=f"店招要掉了 {world.tag}")
+    assert world.gridworker.post(f"/actions/{duplicate['id']}/dispatch",
+                                 json={"volunteer_ids": [rider.id]}).status_code == 200
+    [request] = wait_for(lambda: _entries(rider, "action.dispatched", action_id=duplicate["id"]), timeout=20,
+                         message="the rider asked")
+    merged = world.gridworker.post(f"/actions/{duplicate['id']}/merge", json={"survivor_id": survivor["id"]})
+    assert merged.status_code == 200, merged.text
+
+    [released] = wait_for(lambda: _entries(rider, "action.merged", action_id=duplicate["id"]), timeout=20,
+                          message="the rider released")
+    assert released["data"]["audience"] == "released" and released["title"].startswith("已合并,无需处理")
+    wait_for(lambda: _superseded(rider, request["id"]), timeout=20, message="the rider's request superseded")
+    # An accept now answers 409 (the case is settled), not a silent wait.
+    assert rider.post(f"/actions/{duplicate['id']}/accept").status_code == 409
+
+    [heard] = wait_for(lambda: _entries(reporter, "action.merged", action_id=duplicate["id"]), timeout=20,
+                       message="the duplicate's reporter told which case it joined")
+    assert heard["data"]["survivor_id"] == survivor["id"]
+    assert f"店招松动(先报) {world.tag}" in heard["body"] and f"#{survivor['id']}" in heard["body"]
