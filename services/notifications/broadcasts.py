@@ -101,7 +101,7 @@ def list_broadcasts(db: Database, caller: Caller, query: dict) -> dict:
     caller.require_role("coordinator")
     with db.read() as session:
         stmt = select(Broadcast)
-        if not caller.is_admin:
+        if not caller.is_admin or query.get("mine"):
             stmt = stmt.where(Broadcast.sender_id == caller.user_id)
         if query.get("cursor"):
             from services.notifications.operations import _cursor

@@ -178,6 +178,11 @@ class ChannelProgressSchema(Schema):
     failed = fields.Integer()
 
 
+class BroadcastQuerySchema(PageQuerySchema):
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "only broadcasts I sent (a coordinator only ever sees their own; narrows an admin's list)"})
+
+
 class BroadcastSchema(Schema):
     id = fields.Integer()
     sender_id = fields.Integer(allow_none=True)

@@ -6,12 +6,12 @@ import eventlet
 from services.notifications import broadcasts, deliveries, operations
 from services.notifications.models import infra
 from services.notifications.schemas import (
+    BroadcastQuerySchema,
     BroadcastRequestSchema,
     ChannelQuerySchema,
     ChannelRequestSchema,
     DeliveryQuerySchema,
     InboxQuerySchema,
-    Page,
     PreferencesSchema,
     ReplayRequestSchema,
 )
@@ -113,7 +113,7 @@ class NotificationsService(ServiceBase):
     @rpc
     def list_broadcasts(self, query: dict | None = None) -> dict:
         """The caller's broadcasts (every one for admins), newest first."""
-        return broadcasts.list_broadcasts(self.db, self.caller, load(Page, query or {}))
+        return broadcasts.list_broadcasts(self.db, self.caller, load(BroadcastQuerySchema, query or {}))
 
     # -- operators -------------------------------------------------------------------------------------
     @rpc

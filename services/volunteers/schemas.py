@@ -420,6 +420,7 @@ class VisitSchema(Schema):
 class VisitQuerySchema(PageQuerySchema):
     grid_id = _id(load_default=None, allow_none=True)
     merchant_id = _id(load_default=None, allow_none=True)
+    mine = fields.Boolean(load_default=False, metadata={"description": "only visits I made"})
 
 
 VisitPageSchema = page_of(VisitSchema, "VisitPageSchema")

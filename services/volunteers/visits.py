@@ -61,6 +61,8 @@ def list_visits(db: Database, caller: Caller, query: dict) -> dict:
         statement = select(Visit).where(Visit.grid_id.in_(scope)).order_by(Visit.id.desc()).limit(query["limit"] + 1)
         if query.get("merchant_id"):
             statement = statement.where(Visit.merchant_id == query["merchant_id"])
+        if query.get("mine"):
+            statement = statement.where(Visit.visitor_id == caller.user_id)
         if query.get("cursor"):
             try:
                 statement = statement.where(Visit.id < int(query["cursor"]))

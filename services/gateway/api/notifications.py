@@ -8,6 +8,7 @@ from services.gateway.api import SECURED, call, created, etag, json_body, respon
 from services.gateway.schemas import UnreadSchema
 from services.notifications.schemas import (
     BroadcastPageSchema,
+    BroadcastQuerySchema,
     BroadcastRequestSchema,
     BroadcastSchema,
     ChannelPageSchema,
@@ -18,7 +19,6 @@ from services.notifications.schemas import (
     DeliveryQuerySchema,
     InboxPageSchema,
     InboxQuerySchema,
-    Page,
     PreferencesSchema,
     ReadResultSchema,
     ReplayRequestSchema,
@@ -133,11 +133,11 @@ def create_broadcast(_data):
 
 
 @blp.get("/broadcasts")
-@blp.arguments(Page, location="query")
+@blp.arguments(BroadcastQuerySchema, location="query")
 @blp.response(200, BroadcastPageSchema)
 @blp.doc(security=SECURED)
 def list_broadcasts(_query):
-    """The caller's broadcasts, newest first (every one for admins)."""
+    """The caller's broadcasts, newest first (every one for admins; `mine`: only those you sent)."""
     return respond(call("notifications", "list_broadcasts", request.args.to_dict()))
 
 

@@ -331,7 +331,7 @@ def log_visit(_data):
 @blp.response(200, VisitPageSchema)
 @blp.doc(security=SECURED)
 def list_visits(_query):
-    """Visits in the caller's grids, newest first."""
+    """Visits in the caller's grids, newest first; `mine`: only the visits you made."""
     return respond(call("volunteers", "list_visits", request.args.to_dict()))
 
 
