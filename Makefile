@@ -52,9 +52,12 @@ $(WEB_MODULES): web/package-lock.json $(STAMP)
 	@cd web && $(WEB_PATH) npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Built beside the served folder and swapped in, so a running gateway never meets a half-written build.
 $(WEB_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
 	@echo "web: building the app…"
-	@cd web && out=$$($(WEB_PATH) npm run --silent build 2>&1) || { echo "$$out"; exit 1; }
+	@cd web && rm -rf dist.next && \
+		out=$$($(WEB_PATH) npm run --silent build -- --outDir dist.next 2>&1) || { echo "$$out"; exit 1; }
+	@cd web && rm -rf dist.old && { [ ! -d dist ] || mv dist dist.old; } && mv dist.next dist && rm -rf dist.old
 	@touch $@
 
 web: $(WEB_BUILT)
@@ -98,4 +101,4 @@ bench: broker
 	@for b in $(BENCHES); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var web/node_modules web/dist
+	rm -rf $(VENV) var web/node_modules web/dist web/dist.next web/dist.old
