@@ -21,6 +21,11 @@ import uuid
 
 import schemathesis
 
+# schemathesis imports its ASGI transport lazily, in whichever worker thread first needs it; CPython 3.11 can
+# fail two compilations in two threads at once ("AST constructor recursion depth mismatch"), so it is
+# imported here, before any worker starts.
+import schemathesis.transport.asgi  # noqa: F401
+
 PROTECTED = {int(i) for i in os.environ.get("NUANXIN_FUZZ_PROTECTED_IDS", "").split(",") if i}
 SACRIFICE = os.environ.get("NUANXIN_FUZZ_SACRIFICE_ID")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")

@@ -209,7 +209,8 @@ def test_claims_are_private_to_their_claimant(suite, world):
     assert other.get("/claims").json()["items"] == []
     assert len(rider.get("/claims", params={"state": "claimed"}).json()["items"]) == 1
     assert rider.get(f"/pledges/{pledge['id']}/claims").status_code == 403  # a public item: 403, not 404
-    for path in ("/pledges/99999999999", "/merchants/99999999999", "/wishes/0"):
+    # Ids that could exist but do not (ids outside 1..2147483647 are refused by the path's schema, 422).
+    for path in ("/pledges/2147483647", "/merchants/2147483647", "/wishes/2147483647"):
         assert rider.get(path).status_code == 404, path
 
 
