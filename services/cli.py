@@ -155,7 +155,7 @@ def cmd_run(args) -> int:
     try:
         wait_healthy(base, timeout=90)
         cmd_seed(args)
-        print(f"\nNuanxin is up: {base}/api/docs  (health: {base}/healthz)")
+        print(f"\nNuanxin is up. The app: {base}/   The API's docs: {base}/api/docs   Health: {base}/healthz")
         print("Sign in: curl -s -X POST " + base + "/api/v1/auth/token -H 'Content-Type: application/json' "
               "-d '{\"username\": \"demo\", \"password\": \"<from the list above>\"}'")
         print("Or, from this folder in bash: . docs/demo.sh; curl -s $API/me -H \"Authorization: Bearer "

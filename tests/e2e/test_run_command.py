@@ -59,6 +59,10 @@ def test_run_comes_up_seeded_restarts_a_crashed_service_and_stops_cleanly_on_ctr
             time.sleep(0.2)
         text = "".join(output)
         assert "Nuanxin is up" in text, text[-3000:]
+        # The app's address comes first, and the app is served there.
+        assert f"The app: http://127.0.0.1:{port}/ " in text, text[-3000:]
+        app = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert app.status_code == 200 and app.headers["Content-Type"].startswith("text/html")
         # Every demo person's login is printed, with what they do in the stories.
         printed = {line.split()[0]: line.split()[1] for line in output if line.startswith("  ") and len(line.split()) > 2}
         assert {person.username for person in PEOPLE} <= set(printed), text[-3000:]
