@@ -21,9 +21,8 @@ import uuid
 
 import schemathesis
 
-# schemathesis imports its ASGI transport lazily, in whichever worker thread first needs it; CPython 3.11 can
-# fail two compilations in two threads at once ("AST constructor recursion depth mismatch"), so it is
-# imported here, before any worker starts.
+# schemathesis imports its ASGI transport lazily, when a case is first sent; CPython 3.11 can fail a
+# compilation racing another, so it is imported here, before any case is made.
 import schemathesis.transport.asgi  # noqa: F401
 
 PROTECTED = {int(i) for i in os.environ.get("NUANXIN_FUZZ_PROTECTED_IDS", "").split(",") if i}
