@@ -582,6 +582,7 @@ MATRIX: list[Rule] = [
     Rule("GET", "/reports/grids/{grid_id}/merchants", STAFF),
     # notifications
     Rule("GET", "/notifications", SIGNED_IN + " (own inbox)"),
+    Rule("GET", "/notifications/unread", SIGNED_IN + " (own inbox's unread count)"),
     Rule("POST", "/notifications/{entry_id}/read", SIGNED_IN + " (own entries; others' answer 404)"),
     Rule("POST", "/notifications/read-all", SIGNED_IN + " (own inbox)"),
     Rule("GET", "/notification-preferences", SIGNED_IN + " (own)"),

@@ -40,7 +40,8 @@ def test_the_written_matrix_is_the_table():
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "1", path)
+    # A path parameter that is an enumeration (a role) takes one of its values; the others an id.
+    return re.sub(r"\{[^}]+\}", "1", path.replace("{role}", "merchant"))
 
 
 @pytest.mark.parametrize("rule", [r for r in MATRIX if not r.public], ids=lambda r: r.key)

@@ -22,6 +22,7 @@ ACTION_PERSON = {"action.reported": "coordinator_ids", "action.dispatched": "ass
                  "action.accepted": "coordinator_ids", "action.declined": "coordinator_ids",
                  "action.escalated": "coordinator_ids", "action.resolved": "coordinator_ids",
                  "action.closed": "follower_ids", "action.reopened": "assignee_ids",
+                 "action.cancelled": "follower_ids", "action.merged": "follower_ids",
                  "wish.submitted": "coordinator_ids", "merchant.registered": "coordinator_ids"}
 
 
