@@ -85,7 +85,7 @@ chromium:
 
 test: broker compose-tool chromium web
 	@$(BIN)/ruff check shared services tests bench
-	@$(BIN)/pytest -q
+	@$(BIN)/pytest -q --durations=15
 
 # Tests that need nothing running: the pure domain and the shared layer's own rules.
 UNIT_TESTS := $(wildcard tests/*/unit) tests/shared/test_errors.py tests/shared/test_inbox.py tests/shared/test_logs.py
