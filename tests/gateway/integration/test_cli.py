@@ -21,6 +21,26 @@ def nuanxin(suite, *args, env=None, timeout=120):
                           env={**suite.suite.env, **(env or {})}, stdin=subprocess.DEVNULL, timeout=timeout)
 
 
+def demo_logins(suite) -> dict[str, str]:
+    """The demo people's passwords, as `nuanxin seed` wrote them for `make run` to print."""
+    return dict(line.split(" ", 1) for line in (suite.data_dir / "demo-logins.txt").read_text().splitlines())
+
+
+def seeded_demo(suite, usernames, timeout=300) -> dict:
+    """Seed the demo (idempotent) and sign these demo people in; their clients know their own /me."""
+    seeded = nuanxin(suite, "seed", timeout=timeout)
+    assert seeded.returncode == 0, seeded.stderr[-2000:]
+    logins = demo_logins(suite)
+    people = {}
+    for username in usernames:
+        tokens = suite.client().post("/auth/token", json={"username": username, "password": logins[username]})
+        assert tokens.status_code == 200, (username, tokens.text)
+        client = suite.client(tokens.json()["access_token"])
+        client.user = client.get("/me").json()
+        people[username] = client
+    return people
+
+
 def test_health_reports_every_part(suite):
     result = nuanxin(suite, "health")
     assert result.returncode == 0, result.stderr
@@ -88,7 +108,7 @@ def test_seed_is_idempotent_and_its_people_can_sign_in(suite):
     assert first.returncode == 0, first.stderr[-2000:]
     second = nuanxin(suite, "seed", timeout=240)
     assert second.returncode == 0, second.stderr[-2000:]
-    logins = dict(line.split(" ", 1) for line in (suite.data_dir / "demo-logins.txt").read_text().splitlines())
+    logins = demo_logins(suite)
     assert set(logins) == {username for username, *_ in PEOPLE}
     tokens = suite.client().post("/auth/token", json={"username": "rider", "password": logins["rider"]})
     assert tokens.status_code == 200, tokens.text

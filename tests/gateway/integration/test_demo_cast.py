@@ -5,24 +5,14 @@ from __future__ import annotations
 import pytest
 
 from services.seed import PEOPLE
-from tests.gateway.integration.test_cli import nuanxin
+from tests.gateway.integration.test_cli import seeded_demo
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def cast(suite):
-    seeded = nuanxin(suite, "seed", timeout=300)
-    assert seeded.returncode == 0, seeded.stderr[-2000:]
-    logins = dict(line.split(" ", 1) for line in (suite.data_dir / "demo-logins.txt").read_text().splitlines())
-    people = {}
-    for person in PEOPLE:
-        tokens = suite.client().post("/auth/token", json={"username": person.username,
-                                                          "password": logins[person.username]})
-        assert tokens.status_code == 200, (person.username, tokens.text)
-        people[person.username] = suite.client(tokens.json()["access_token"])
-    return people
-
+    return seeded_demo(suite, [person.username for person in PEOPLE])
 
 def _items(body):
     return body["items"] if isinstance(body, dict) else body

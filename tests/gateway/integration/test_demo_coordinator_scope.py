@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gateway.integration.test_cli import nuanxin
+from tests.gateway.integration.test_cli import seeded_demo
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def demo(suite):
-    seeded = nuanxin(suite, "seed", timeout=240)
-    assert seeded.returncode == 0, seeded.stderr[-2000:]
-    logins = dict(line.split(" ", 1) for line in (suite.data_dir / "demo-logins.txt").read_text().splitlines())
-    people = {}
-    for username in ("gridworker", "secretary", "rider", "canteen", "coffee"):
-        tokens = suite.client().post("/auth/token", json={"username": username, "password": logins[username]})
-        assert tokens.status_code == 200, tokens.text
-        client = suite.client(tokens.json()["access_token"])
-        client.user = client.get("/me").json()
-        people[username] = client
+    people = seeded_demo(suite, ("gridworker", "secretary", "rider", "canteen", "coffee"), timeout=240)
     grids = {g["name"]: g["id"] for g in people["gridworker"].get("/grids").json()["items"]}
     return people, grids
 
