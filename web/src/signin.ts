@@ -13,3 +13,8 @@ export async function signIn(tokens: TokenAnswer, chosen: AppLocale | null): Pro
   }
 }
 
+
+/** Where to go after signing in: the page that sent the user to sign in (a path of this app), else home. */
+export function returnPath(redirect: unknown): string {
+  return typeof redirect === 'string' && redirect.startsWith('/') && !redirect.startsWith('//') ? redirect : '/'
+}
