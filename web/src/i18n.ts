@@ -4,6 +4,17 @@ import vantEn from 'vant/es/locale/lang/en-US'
 import vantZh from 'vant/es/locale/lang/zh-CN'
 import zh from './locales/zh-CN'
 import en from './locales/en'
+import * as bookings from './locales/bookings'
+import * as wishes from './locales/wishes'
+import * as reports from './locales/reports'
+import * as tasks from './locales/tasks'
+
+const features = [bookings, wishes, reports, tasks]
+
+/** The core strings with each feature's own (features/… keep to their own top-level key). */
+function withFeatures(core: typeof zh, part: 'zh' | 'en'): typeof zh {
+  return Object.assign({}, core, ...features.map((f) => f[part]))
+}
 
 export const LOCALES = ['zh-CN', 'en'] as const
 export type AppLocale = (typeof LOCALES)[number]
@@ -22,7 +33,10 @@ export const i18n = createI18n({
   legacy: false,
   locale: initial(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zh, en },
+  messages: {
+    'zh-CN': withFeatures(zh, 'zh'),
+    en: withFeatures(en, 'en'),
+  },
 })
 
 /** Switches the app's strings, Vant's own strings and the page's language together. */

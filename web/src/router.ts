@@ -3,6 +3,10 @@ import { api } from './api/client'
 import { session, setMe } from './session'
 import { i18n } from './i18n'
 import HomeView from './views/HomeView.vue'
+import { bookingsRoutes } from './routes/bookings'
+import { wishesRoutes } from './routes/wishes'
+import { reportsRoutes } from './routes/reports'
+import { tasksRoutes } from './routes/tasks'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -17,7 +21,7 @@ declare module 'vue-router' {
 
 const Placeholder = () => import('./views/PlaceholderView.vue')
 
-// Screens still to come render PlaceholderView with their title; each gets its own view file when built.
+// Each feature's screens are listed in routes/<feature>.ts; unknown paths render PlaceholderView.
 const routes: RouteRecordRaw[] = [
   { path: '/', name: 'home', component: HomeView, meta: { title: 'home.title', tab: true } },
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { title: 'auth.signInTitle', public: true } },
@@ -25,13 +29,13 @@ const routes: RouteRecordRaw[] = [
   { path: '/inbox', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: 'inbox.title', tab: true } },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: 'me.title', tab: true } },
   { path: '/me/notifications', name: 'notification-settings', component: () => import('./views/NotificationSettingsView.vue'), meta: { title: 'settings.title' } },
-  { path: '/bookings', name: 'bookings', component: Placeholder, meta: { title: 'pages.bookings', tab: true } },
   { path: '/charity', name: 'charity', component: () => import('./views/CharityView.vue'), meta: { title: 'pages.charity', tab: true } },
   { path: '/claims', name: 'claims', component: () => import('./views/ClaimsView.vue'), meta: { title: 'claims.title' } },
   { path: '/claims/:id', name: 'claim', component: () => import('./views/ClaimView.vue'), meta: { title: 'claims.codeTitle' } },
-  { path: '/wishes', name: 'wishes', component: Placeholder, meta: { title: 'pages.wishes' } },
-  { path: '/report', name: 'report', component: Placeholder, meta: { title: 'pages.report' } },
-  { path: '/tasks', name: 'tasks', component: Placeholder, meta: { title: 'pages.tasks' } },
+  ...bookingsRoutes,
+  ...wishesRoutes,
+  ...reportsRoutes,
+  ...tasksRoutes,
   { path: '/merchant', name: 'merchant', component: () => import('./views/MerchantView.vue'), meta: { title: 'pages.merchant' } },
   { path: '/merchant/pledges/new', name: 'merchant-pledge', component: () => import('./views/MerchantPledgeView.vue'), meta: { title: 'merchant.formTitle' } },
   { path: '/merchant/redeem', name: 'merchant-redeem', component: () => import('./views/MerchantRedeemView.vue'), meta: { title: 'merchant.redeemTitle' } },
