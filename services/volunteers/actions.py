@@ -433,6 +433,8 @@ def dispatch_action(db: Database, emit, caller: Caller, action_id: int, data: di
                     data={"candidate_ids": ids, "team_id": team_id, "mode": how})
         action.candidate_ids, action.declined_ids, action.team_id = ids, [], team_id
         action.accepted_by, action.accepted_at = None, None
+        if data.get("checklist") is not None:
+            action.checklist = [{"item": item, "done": False} for item in data["checklist"]]
         _save(session, action)
         emit(session, "action.dispatched", payload(session, tree, action, caller, data.get("note", ""),
                                                    released=released))

@@ -291,6 +291,10 @@ class DispatchSchema(Schema):
     broadcast = fields.Boolean(load_default=False, metadata={
         "description": "ask everyone who passes the hard filters (within team_id if given); first to accept wins"})
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+    checklist = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=None,
+                            allow_none=True, validate=validate.Length(max=20), metadata={
+                                "description": "the steps the volunteer ticks before resolving; replaces the "
+                                               "action's list (omit to keep it)"})
 
     @validates_schema
     def _one_mode(self, data, **_):

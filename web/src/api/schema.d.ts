@@ -6547,6 +6547,11 @@ export interface components {
              * @default false
              */
             broadcast?: boolean;
+            /**
+             * @description the steps the volunteer ticks before resolving; replaces the action's list (omit to keep it)
+             * @default null
+             */
+            checklist?: string[] | null;
             /** @default  */
             note?: string;
             /** @default null */
