@@ -24,10 +24,16 @@ from services.bookings.catalogue import (
 )
 from services.bookings.models import LIVE_STATES, Booking, Occurrence, Space
 from services.bookings.payloads import booking_event_payload, slot_starts
-from services.bookings.placement import add_occurrences, conflict_error, is_overlap_violation, place
+from services.bookings.placement import (
+    add_occurrences,
+    conflict_error,
+    conflict_items,
+    is_overlap_violation,
+    place,
+)
 from services.bookings.recurrence import MAX_OCCURRENCES, expand, from_local, parse_rule, to_local
 from services.bookings.rules import RuleViolation, SpacePolicy, check_in_window, check_request, may_book
-from services.bookings.schemas import BookingSchema
+from services.bookings.schemas import BookingPreviewSchema, BookingSchema
 from shared.config import env_float, env_int
 from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
@@ -94,9 +100,12 @@ def _person_slots(session: Session, space: Space, person: int, periods) -> list[
     return sorted({(r.starts_at, r.ends_at) for r in rows})
 
 
-def check_rules(session: Session, space: Space, policy: SpacePolicy, person: int, periods) -> None:
-    """Every rule of the space (hours, notice, blackouts, quota) or a 422 naming the one broken."""
-    if policy.quota_hours_per_week is not None or policy.quota_bookings_per_week is not None:
+def check_rules(session: Session, space: Space, policy: SpacePolicy, person: int, periods,
+                *, lock: bool = True) -> None:
+    """Every rule of the space (hours, notice, blackouts, quota) or a 422 naming the one broken.
+
+    `lock` (when booking) queues one person's concurrent requests for a space with a quota."""
+    if lock and (policy.quota_hours_per_week is not None or policy.quota_bookings_per_week is not None):
         if session.get_bind().dialect.name == "postgresql":
             # One person's concurrent requests for one space queue here, so a quota cannot be overrun.
             session.execute(text("SELECT pg_advisory_xact_lock(:space, :person)"),
@@ -148,6 +157,39 @@ def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: T
         _assigned, conflicts = place(session, space, policy, periods, data["units"])
         raise conflict_error([o for found in conflicts.values() for o in found], caller.user_id,
                              "Every unit was taken by concurrent bookings; try again.")
+
+
+def preview_booking(db: Database, caller: Caller, data: dict, team_leads: TeamLeads | None = None) -> dict:
+    """What POST /bookings would do with the same body, writing nothing: every occurrence (expanded by the
+    server, in the space's zone, across DST changes) with what is in its way. Bad input and broken rules are
+    the same 422s as booking; the caller must be allowed to book the space."""
+    caller.require()
+    with db.read() as session:
+        space = get_space(session, data["space_id"])
+        policy = policy_of(space)
+        if data["units"] > space.units:
+            raise Invalid("Too many units.", errors={"units": [f"the space has only {space.units} units"]})
+        periods = requested_periods(data, space)
+        _authorise_booking(caller, policy, data.get("team_id"), team_leads)
+        check_rules(session, space, policy, caller.user_id, periods, lock=False)
+        assigned, conflicts = place(session, space, policy, periods, data["units"])
+        occurrences = []
+        for index, (start, end) in enumerate(periods):
+            local = to_local(start, space.timezone)
+            found = conflicts.get(index, [])
+            occurrences.append({
+                "starts_at": start, "ends_at": end, "local_date": local.date().isoformat(),
+                "local_start": local.isoformat(timespec="seconds"), "free": index in assigned,
+                "conflicts": conflict_items(found, caller.user_id) if found else [],
+            })
+        skip = data.get("on_conflict") == "skip" and bool(data.get("rrule"))
+        return BookingPreviewSchema().dump({
+            "space_id": space.id, "timezone": space.timezone,
+            "status": "pending" if policy.approval_required else "confirmed",
+            "rrule": str(parse_rule(data["rrule"])) if data.get("rrule") else None,
+            "occurrences": occurrences, "free": len(assigned), "conflicting": len(conflicts),
+            "bookable": bool(assigned) and (not conflicts or skip),
+        })
 
 
 def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, periods, skip: bool,

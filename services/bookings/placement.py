@@ -59,10 +59,9 @@ def place(session: Session, space: Space, policy: SpacePolicy, periods: list[Per
     return assigned, conflicts
 
 
-def conflict_error(occurrences, caller_id: int | None,
-                   detail: str = "The requested time overlaps existing bookings.") -> Conflict:
-    """409 listing every conflicting period. Someone else's occurrence is only a busy time range (no id,
-    no owner); the caller's own ones also carry their occurrence and booking ids."""
+def conflict_items(occurrences, caller_id: int | None) -> list[dict]:
+    """Each conflicting occurrence once, in time order. Someone else's occurrence is only a busy time range
+    (no id, no owner); the caller's own ones also carry their occurrence and booking ids."""
     unique = sorted({o.id: o for o in occurrences}.values(), key=lambda o: (o.starts_at, o.unit))
     items = []
     for o in unique:
@@ -72,7 +71,13 @@ def conflict_error(occurrences, caller_id: int | None,
         if item["mine"]:
             item.update(occurrence_id=o.id, booking_id=o.booking_id)
         items.append(item)
-    return Conflict(detail, extra={"conflicts": items})
+    return items
+
+
+def conflict_error(occurrences, caller_id: int | None,
+                   detail: str = "The requested time overlaps existing bookings.") -> Conflict:
+    """409 listing every conflicting period (see conflict_items)."""
+    return Conflict(detail, extra={"conflicts": conflict_items(occurrences, caller_id)})
 
 
 def add_occurrences(session: Session, booking: Booking, space: Space, policy: SpacePolicy,

@@ -299,6 +299,42 @@ class BookingSchema(Schema):
     occurrences = fields.List(fields.Nested(OccurrenceSchema))
 
 
+class ConflictSchema(Schema):
+    """A live occurrence in the way: someone else's is only a busy time range; the caller's own carries ids."""
+
+    unit = fields.Integer()
+    starts_at = fields.String(metadata={"format": "date-time"})
+    ends_at = fields.String(metadata={"format": "date-time"})
+    mine = fields.Boolean()
+    occurrence_id = fields.Integer(metadata={"description": "Only for the caller's own occurrences"})
+    booking_id = fields.Integer(metadata={"description": "Only for the caller's own occurrences"})
+
+
+class PreviewOccurrenceSchema(Schema):
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    local_date = fields.String(metadata={"description": "The occurrence's date (YYYY-MM-DD) in the space's zone: "
+                                                        "send it in exdates to leave it out"})
+    local_start = fields.String(metadata={"description": "Its wall-clock start in the space's zone "
+                                                         "(YYYY-MM-DDTHH:MM:SS)"})
+    free = fields.Boolean(metadata={"description": "No conflict: it would be booked"})
+    conflicts = fields.List(fields.Nested(ConflictSchema))
+
+
+class BookingPreviewSchema(Schema):
+    space_id = fields.Integer()
+    timezone = fields.String(metadata={"description": "The space's zone, in which a series repeats"})
+    status = fields.String(metadata={"description": "What the booking would be: pending (the space needs "
+                                                    "approval) or confirmed"})
+    rrule = fields.String(allow_none=True, metadata={"description": "The rule as it would be stored"})
+    occurrences = fields.List(fields.Nested(PreviewOccurrenceSchema),
+                              metadata={"description": "Every occurrence the request asks for, in order"})
+    free = fields.Integer(metadata={"description": "How many occurrences are free"})
+    conflicting = fields.Integer(metadata={"description": "How many occurrences conflict"})
+    bookable = fields.Boolean(metadata={"description": "Whether POST /bookings with the same body would book "
+                                                      "(no conflict, or on_conflict=skip with a free occurrence)"})
+
+
 class BookingUpdateSchema(Schema):
     title = fields.String(validate=validate.Length(max=200))
     notes = fields.String(validate=validate.Length(max=2000))

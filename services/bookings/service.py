@@ -129,6 +129,13 @@ class BookingsService(ServiceBase):
                                          team_leads=self._team_leads)
 
     @rpc
+    def preview_booking(self, request: dict) -> dict:
+        """What create_booking would do with the same request, writing nothing: every occurrence with its
+        conflicts. Same 422s and the same authorisation as booking."""
+        return operations.preview_booking(self.db, self.caller, load(BookingRequestSchema, request),
+                                          team_leads=self._team_leads)
+
+    @rpc
     def get_booking(self, booking_id: int) -> dict:
         """One booking with its occurrences, if the caller booked it or manages its space (else NotFound)."""
         return operations.get_booking(self.db, self.caller, booking_id)

@@ -464,6 +464,7 @@ MATRIX: list[Rule] = [
     Rule("GET", "/spaces/{space_id}/blackouts", SIGNED_IN),
     Rule("POST", "/spaces/{space_id}/blackouts", STAFF + "; the space's managers"),
     Rule("POST", "/bookings", SIGNED_IN + " (spaces reserved for roles or teams: those only)"),
+    Rule("POST", "/bookings/preview", "as POST /bookings (writes nothing)"),
     Rule("GET", "/bookings", SIGNED_IN + " (own; scope=managed: bookings of spaces one manages)"),
     Rule("GET", "/bookings/{booking_id}", "the booker; the space's managers; admin",
          (D("resident_b", 404, _booking_get, "another resident's booking"),)),

@@ -12,6 +12,7 @@ from services.bookings.schemas import (
     BlackoutRequestSchema,
     BlackoutSchema,
     BookingPageSchema,
+    BookingPreviewSchema,
     BookingQuerySchema,
     BookingRequestSchema,
     BookingSchema,
@@ -174,6 +175,21 @@ def create_booking(_data):
     response = created(booking, f"/api/v1/bookings/{booking['id']}")
     response.headers["ETag"] = etag(booking["version"])
     return response
+
+
+@blp.post("/bookings/preview")
+@blp.arguments(BookingRequestSchema)
+@blp.response(200, BookingPreviewSchema)
+@blp.alt_response(403, description="You may not book this space (or on behalf of this team)")
+@blp.alt_response(422, description="A rule of the space is broken (the field names it), as for a booking")
+@blp.doc(security=SECURED)
+def preview_booking(_data):
+    """What POST /bookings would do with the same body, writing nothing: every occurrence of a series
+    (expanded by the server in the space's zone, across DST changes) with the bookings in its way.
+
+    The same body, checks and 422s as POST /bookings; `bookable` says whether that would book. A series
+    leaves an occurrence out when its `local_date` is sent in `exdates`."""
+    return respond(call("bookings", "preview_booking", json_body()))
 
 
 @blp.get("/bookings")

@@ -1839,6 +1839,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What POST /bookings would do with the same body, writing nothing: every occurrence of a series
+         *     (expanded by the server in the space's zone, across DST changes) with the bookings in its way.
+         * @description The same body, checks and 422s as POST /bookings; `bookable` says whether that would book. A series
+         *     leaves an occurrence out when its `local_date` is sent in `exdates`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BookingRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BookingPreview"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description You may not book this space (or on behalf of this team) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["CONFLICT"];
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                /** @description A rule of the space is broken (the field names it), as for a booking */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{booking_id}": {
         parameters: {
             query?: never;
@@ -6269,6 +6342,23 @@ export interface components {
             /** @description `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        BookingPreview: {
+            /** @description Whether POST /bookings with the same body would book (no conflict, or on_conflict=skip with a free occurrence) */
+            bookable?: boolean;
+            /** @description How many occurrences conflict */
+            conflicting?: number;
+            /** @description How many occurrences are free */
+            free?: number;
+            /** @description Every occurrence the request asks for, in order */
+            occurrences?: components["schemas"]["PreviewOccurrence"][];
+            /** @description The rule as it would be stored */
+            rrule?: string | null;
+            space_id?: number;
+            /** @description What the booking would be: pending (the space needs approval) or confirmed */
+            status?: string;
+            /** @description The space's zone, in which a series repeats */
+            timezone?: string;
+        };
         BookingRequest: {
             /** Format: date-time */
             ends_at: string;
@@ -6498,6 +6588,18 @@ export interface components {
             items: components["schemas"]["Claim"][];
             /** @description `cursor` for the next page; null on the last page */
             next_cursor: string | null;
+        };
+        Conflict: {
+            /** @description Only for the caller's own occurrences */
+            booking_id?: number;
+            /** Format: date-time */
+            ends_at?: string;
+            mine?: boolean;
+            /** @description Only for the caller's own occurrences */
+            occurrence_id?: number;
+            /** Format: date-time */
+            starts_at?: string;
+            unit?: number;
         };
         Decision: {
             /** @default  */
@@ -7038,6 +7140,19 @@ export interface components {
              * @default null
              */
             timezone?: string | null;
+        };
+        PreviewOccurrence: {
+            conflicts?: components["schemas"]["Conflict"][];
+            /** Format: date-time */
+            ends_at?: string;
+            /** @description No conflict: it would be booked */
+            free?: boolean;
+            /** @description The occurrence's date (YYYY-MM-DD) in the space's zone: send it in exdates to leave it out */
+            local_date?: string;
+            /** @description Its wall-clock start in the space's zone (YYYY-MM-DDTHH:MM:SS) */
+            local_start?: string;
+            /** Format: date-time */
+            starts_at?: string;
         };
         Problem: {
             detail?: string;
