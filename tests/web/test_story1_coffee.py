@@ -3,12 +3,14 @@
 nobody gets the 11th coffee. Once in zh-CN, once in en, once in elderly mode; axe runs on every screen."""
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.charity.support import make_grid, open_shop, unique, users
+from tests.charity.support import make_grid, open_shop, register_pledge, unique, users
+from tests.web.support import RESULTS, WebApp
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +91,9 @@ def test_the_coffee_is_registered_claimed_shown_redeemed_and_never_an_eleventh(w
     page.wait_for_url(re.compile(r".*/claims/\d+$"))
     web.expect_title(words["code"])
     expect(page.get_by_test_id("qr-code")).to_be_visible()
+    # It says so above the code, and nothing floats over the code.
+    expect(page.get_by_test_id("claim-fresh")).to_be_visible()
+    expect(page.locator(".notice-toast.shown")).to_have_count(0)
     mine = rider.client.get("/claims").json()["items"]
     assert len(mine) == 1 and mine[0]["state"] == "claimed"
     code = mine[0]["code"]
@@ -137,3 +142,80 @@ def test_the_coffee_is_registered_claimed_shown_redeemed_and_never_an_eleventh(w
     page.get_by_role("button", name=words["redeem_button"], exact=True).click()
     expect(page.locator(".van-field__error-message")).to_have_text(words["again"])
     web.screen("redeem (again)")
+
+
+# The picture the camera sees: the QR code the rider's phone shows, drawn on a 640 × 480 frame held at arm's
+# length (white around it), as the grey levels of Chromium's fake camera file (YUV 4:2:0, no colour).
+FRAME = (640, 480)
+GREYS = """(img) => {
+  const [w, h] = [640, 480], side = 300;
+  const canvas = document.createElement('canvas');
+  canvas.width = w; canvas.height = h;
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+  g.imageSmoothingEnabled = false;
+  g.drawImage(img, (w - side) / 2, (h - side) / 2, side, side);
+  const rgba = g.getImageData(0, 0, w, h).data;
+  let out = '';
+  for (let i = 0; i < rgba.length; i += 4)
+    out += String.fromCharCode(Math.round(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]));
+  return btoa(out);
+}"""
+
+
+def camera_file(path, greys: bytes) -> None:
+    width, height = FRAME
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+                     + b"FRAME\n" + greys + chroma + chroma)
+
+
+@pytest.mark.parametrize("mode", ["zh-CN", "en", "elderly"])
+def test_the_owner_redeems_the_coffee_by_scanning_the_riders_qr_code_with_the_camera(
+        web, suite, persona, browser_type, browser_type_launch_args, browser_context_args, mode, tmp_path):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = WORDS[language]
+    elderly = mode == "elderly"
+
+    # The coffee, registered over the API; a rider claims it in the app and shows its QR code.
+    owner = persona(roles=("resident", "merchant"), locale=language, elderly=elderly, sign_in=False)
+    shop = open_shop(suite, owner.client, make_grid(suite, unique("第7微网格")), name=unique("U巷咖啡"))
+    pledge = register_pledge(owner.client, shop["id"])
+    web.elderly = False  # the sign-in page is not the account's yet
+    rider = persona(roles=("resident",), groups=("rider",), locale=language, elderly=elderly)
+    claim = rider.client.post(f"/pledges/{pledge['id']}/claims")
+    assert claim.status_code == 201, claim.text
+    claim = claim.json()
+    web.open(f"/claims/{claim['id']}", "claim (QR code)")
+    qr = page.get_by_test_id("qr-code")
+    expect(qr).to_be_visible()
+    greys = base64.b64decode(qr.evaluate(GREYS))
+    assert len(greys) == FRAME[0] * FRAME[1] and min(greys) < 60 and max(greys) > 200  # a code, not a blank
+    picture = tmp_path / "qr.y4m"
+    camera_file(picture, greys)
+
+    # The owner's phone: a Chromium whose camera sees that picture, its permission already given.
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": [
+        *browser_type_launch_args["args"], "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={picture}"]})
+    try:
+        context = browser.new_context(**browser_context_args, permissions=["camera"])
+        counter = WebApp(page=context.new_page(), base_url=suite.base_url)
+        try:
+            counter.sign_in(owner.username, owner.password)
+            counter.elderly = elderly
+            counter.open("/merchant/redeem", "redeem")
+            counter.page.get_by_test_id("scan").click()
+            expect(counter.page.get_by_test_id("redeemed")).to_contain_text(words["redeemed"], timeout=15_000)
+            expect(counter.page.get_by_test_id(f"today-{claim['id']}")).to_contain_text(words["redeemed"])
+            counter.screen("redeem (scanned)")
+        except Exception:
+            counter.save_screenshot(RESULTS / f"camera-scan-{mode}.png")
+            print("the owner's page said:\n" + "\n".join(counter.console[-40:]))
+            raise
+        finally:
+            context.close()
+    finally:
+        browser.close()
+    assert rider.client.get("/claims").json()["items"][0]["state"] == "redeemed"
