@@ -8,8 +8,9 @@ import * as bookings from './locales/bookings'
 import * as wishes from './locales/wishes'
 import * as reports from './locales/reports'
 import * as tasks from './locales/tasks'
+import * as consoleStrings from './locales/console'
 
-const features = [bookings, wishes, reports, tasks]
+const features = [bookings, wishes, reports, tasks, consoleStrings]
 
 /** The core strings with each feature's own (features/… keep to their own top-level key). */
 function withFeatures(core: typeof zh, part: 'zh' | 'en'): typeof zh {

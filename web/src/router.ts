@@ -7,6 +7,7 @@ import { bookingsRoutes } from './routes/bookings'
 import { wishesRoutes } from './routes/wishes'
 import { reportsRoutes } from './routes/reports'
 import { tasksRoutes } from './routes/tasks'
+import { consoleRoutes } from './routes/console'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -36,6 +37,7 @@ const routes: RouteRecordRaw[] = [
   ...wishesRoutes,
   ...reportsRoutes,
   ...tasksRoutes,
+  ...consoleRoutes,
   { path: '/merchant', name: 'merchant', component: () => import('./views/MerchantView.vue'), meta: { title: 'pages.merchant' } },
   { path: '/merchant/pledges/new', name: 'merchant-pledge', component: () => import('./views/MerchantPledgeView.vue'), meta: { title: 'merchant.formTitle' } },
   { path: '/merchant/redeem', name: 'merchant-redeem', component: () => import('./views/MerchantRedeemView.vue'), meta: { title: 'merchant.redeemTitle' } },
