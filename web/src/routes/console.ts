@@ -1,6 +1,17 @@
 import type { RouteRecordRaw } from 'vue-router'
 
-// The coordinators' console (a desk, 1280 px and wider): its own layout around its screens.
+// The coordinators' console (a desk, 1280 px and wider; it also works narrow, for grid workers on the street):
+// its own layout with a navigation that counts what waits, around its screens.
 export const consoleRoutes: RouteRecordRaw[] = [
-  { path: '/console', name: 'console', component: () => import('../views/ConsoleView.vue'), meta: { title: 'console.title' } },
+  {
+    path: '/console',
+    component: () => import('../views/ConsoleLayout.vue'),
+    meta: { title: 'console.title' },
+    children: [
+      { path: '', name: 'console', component: () => import('../views/ConsoleView.vue'), meta: { title: 'console.queue.title' } },
+      { path: 'actions/:id(\\d+)', name: 'console-action', component: () => import('../views/ConsoleActionView.vue'), meta: { title: 'console.action.title' } },
+      { path: 'approvals', name: 'console-approvals', component: () => import('../views/ConsoleApprovalsView.vue'), meta: { title: 'console.approvals.title' } },
+      { path: 'visits', name: 'console-visits', component: () => import('../views/ConsoleVisitsView.vue'), meta: { title: 'console.visits.title' } },
+    ],
+  },
 ]

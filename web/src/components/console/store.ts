@@ -1,0 +1,228 @@
+/**
+ * What the console knows and keeps fresh: the actions the coordinator may see (their grids' subtrees), the
+ * grid tree, the categories, names of people, and the counts of what waits (for the navigation).
+ *
+ * Polling is cheap: every few seconds only the newest page of actions is asked for (new reports and recent
+ * changes show up there); the whole list is read again every minute, and nothing is asked while the tab is
+ * hidden.
+ */
+import { computed, reactive, ref } from 'vue'
+import { api } from '../../api/client'
+import type { components } from '../../api/schema'
+import { session } from '../../session'
+
+export type Action = components['schemas']['Action']
+export type Grid = components['schemas']['Grid']
+export type Category = components['schemas']['Category']
+
+export const TABS = ['todo', 'dispatched', 'overdue', 'verify', 'done'] as const
+export type Tab = (typeof TABS)[number]
+
+const TODO = new Set(['reported', 'triaged', 'reopened'])
+const DISPATCHED = new Set(['dispatched', 'accepted', 'in_progress'])
+const OPEN = new Set([...TODO, ...DISPATCHED])
+const DONE = new Set(['verified', 'closed', 'duplicate', 'cancelled'])
+
+/** A clock ticking once a second: countdowns and the 超时 tab follow it. */
+export const now = ref(Date.now())
+let ticking: ReturnType<typeof setInterval> | undefined
+export function startClock(): void {
+  ticking ??= setInterval(() => (now.value = Date.now()), 1000)
+}
+
+export function isOpen(action: Action): boolean {
+  return OPEN.has(action.state ?? '')
+}
+
+/** Late: open and past its deadline, or moved up a level already because nobody acted in time. */
+export function isOverdue(action: Action, at = now.value): boolean {
+  if (!isOpen(action)) return false
+  if ((action.escalations ?? 0) > 0) return true
+  return Boolean(action.deadline_at && Date.parse(action.deadline_at) <= at)
+}
+
+export function inTab(action: Action, tab: Tab, at = now.value): boolean {
+  const state = action.state ?? ''
+  switch (tab) {
+    case 'todo':
+      return TODO.has(state)
+    case 'dispatched':
+      return DISPATCHED.has(state)
+    case 'overdue':
+      return isOverdue(action, at)
+    case 'verify':
+      return state === 'resolved'
+    case 'done':
+      return DONE.has(state)
+  }
+}
+
+export const consoleState = reactive({
+  actions: [] as Action[],
+  grids: [] as Grid[],
+  categories: [] as Category[],
+  loaded: false,
+  failed: false,
+  lastLoad: 0,
+  /** Approval queues and visits due (counts for the navigation). */
+  waiting: { merchants: 0, wishes: 0, bookings: 0, visits: 0 },
+})
+
+const names = reactive(new Map<number, string>())
+const asked = new Set<number>()
+
+/** A person's display name (coordinators may read accounts); '#id' until it is known or when refused. */
+export function personName(id: number | null | undefined): string {
+  if (!id) return ''
+  if (!asked.has(id)) {
+    asked.add(id)
+    void api.GET('/api/v1/accounts/{account_id}', { params: { path: { account_id: id } } })
+      .then(({ data }) => data?.display_name && names.set(id, data.display_name))
+      .catch(() => undefined)
+  }
+  return names.get(id) ?? `#${id}`
+}
+
+export function rememberName(id: number | null | undefined, name: string | undefined): void {
+  if (id && name) {
+    asked.add(id)
+    names.set(id, name)
+  }
+}
+
+export function gridName(id: number | null | undefined): string {
+  return consoleState.grids.find((g) => g.id === id)?.name ?? (id ? `#${id}` : '')
+}
+
+/** The grids I coordinate, each with everything below it (what I look after). */
+export const myGrids = computed<Grid[]>(() => {
+  const me = session.me?.id
+  const mine = new Set<number>()
+  for (const grid of consoleState.grids) {
+    if ((grid.path ?? []).some((id) => consoleState.grids.find((g) => g.id === id)?.coordinator_ids?.includes(me ?? -1))) {
+      mine.add(grid.id ?? -1)
+    }
+  }
+  const roles = session.me?.roles ?? []
+  if (!mine.size && roles.includes('admin')) return consoleState.grids
+  return consoleState.grids.filter((g) => mine.has(g.id ?? -1))
+})
+
+export function roles(): string[] {
+  return session.me?.roles ?? []
+}
+export const isCoordinator = computed(() => roles().some((r) => r === 'coordinator' || r === 'admin'))
+export const isSpaceManager = computed(() => roles().some((r) => r === 'space_manager' || r === 'admin'))
+
+/** The actions of the queue: single reports and mass actions (a mass action's checks are followed on it). */
+export const queue = computed(() => consoleState.actions.filter((a) => !a.parent_id))
+
+export const counts = computed(() => {
+  const at = now.value
+  const out: Record<Tab, number> = { todo: 0, dispatched: 0, overdue: 0, verify: 0, done: 0 }
+  for (const action of queue.value) for (const tab of TABS) if (inTab(action, tab, at)) out[tab] += 1
+  return out
+})
+
+function merge(fresh: Action[], whole: boolean): void {
+  if (whole) {
+    consoleState.actions = fresh
+    return
+  }
+  const byId = new Map(consoleState.actions.map((a) => [a.id, a]))
+  for (const action of fresh) byId.set(action.id, action)
+  consoleState.actions = [...byId.values()].sort((a, b) => (b.id ?? 0) - (a.id ?? 0))
+}
+
+/** Every action I may see (pages of 100, at most 10 pages: a desk's working set). */
+export async function loadActions(): Promise<void> {
+  if (!isCoordinator.value) return
+  const all: Action[] = []
+  let cursor: string | null = null
+  for (let page = 0; page < 10; page += 1) {
+    const query: Record<string, unknown> = { limit: 100, ...(cursor ? { cursor } : {}) }
+    const { data } = await api.GET('/api/v1/actions', { params: { query: query as never } }).catch(() => ({ data: undefined }))
+    if (!data) {
+      consoleState.failed = true
+      return
+    }
+    all.push(...data.items)
+    cursor = data.next_cursor
+    if (!cursor) break
+  }
+  consoleState.failed = false
+  consoleState.loaded = true
+  consoleState.lastLoad = Date.now()
+  merge(all, true)
+}
+
+/** The newest page only: new reports and recent changes. */
+async function pollActions(): Promise<void> {
+  if (!isCoordinator.value) return
+  const { data } = await api.GET('/api/v1/actions', { params: { query: { limit: 30 } as never } }).catch(() => ({ data: undefined }))
+  if (data) merge(data.items, false)
+}
+
+/** One action as it is now (after a verb), kept in the queue too. */
+export function keep(action: Action | undefined): void {
+  if (action?.id) merge([action], false)
+}
+
+export async function loadReference(): Promise<void> {
+  const [grids, categories] = await Promise.all([
+    api.GET('/api/v1/grids').catch(() => ({ data: undefined })),
+    api.GET('/api/v1/action-categories').catch(() => ({ data: undefined })),
+  ])
+  if (grids.data) consoleState.grids = grids.data.items
+  if (categories.data) consoleState.categories = categories.data.items
+}
+
+/** Counts of the approval queues and of the visits due (for the navigation). */
+export async function loadWaiting(): Promise<void> {
+  const jobs: Promise<unknown>[] = []
+  if (isCoordinator.value) {
+    jobs.push(api.GET('/api/v1/merchants', { params: { query: { status: 'pending', limit: 100 } as never } })
+      .then(({ data }) => data && (consoleState.waiting.merchants = pendingMerchants(data.items).length)).catch(() => undefined))
+    jobs.push(api.GET('/api/v1/wishes', { params: { query: { state: 'submitted', limit: 100 } as never } })
+      .then(({ data }) => data && (consoleState.waiting.wishes = data.items.length)).catch(() => undefined))
+    jobs.push(api.GET('/api/v1/visits/overdue', { params: { query: {} as never } })
+      .then(({ data }) => data && (consoleState.waiting.visits = data.items.reduce((n, g) => n + (g.merchants?.length ?? 0), 0)))
+      .catch(() => undefined))
+  }
+  if (isSpaceManager.value) {
+    jobs.push(api.GET('/api/v1/bookings', { params: { query: { scope: 'managed', status: 'pending', limit: 100 } as never } })
+      .then(({ data }) => data && (consoleState.waiting.bookings = data.items.length)).catch(() => undefined))
+  }
+  await Promise.all(jobs)
+}
+
+/** Shops waiting for approval (the API answers those of the grids I look after). */
+export function pendingMerchants<T extends { status?: string }>(items: T[]): T[] {
+  return items.filter((m) => m.status === 'pending')
+}
+
+let polling: ReturnType<typeof setInterval> | undefined
+let round = 0
+
+/** Starts the console's clock and polling (once); the first load happens at once. */
+export async function startConsole(): Promise<void> {
+  startClock()
+  if (polling) return
+  polling = setInterval(() => {
+    if (document.hidden || !session.tokens) return
+    round += 1
+    if (round % 12 === 0) {
+      void loadActions()
+      void loadWaiting()
+    } else {
+      void pollActions()
+    }
+  }, 5000)
+  await loadReference()
+  await Promise.all([loadActions(), loadWaiting()])
+}
+
+export function stopConsole(): void {
+  clearInterval(polling)
+  polling = undefined
+}
