@@ -5,7 +5,11 @@ in the app, and the rider confirms receipt in the app, following its step timeli
 zh-CN, once in en, once in elderly mode; axe runs on every screen."""
 from __future__ import annotations
 
+import os
 import re
+import signal
+import time
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
@@ -166,3 +170,39 @@ def test_a_wish_is_posted_published_adopted_delivered_and_fulfilled(web, suite, 
     assert [(t["verb"], t["actor_id"]) for t in done["timeline"]] == [
         ("submit", rider.id), ("publish", gridworker.id), ("adopt", shop_owner.id), ("deliver", shop_owner.id),
         ("fulfil", rider.id)]
+
+
+@contextmanager
+def frozen(suite, service: str):
+    """The service's process stopped (SIGSTOP): the gateway answers 503 once its RPC times out."""
+    pid = suite.suite.processes[service].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_wish_typed_while_the_service_is_busy_is_kept_and_sent_once(web, suite, persona):
+    page = web.page
+    rider = persona(roles=("resident",), groups=("courier",))
+    web.open("/wishes/new", "post a wish")
+    page.fill("input[name=title]", "一件雨衣")
+    page.fill("[name=story]", "雨季送快递,旧雨衣破了")
+    page.fill("input[name=estimated_value]", "80")
+    with frozen(suite, "volunteers"):
+        page.get_by_role("button", name="提交心愿", exact=True).click()
+        expect(page.get_by_role("alert")).to_have_text("服务繁忙,请稍后再试", timeout=30_000)
+    # Nothing typed is lost, and nothing was posted.
+    expect(page.locator("input[name=title]")).to_have_value("一件雨衣")
+    expect(page.locator("[name=story]")).to_have_value("雨季送快递,旧雨衣破了")
+    expect(page.locator("input[name=estimated_value]")).to_have_value("80")
+    web.screen("post a wish (service busy)")
+    assert rider.client.get("/wishes", params={"mine": "true"}).json()["items"] == []
+    # Sent again once the service is back: one wish.
+    page.get_by_role("button", name="提交心愿", exact=True).click()
+    page.wait_for_url(re.compile(r".*/wishes/\d+$"))
+    web.screen("wish (submitted)")
+    time.sleep(3)  # long enough for the thawed service to work through what it was given while frozen
+    mine = rider.client.get("/wishes", params={"mine": "true"}).json()["items"]
+    assert [(w["title"], w["estimated_value"], w["state"]) for w in mine] == [("一件雨衣", 80, "submitted")]
