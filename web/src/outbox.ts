@@ -94,43 +94,45 @@ async function sendOne(item: Pending): Promise<SendResult> {
 
 let running: Promise<void> | null = null
 
-/** Sends every report of the signed-in account that waits, oldest first, each once. */
+/** Sends every report of the signed-in account that waits, oldest first, each once (one run at a time). */
 export function flush(): Promise<void> {
-  running ??= (async () => {
-    outbox.sending = true
-    try {
-      if (!session.tokens || !navigator.onLine) return
-      if (!session.me) {
-        const { data } = await api.GET('/api/v1/me').catch(() => ({ data: undefined }))
-        if (data) setMe(data)
-        else return
-      }
-      const tried = new Set<string>()
-      // One at a time, oldest first; a report kept while this runs is picked up too.
-      for (;;) {
-        const item = outbox.items.find((p) => !p.refused && !tried.has(p.key)
-          && (p.owner === null || p.owner === session.me?.id)) // not another account's, on a shared phone
-        if (!item) break
-        tried.add(item.key)
-        const result = await sendOne(item)
-        if (result.kind === 'waiting') break
-        const current = outbox.items.find((p) => p.key === item.key)
-        if (result.kind === 'sent') {
-          outbox.sent[item.key] = result.id
-          outbox.items = outbox.items.filter((p) => p.key !== item.key)
-        } else if (current) {
-          current.refused = true
-          current.errors = result.errors
-          current.message = result.message
-        }
-        persist()
-      }
-    } finally {
-      outbox.sending = false
-      running = null
-    }
-  })()
+  // Cleared in .finally, which runs after the assignment even when the run ends without waiting.
+  running ??= send().finally(() => (running = null))
   return running
+}
+
+async function send(): Promise<void> {
+  outbox.sending = true
+  try {
+    if (!session.tokens || !navigator.onLine) return
+    if (!session.me) {
+      const { data } = await api.GET('/api/v1/me').catch(() => ({ data: undefined }))
+      if (data) setMe(data)
+      else return
+    }
+    const tried = new Set<string>()
+    // One at a time, oldest first; a report kept while this runs is picked up too.
+    for (;;) {
+      const item = outbox.items.find((p) => !p.refused && !tried.has(p.key)
+        && (p.owner === null || p.owner === session.me?.id)) // not another account's, on a shared phone
+      if (!item) break
+      tried.add(item.key)
+      const result = await sendOne(item)
+      if (result.kind === 'waiting') break
+      const current = outbox.items.find((p) => p.key === item.key)
+      if (result.kind === 'sent') {
+        outbox.sent[item.key] = result.id
+        outbox.items = outbox.items.filter((p) => p.key !== item.key)
+      } else if (current) {
+        current.refused = true
+        current.errors = result.errors
+        current.message = result.message
+      }
+      persist()
+    }
+  } finally {
+    outbox.sending = false
+  }
 }
 
 let started = false
