@@ -24,13 +24,14 @@ WORDS = {
     "zh-CN": {"tab": "空间预约", "find": "找空间", "search": "查找", "open": "查看空闲时段", "free": "可预约",
               "booked": "已被预约", "preview": "预览每一次", "pending": "待审批", "confirmed": "已确认",
               "conflict": "有冲突", "skip_this": "不约这一次", "cancel_one": "取消这一次", "cancelled": "已取消",
-              "confirm": "确定", "checked_in": "已签到", "check_in": "签到", "offered": "候补保留", "accept": "接受",
-              "weekly": "每周", "ends_before": "must be after", "join": "排队候补这个时段", "will_skip": "将跳过"},
+              "checked_in": "已签到", "check_in": "签到", "offered": "候补保留", "accept": "接受",
+              "weekly": "每周", "others_stay": "其余的保留", "ends_before": "must be after", "join": "排队候补这个时段", "will_skip": "将跳过"},
     "en": {"tab": "Book a space", "find": "Find a space", "search": "Search", "open": "See free times", "free": "free",
            "booked": "booked", "preview": "Preview every time", "pending": "Awaiting approval",
            "confirmed": "Confirmed", "conflict": "Conflict", "skip_this": "Leave this one out",
-           "cancel_one": "Cancel this one", "cancelled": "Cancelled", "confirm": "OK", "checked_in": "Checked in",
+           "cancel_one": "Cancel this one", "cancelled": "Cancelled", "checked_in": "Checked in",
            "check_in": "Check in", "offered": "Held for you", "accept": "Accept", "weekly": "Weekly",
+           "others_stay": "The others stay",
            "ends_before": "must be after", "join": "Join the waitlist for this time", "will_skip": "Will be skipped"},
 }
 
@@ -248,7 +249,10 @@ def test_the_council_hall_and_the_baking_classroom_are_booked_and_never_double_b
     second = next(o for o in series["occurrences"] if datetime.fromisoformat(o["starts_at"]) == at(saturdays[1], "09:00"))
     row = page.get_by_test_id(f"occurrence-{second['id']}")
     row.get_by_role("button", name=re.compile(words["cancel_one"])).click()
-    page.get_by_role("dialog").get_by_role("button", name=words["confirm"]).click()
+    expect(row.get_by_test_id("cancel-ask")).to_contain_text(words["others_stay"])
+    web.screen("a series (asked before cancelling one)")
+    assert local_dates(lead.client.get(f"/bookings/{series['id']}").json(), "cancelled") == []
+    row.get_by_test_id("cancel-yes").click()
     expect(row).to_contain_text(words["cancelled"])
     web.screen("a series (one cancelled)")
     series = lead.client.get(f"/bookings/{series['id']}").json()
@@ -259,7 +263,10 @@ def test_the_council_hall_and_the_baking_classroom_are_booked_and_never_double_b
     with page.expect_download() as download:
         page.get_by_test_id("add-to-calendar").click()
     text = open(download.value.path(), encoding="utf-8").read()
-    assert "BEGIN:VCALENDAR" in text and "RRULE:FREQ=WEEKLY;BYDAY=SA" in text and "EXDATE" in text
+    rule = re.search(r"^RRULE:(.*)$", text, re.M)
+    assert "BEGIN:VCALENDAR" in text and rule and "FREQ=WEEKLY" in rule[1] and "BYDAY=SA" in rule[1]
+    exdates = " ".join(re.findall(r"^EXDATE.*$", text, re.M))
+    assert f"{saturdays[2]:%Y%m%d}T090000" in exdates and f"{saturdays[4]:%Y%m%d}T090000" in exdates
 
     # ---- Check in to a reading-room booking that starts in a few minutes.
     soon = (datetime.now(SHANGHAI) + timedelta(minutes=5)).replace(second=0, microsecond=0)
