@@ -144,6 +144,7 @@ def test_a_report_typed_offline_is_sent_once_done_by_a_volunteer_and_closed(web,
         box = page.get_by_role("checkbox", name=item)
         box.click()
         expect(box).to_have_attribute("aria-checked", "true")
+    expect(resolve).to_be_enabled()
     page.fill("textarea[name=outcome]", words["outcome"])
     web.screen("task (checklist ticked)")
     resolve.click()
