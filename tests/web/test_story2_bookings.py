@@ -26,7 +26,7 @@ WORDS = {
               "conflict": "有冲突", "skip_this": "不约这一次", "cancel_one": "取消这一次", "cancelled": "已取消",
               "checked_in": "已签到", "check_in": "签到", "offered": "候补保留", "accept": "接受",
               "weekly": "每周", "others_stay": "其余的保留", "ends_before": "must be after", "join": "排队候补这个时段", "will_skip": "将跳过"},
-    "en": {"tab": "Book a space", "find": "Find a space", "search": "Search", "open": "See free times", "free": "free",
+    "en": {"tab": "Book a space", "find": "Find a space", "search": "Search", "open": "See free times", "free": "Free",
            "booked": "booked", "preview": "Preview every time", "pending": "Awaiting approval",
            "confirmed": "Confirmed", "conflict": "Conflict", "skip_this": "Leave this one out",
            "cancel_one": "Cancel this one", "cancelled": "Cancelled", "checked_in": "Checked in",
