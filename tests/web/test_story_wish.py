@@ -206,3 +206,26 @@ def test_a_wish_typed_while_the_service_is_busy_is_kept_and_sent_once(web, suite
     time.sleep(3)  # long enough for the thawed service to work through what it was given while frozen
     mine = rider.client.get("/wishes", params={"mine": "true"}).json()["items"]
     assert [(w["title"], w["estimated_value"], w["state"]) for w in mine] == [("一件雨衣", 80, "submitted")]
+
+
+def test_a_wish_adopted_by_another_shop_meanwhile_says_so(web, suite, persona):
+    page = web.page
+    grid = make_grid(suite, unique("第7微网格"))
+    rider = suite.user(roles=["resident"], groups=["rider"])
+    wish = rider.post("/wishes", json={"title": "一顶新头盔", "story": "头盔裂了", "estimated_value": 150,
+                                       "grid_id": grid}).json()
+    assert coordinator(suite, grid).post(f"/wishes/{wish['id']}/publish", json={}).status_code == 200
+    shop = persona(roles=("resident", "merchant"))
+    web.open(f"/wishes/{wish['id']}", "wish (to adopt)")
+    expect(page.get_by_test_id("wish-state")).to_have_text("待认领")
+    # Another shop adopts it first (over the API); this shop's tap is refused and the wish shows as it is now.
+    other = suite.user(roles=["resident", "merchant"], display_name=unique("番禺路面馆"))
+    assert other.post(f"/wishes/{wish['id']}/adopt", json={}).status_code == 200
+    page.get_by_test_id("wish-adopt").click()
+    expect(page.locator(".notice-toast.shown")).to_have_text("这个心愿刚被其他人认领了")
+    expect(page.get_by_test_id("wish-state")).to_have_text("已认领")
+    expect(page.get_by_test_id("wish-adopter")).to_contain_text(other.user["display_name"])
+    expect(page.get_by_test_id("wish-adopt")).to_have_count(0)
+    web.screen("wish (adopted by another shop)")
+    assert rider.get(f"/wishes/{wish['id']}").json()["adopter_id"] == other.id
+    assert shop.client.get("/wishes", params={"mine": "true"}).json()["items"] == []
