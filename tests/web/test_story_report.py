@@ -1,6 +1,6 @@
 """A problem report followed to its close, in a real Chromium at 375 × 812: a rider reports a loose shop sign
-with no signal (the report is kept on the phone, a reload keeps it), and when the signal returns it is sent,
-once; the grid worker dispatches it to a volunteer with a checklist (over the API); the volunteer, in the
+with no signal (the report is kept on the phone, a reload keeps it); when the signal returns it is sent, and
+sent again after its answer was lost, yet makes one report; the grid worker dispatches it to a volunteer with a checklist (over the API); the volunteer, in the
 app, accepts, starts, ticks the checklist and writes the outcome, then looks at their hours; the grid worker
 verifies (over the API) and the rider sees the step timeline reach 办结. Once in zh-CN, once in en, once in
 elderly mode; axe runs on every screen."""
@@ -22,14 +22,14 @@ WORDS = {
               "start": "开始处置", "in_progress": "处置中", "resolve": "提交处置结果", "resolved": "待核查",
               "hours": "服务时长", "closed": "已办结", "category": "店招松动", "steps": ["上报", "派单", "处置", "核查", "办结"],
               "place": "新华路 211 号门口", "what": "店招一角松脱,风大时晃动", "outcome": "已用膨胀螺丝加固",
-              "checklist": ["拍照记录", "加固店招"], "hours_value": "{h} 小时"},
+              "checklist": ["拍照记录", "加固店招"], "hours_value": "{h} 小时", "send_now": "立即发送"},
     "en": {"report": "Report a problem", "submit": "Send the report", "waiting": "Waiting to be sent", "mine": "My reports",
            "reported": "Reported", "detail": "Report", "tasks": "My tasks", "task": "Task", "accept": "Accept",
            "accepted": "Accepted", "start": "Start work", "in_progress": "In progress", "resolve": "Send the outcome",
            "resolved": "To check", "hours": "Volunteer hours", "closed": "Closed", "category": "Loose shop sign",
            "steps": ["Reported", "Dispatched", "In hand", "Checked", "Closed"], "place": "Outside 211 Xinhua Road",
            "what": "A corner of the sign came loose and swings in the wind", "outcome": "Fixed with anchor bolts",
-           "checklist": ["Take a photo", "Fix the sign"], "hours_value": "{h} h"},
+           "checklist": ["Take a photo", "Fix the sign"], "hours_value": "{h} h", "send_now": "Send now"},
 }
 
 
@@ -85,8 +85,32 @@ def test_a_report_typed_offline_is_sent_once_done_by_a_volunteer_and_closed(web,
     web.screen("report (without signal, after a reload)")
     assert reported_by(rider.client, rider.id) == []
 
-    # The signal returns: the report goes out by itself, once.
+    kept_key = page.evaluate("() => JSON.parse(localStorage.getItem('nuanxin.outbox'))[0].key")
+
+    # The signal returns and the report goes out by itself, but its answer is lost on the way back (the server
+    # did get it): the report still waits on the phone.
+    answered: list[tuple[int, str]] = []
+
+    def lose_the_answer(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        answer = route.fetch()
+        answered.append((answer.status, route.request.headers.get("idempotency-key", "")))
+        return route.abort("connectionreset")
+
+    page.route(re.compile(r".*/api/v1/actions$"), lose_the_answer)
     page.context.set_offline(False)
+    for _ in range(300):
+        if answered:
+            break
+        page.wait_for_timeout(100)
+    page.unroute(re.compile(r".*/api/v1/actions$"))
+    assert answered == [(201, kept_key)]
+    expect(page.get_by_test_id("pending")).to_have_count(1)
+    assert len(reported_by(rider.client, rider.id)) == 1
+
+    # Sent again with the same key, it is the same report: one action, never two.
+    page.get_by_role("button", name=words["send_now"], exact=True).click()
     expect(page.get_by_test_id("pending")).to_have_count(0, timeout=30_000)
     web.screen("report (sent)")
     mine = reported_by(rider.client, rider.id)
