@@ -71,6 +71,7 @@ RULES: dict[str, dict[str, str]] = {
         "rules.allowed_team_ids": EXISTS},
     "POST /api/v1/spaces/{space_id}/blackouts": {"ends_at": AFTER},
     "POST /api/v1/bookings": {"timezone": ZONE, "ends_at": AFTER, "team_id": EXISTS, **SPACE_RULES},
+    "POST /api/v1/bookings/preview": {"timezone": ZONE, "ends_at": AFTER, "team_id": EXISTS, **SPACE_RULES},
     "POST /api/v1/bookings/{booking_id}/cancel": {"occurrence_id": "required by scope=occurrence, of this booking"},
     "POST /api/v1/waitlist": {"timezone": ZONE, "ends_at": AFTER, **SPACE_RULES},
     "POST /api/v1/volunteers/me": VOLUNTEER,
