@@ -284,3 +284,124 @@ def test_a_space_manager_approves_a_pending_booking_in_the_console(web, suite, p
     rejected = resident.get(f"/bookings/{other['id']}").json()
     assert (rejected["status"], rejected["reason"]) == ("rejected", words["reject_reason"])
     web.screen("console approvals (done)")
+
+
+APPROVALS = {
+    "zh-CN": {"approve": "通过", "publish": "通过并发布", "reject": "驳回", "why": "请写驳回原因", "reason": "不属于微心愿范围",
+              "visits": "十必访", "log": "记录走访", "save": "保存走访", "findings": "店招螺丝锈蚀,需要加固",
+              "follow": "店招螺丝锈蚀", "made": "已生成事件", "open": "查看事件", "never": "从未走访"},
+    "en": {"approve": "Approve", "publish": "Approve and publish", "reject": "Reject", "why": "Say why",
+           "reason": "Not a micro-wish", "visits": "Visits due", "log": "Log a visit", "save": "Save the visit",
+           "findings": "The sign's bolts are rusty", "follow": "Rusty sign bolts", "made": "created",
+           "open": "Open the action", "never": "Never visited"},
+}
+
+
+def sign_in_as(web: WebApp, who, elderly: bool, redirect: str) -> None:
+    web.elderly = False  # the sign-in page does not know the account yet
+    web.sign_in(who.username, who.password, redirect=redirect)
+    web.elderly = elderly
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_grid_worker_approves_a_shop_and_vets_wishes_in_the_console(web, suite, persona, mode):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = APPROVALS[language]
+    elderly = mode == "elderly"
+    desk(web)
+
+    world = make_world(suite)
+    owner = suite.user(roles=["resident", "merchant"])
+    shop = owner.post("/merchants", json={"name": f"U巷咖啡 {world.tag}", "grid_id": world.micro["id"],
+                                          "category": "cafe", "street_area": "U巷"}).json()
+    assert shop["status"] == "pending"
+    rider = suite.user(groups=["rider"])
+    wishes = [rider.post("/wishes", json={"title": title, "story": "家里的电饭煲坏了", "estimated_value": 300,
+                                          "grid_id": world.micro["id"]}).json() for title in ("一台电饭煲", "一部新手机")]
+    assert [w["state"] for w in wishes] == ["submitted", "submitted"]
+
+    worker = persona(roles=("resident", "coordinator"), grids=(world.micro["id"],), locale=language,
+                     elderly=elderly, sign_in=False)
+    sign_in_as(web, worker, elderly, "/console/approvals")
+    expect(page.get_by_test_id("nav-approvals")).to_contain_text("3")
+    merchant = page.get_by_test_id(f"merchant-{shop['id']}")
+    expect(merchant).to_contain_text(shop["name"])
+    expect(merchant).to_contain_text(world.micro["name"])
+    web.screen("console approvals (shops and wishes)")
+
+    # The shop: approved.
+    merchant.get_by_role("button", name=words["approve"], exact=True).click()
+    expect(merchant).to_have_count(0)
+    assert worker.client.get(f"/merchants/{shop['id']}").json()["status"] == "approved"
+
+    # A wish: published; the other rejected, with a reason (asked for beside the field when missing).
+    good = page.get_by_test_id(f"wish-{wishes[0]['id']}")
+    good.get_by_role("button", name=words["publish"], exact=True).click()
+    expect(good).to_have_count(0)
+    assert worker.client.get(f"/wishes/{wishes[0]['id']}").json()["state"] == "published"
+    bad = page.get_by_test_id(f"wish-{wishes[1]['id']}")
+    bad.get_by_role("button", name=words["reject"], exact=True).click()
+    expect(bad.locator(".field-error")).to_have_text(words["why"])
+    web.screen("console approvals (reason missing)")
+    bad.locator("input").fill(words["reason"])
+    bad.get_by_role("button", name=words["reject"], exact=True).click()
+    expect(bad).to_have_count(0)
+    rejected = worker.client.get(f"/wishes/{wishes[1]['id']}").json()
+    assert rejected["state"] == "rejected"
+    expect(page.get_by_test_id("nav-approvals")).to_contain_text("0")
+    web.screen("console approvals (done)")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_grid_worker_logs_a_visit_and_turns_a_finding_into_an_action(web, suite, persona, mode):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = APPROVALS[language]
+    elderly = mode == "elderly"
+    desk(web)
+
+    world = make_world(suite)
+    owner = suite.user(roles=["resident", "merchant"])
+    shop = owner.post("/merchants", json={"name": f"U巷咖啡 {world.tag}", "grid_id": world.micro["id"],
+                                          "category": "cafe", "street_area": "U巷"}).json()
+    assert world.gridworker.post(f"/merchants/{shop['id']}/approve", json={}).status_code == 200
+
+    worker = persona(roles=("resident", "coordinator"), grids=(world.micro["id"],), locale=language,
+                     elderly=elderly, sign_in=False)
+    sign_in_as(web, worker, elderly, "/console/visits")
+    due = page.get_by_test_id(f"due-{shop['id']}")
+    expect(due).to_contain_text(shop["name"])
+    expect(due).to_contain_text(words["never"])
+    web.screen("console visits")
+
+    # A finding that needs follow-up, without its category: the API's message beside the field, nothing lost.
+    due.get_by_role("button", name=words["log"]).click()
+    page.fill("textarea[name=findings]", words["findings"])
+    page.check("input[name=follow-up]")
+    page.fill("input[name=follow-up-title]", words["follow"])
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.get_by_test_id("follow-category-error")).not_to_be_empty()
+    expect(page.locator("textarea[name=findings]")).to_have_value(words["findings"])
+    assert worker.client.get("/visits", params={"mine": "true"}).json()["items"] == []
+    web.screen("console visits (category missing)")
+
+    page.select_option("select[name=follow-up-category]", world.category)
+    page.get_by_role("button", name=words["save"]).click()
+    made = page.get_by_test_id("visit-action")
+    expect(made).to_contain_text(words["made"])
+    visits = worker.client.get("/visits", params={"mine": "true"}).json()["items"]
+    assert [(v["merchant_id"], v["findings"], v["needs_follow_up"]) for v in visits] == \
+        [(shop["id"], words["findings"], True)]
+    action_id = visits[0]["action_id"]
+    assert action_id
+    expect(page.get_by_test_id(f"due-{shop['id']}")).to_have_count(0)
+    web.screen("console visits (logged)")
+
+    # The finding is an action in the queue of the shop's grid.
+    made.get_by_role("link", name=words["open"]).click()
+    page.wait_for_url(re.compile(rf".*/console/actions/{action_id}$"))
+    expect(page.get_by_test_id("action-head")).to_contain_text(words["follow"])
+    action = worker.client.get(f"/actions/{action_id}").json()
+    assert (action["grid_id"], action["merchant_id"], action["category"]) == (world.micro["id"], shop["id"], world.category)
+    web.screen("console action (from a visit)")
