@@ -229,3 +229,22 @@ def test_a_wish_adopted_by_another_shop_meanwhile_says_so(web, suite, persona):
     web.screen("wish (adopted by another shop)")
     assert rider.get(f"/wishes/{wish['id']}").json()["adopter_id"] == other.id
     assert shop.client.get("/wishes", params={"mine": "true"}).json()["items"] == []
+
+
+def test_a_wish_withdrawn_by_its_owner_before_anyone_adopts_it(web, suite, persona):
+    page = web.page
+    rider = persona(roles=("resident",), groups=("sanitation",), elderly=True)
+    wish = rider.client.post("/wishes", json={"title": "一双雨靴", "story": "清扫时鞋子总是湿的",
+                                              "estimated_value": 60}).json()
+    web.open(f"/wishes/{wish['id']}", "wish (submitted)")
+    page.get_by_test_id("wish-withdraw").click()
+    confirm = page.get_by_test_id("withdraw-confirm")
+    expect(confirm).to_contain_text("确定撤回这个心愿吗")
+    web.screen("withdraw (are you sure?)")
+    assert rider.client.get(f"/wishes/{wish['id']}").json()["state"] == "submitted"  # not before it is confirmed
+    confirm.get_by_role("button", name="撤回心愿").click()
+    expect(page.get_by_test_id("wish-state")).to_have_text("已撤回")
+    expect(page.get_by_test_id("wish-steps")).to_contain_text("撤回心愿")
+    expect(page.get_by_test_id("wish-withdraw")).to_have_count(0)
+    web.screen("wish (withdrawn)")
+    assert rider.client.get(f"/wishes/{wish['id']}").json()["state"] == "withdrawn"
