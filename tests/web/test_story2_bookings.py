@@ -25,13 +25,13 @@ WORDS = {
               "booked": "已被预约", "preview": "预览每一次", "pending": "待审批", "confirmed": "已确认",
               "conflict": "有冲突", "skip_this": "不约这一次", "cancel_one": "取消这一次", "cancelled": "已取消",
               "checked_in": "已签到", "check_in": "签到", "offered": "候补保留", "accept": "接受",
-              "weekly": "每周", "others_stay": "其余的保留", "ends_before": "must be after", "join": "排队候补这个时段", "will_skip": "将跳过"},
+              "weekly": "每周", "day": "按天", "others_stay": "其余的保留", "ends_before": "must be after", "join": "排队候补这个时段", "will_skip": "将跳过"},
     "en": {"tab": "Book a space", "find": "Find a space", "search": "Search", "open": "See free times", "free": "Free",
            "booked": "booked", "preview": "Preview every time", "pending": "Awaiting approval",
            "confirmed": "Confirmed", "conflict": "Conflict", "skip_this": "Leave this one out",
            "cancel_one": "Cancel this one", "cancelled": "Cancelled", "checked_in": "Checked in",
            "check_in": "Check in", "offered": "Held for you", "accept": "Accept", "weekly": "Weekly",
-           "others_stay": "The others stay",
+           "others_stay": "The others stay", "day": "Day",
            "ends_before": "must be after", "join": "Join the waitlist for this time", "will_skip": "Will be skipped"},
 }
 
@@ -103,6 +103,15 @@ def test_the_council_hall_and_the_baking_classroom_are_booked_and_never_double_b
     expect(card).to_contain_text("治理议事厅")
     expect(page.locator("article.space-card")).to_have_count(3)
     web.screen("find a space")
+    # Room for at least 20: the API's message beside the field for 0, then the hall (30) and the reading room (20).
+    page.fill("input[name=min_capacity]", "0")
+    page.get_by_role("button", name=words["search"], exact=True).click()
+    expect(page.locator(".van-field__error-message")).to_be_visible()
+    web.screen("find a space (refused)")
+    page.fill("input[name=min_capacity]", "20")
+    page.get_by_role("button", name=words["search"], exact=True).click()
+    expect(page.locator("article.space-card")).to_have_count(2)
+    expect(page.get_by_test_id(f"space-{classroom['id']}")).to_have_count(0)
     card.get_by_role("button").click()
     page.wait_for_url(f"**/bookings/spaces/{hall['id']}")
     web.expect_title("治理议事厅")
@@ -155,6 +164,9 @@ def test_the_council_hall_and_the_baking_classroom_are_booked_and_never_double_b
     busy = page.get_by_test_id(f"day-{tuesday.date().isoformat()}").locator(".slot-busy")
     expect(busy).to_contain_text("19:00–")
     expect(busy).to_contain_text(words["booked"])
+    page.get_by_role("button", name=words["day"], exact=True).click()
+    expect(page.locator("section.space-day")).to_have_count(1)
+    web.screen("a space's day")
     before = admin.get("/bookings", params={"mine": "false", "space_id": hall["id"]}).json()["items"]
     page.goto(web.base_url + f"/bookings/spaces/{hall['id']}/book?date={tuesday.date()}&start=19:30&end=20:30")
     page.get_by_role("button", name=words["preview"]).click()
