@@ -22,14 +22,16 @@ WORDS = {
               "start": "开始处置", "in_progress": "处置中", "resolve": "提交处置结果", "resolved": "待核查",
               "hours": "服务时长", "closed": "已办结", "category": "店招松动", "steps": ["上报", "派单", "处置", "核查", "办结"],
               "place": "新华路 211 号门口", "what": "店招一角松脱,风大时晃动", "outcome": "已用膨胀螺丝加固",
-              "checklist": ["拍照记录", "加固店招"], "hours_value": "{h} 小时", "send_now": "立即发送"},
+              "checklist": ["拍照记录", "加固店招"], "hours_value": "{h} 小时", "send_now": "立即发送", "decline": "婉拒", "reason": "今天不在附近",
+              "triaged": "待派单"},
     "en": {"report": "Report a problem", "submit": "Send the report", "waiting": "Waiting to be sent", "mine": "My reports",
            "reported": "Reported", "detail": "Report", "tasks": "My tasks", "task": "Task", "accept": "Accept",
            "accepted": "Accepted", "start": "Start work", "in_progress": "In progress", "resolve": "Send the outcome",
            "resolved": "To check", "hours": "Volunteer hours", "closed": "Closed", "category": "Loose shop sign",
            "steps": ["Reported", "Dispatched", "In hand", "Checked", "Closed"], "place": "Outside 211 Xinhua Road",
            "what": "A corner of the sign came loose and swings in the wind", "outcome": "Fixed with anchor bolts",
-           "checklist": ["Take a photo", "Fix the sign"], "hours_value": "{h} h", "send_now": "Send now"},
+           "checklist": ["Take a photo", "Fix the sign"], "hours_value": "{h} h", "send_now": "Send now", "decline": "Decline",
+           "reason": "Not nearby today", "triaged": "To dispatch"},
 }
 
 
@@ -60,6 +62,14 @@ def test_a_report_typed_offline_is_sent_once_done_by_a_volunteer_and_closed(web,
     web.open("/report", "report")
     web.expect_title(words["report"])
     expect(page.get_by_test_id("category-shop_sign")).to_contain_text(words["category"])
+    # Sent with nothing chosen, the form says what is missing beside each choice, and keeps nothing.
+    page.fill("input[name=location]", words["place"])
+    page.get_by_role("button", name=words["submit"], exact=True).click()
+    expect(page.get_by_test_id("category-error")).to_be_visible()
+    expect(page.get_by_test_id("grid-error")).to_be_visible()
+    expect(page.locator("input[name=location]")).to_have_value(words["place"])
+    expect(page.get_by_test_id("pending")).to_have_count(0)
+    web.screen("report (nothing chosen)")
     # The app's shell is kept by its service worker, so the page reloads without signal.
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
                            timeout=20_000)
@@ -68,7 +78,6 @@ def test_a_report_typed_offline_is_sent_once_done_by_a_volunteer_and_closed(web,
     page.get_by_test_id("category-shop_sign").click()
     page.fill("input[name=grid-search]", grid["name"])
     page.get_by_test_id(f"grid-{grid['id']}").click()
-    page.fill("input[name=location]", words["place"])
     page.fill("textarea[name=description]", words["what"])
     page.get_by_role("button", name=words["submit"], exact=True).click()
     pending = page.get_by_test_id("pending")
@@ -203,3 +212,46 @@ def test_a_report_typed_offline_is_sent_once_done_by_a_volunteer_and_closed(web,
                                              "verify", "close"]
     final = reported_by(rider.client, rider.id)
     assert [(a["id"], a["state"]) for a in final] == [(action["id"], "closed")]
+
+
+@pytest.mark.parametrize("mode", ["zh-CN", "en", "elderly"])
+def test_a_volunteer_declines_a_task_with_a_reason_and_it_goes_back_to_the_grid_worker(web, suite, persona, mode):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = WORDS[language]
+    elderly = mode == "elderly"
+    world = make_world(suite)
+    suite.rpc("volunteers", "ensure_category", next(c for c in CATEGORIES if c["name"] == "shop_sign"))
+    reporter = suite.user(groups=["courier"])
+    reported = reporter.post("/actions", json={"title": "店招松动 · 新华路 211 号", "category": "shop_sign",
+                                               "grid_id": world.micro["id"], "location": "新华路 211 号"})
+    assert reported.status_code == 201, reported.text
+    action = reported.json()
+
+    volunteer = persona(roles=("resident", "volunteer"), locale=language, elderly=elderly)
+    assert volunteer.client.post("/volunteers/me", json={
+        "display_name": volunteer.display_name, "skills": {"repair": 2}, "grid_ids": [world.micro["id"]],
+        "availability": EVERY_DAY}).status_code == 201
+    assert world.gridworker.post(f"/actions/{action['id']}/dispatch",
+                                 json={"volunteer_ids": [volunteer.id]}).status_code == 200
+
+    web.open("/tasks", "tasks")
+    page.get_by_test_id(f"task-{action['id']}").click()
+    web.expect_title(words["task"])
+    web.screen("task (asked)")
+    page.get_by_role("button", name=words["decline"], exact=True).click()
+    page.fill("textarea[name=reason]", words["reason"])
+    web.screen("task (declining)")
+    page.get_by_role("button", name=words["decline"], exact=True).click()
+    expect(page.get_by_test_id("state")).to_have_text(words["triaged"])
+    expect(page.get_by_role("button", name=words["accept"], exact=True)).to_have_count(0)
+    web.screen("task (declined)")
+
+    after = world.gridworker.get(f"/actions/{action['id']}").json()
+    assert after["state"] == "triaged" and after["accepted_by"] is None
+    last = world.gridworker.get(f"/actions/{action['id']}/timeline").json()["items"][-1]
+    assert (last["verb"], last["actor_id"], last["note"]) == ("decline", volunteer.id, words["reason"])
+
+    # No longer among the tasks waiting for an answer.
+    web.open("/tasks", "tasks (after declining)")
+    expect(page.get_by_test_id(f"task-{action['id']}")).to_have_count(0)
