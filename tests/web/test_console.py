@@ -140,6 +140,7 @@ def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(w
     expect(suggestion).to_contain_text(words["open_actions"])
     expect(page.get_by_test_id("reporter")).to_have_text(courier.user["display_name"])
     web.screen("console action")
+    page.screenshot(path=str(RESULTS / f"console-action-{mode}.png"), full_page=True)
     name = volunteer.get("/volunteers/me").json()["display_name"]
     suggestion.get_by_role("button", name=words["dispatch_to"].format(name=name)).click()
     expect(page.get_by_test_id("action-head").get_by_test_id("state")).to_have_text(words["dispatched"])
@@ -405,3 +406,73 @@ def test_a_grid_worker_logs_a_visit_and_turns_a_finding_into_an_action(web, suit
     action = worker.client.get(f"/actions/{action_id}").json()
     assert (action["grid_id"], action["merchant_id"], action["category"]) == (world.micro["id"], shop["id"], world.category)
     web.screen("console action (from a visit)")
+
+
+CHECKS = {
+    "zh-CN": {"reopen": "退回重办", "why": "店招仍在晃动", "reopened": "已退回", "verify": "核查通过", "closed": "已办结",
+              "hours": "修改时长", "fixed": "补记路上的时间", "minutes": "45 分钟", "outcome": "已加固",
+              "checked": "现场看过,已牢固"},
+    "en": {"reopen": "Reopen", "why": "The sign still swings", "reopened": "Reopened", "verify": "Verify",
+           "closed": "Closed", "hours": "Correct the hours", "fixed": "Travel time added", "minutes": "45 minutes",
+           "outcome": "Fixed", "checked": "Seen on site: firm"},
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_grid_worker_reopens_verifies_and_corrects_the_hours(web, suite, persona, mode):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = CHECKS[language]
+    elderly = mode == "elderly"
+    desk(web)
+
+    # Reported, dispatched, accepted and resolved (over the API): it waits in 待核查.
+    world = make_world(suite)
+    volunteer = world.volunteer()
+    action = world.report(suite.user(groups=["courier"]))
+    path = f"/actions/{action['id']}"
+    assert world.gridworker.post(f"{path}/dispatch", json={"volunteer_ids": [volunteer.id]}).status_code == 200
+    assert volunteer.post(f"{path}/accept", json={}).status_code == 200
+    assert volunteer.post(f"{path}/resolve", json={"outcome": words["outcome"]}).status_code == 200
+
+    worker = persona(roles=("resident", "coordinator"), grids=(world.micro["id"],), locale=language,
+                     elderly=elderly, sign_in=False)
+    sign_in_as(web, worker, elderly, "/console?tab=verify")
+    row = page.get_by_test_id(f"action-{action['id']}")
+    expect(row).to_be_visible()
+    web.screen("console queue (to check)")
+    row.get_by_role("link").click()
+    page.wait_for_url(re.compile(rf".*/console/actions/{action['id']}$"))
+    expect(page.get_by_test_id("outcome")).to_have_text(words["outcome"])
+    web.screen("console action (to check)")
+
+    # Reopen: a reason is required (the API's message beside the field), then it goes back.
+    page.get_by_role("button", name=words["reopen"], exact=True).click()
+    expect(page.locator("#reopen-error")).not_to_be_empty()
+    page.fill("textarea[name=reopen]", words["why"])
+    page.get_by_role("button", name=words["reopen"], exact=True).click()
+    expect(page.get_by_test_id("action-head").get_by_test_id("state")).to_have_text(words["reopened"])
+    expect(page.get_by_test_id("timeline")).to_contain_text(words["why"])
+    assert worker.client.get(path).json()["state"] == "reopened"
+    web.screen("console action (reopened)")
+
+    # Done again (over the API), then verified in the console with a note (only the reporter rates).
+    assert world.gridworker.post(f"{path}/dispatch", json={"volunteer_ids": [volunteer.id]}).status_code == 200
+    assert volunteer.post(f"{path}/accept", json={}).status_code == 200
+    assert volunteer.post(f"{path}/resolve", json={"outcome": words["outcome"]}).status_code == 200
+    page.reload()
+    page.fill("textarea[name=feedback]", words["checked"])
+    page.get_by_test_id("verify").click()
+    expect(page.get_by_test_id("action-head").get_by_test_id("state")).to_have_text(words["closed"])
+    closed = worker.client.get(path).json()
+    assert (closed["state"], closed["feedback"]) == ("closed", words["checked"])
+
+    # The hours logged, corrected with a reason.
+    page.fill("input[name=minutes]", "45")
+    page.fill("input[name=hours-reason]", words["fixed"])
+    page.get_by_role("button", name=words["hours"], exact=True).click()
+    expect(page.get_by_test_id("hours")).to_contain_text(words["minutes"])
+    expect(page.get_by_test_id("timeline")).to_contain_text(words["fixed"])
+    hours = [e for e in worker.client.get(f"{path}/timeline").json()["items"] if e["verb"] == "hours"]
+    assert [(e["data"]["minutes"], e["note"]) for e in hours] == [(45, words["fixed"])]
+    web.screen("console action (hours corrected)")

@@ -79,7 +79,7 @@ export const zh = {
       checklist: '检查清单',
       timeline: '处理经过',
       system: '系统',
-      noteLabel: '备注',
+      noteLabel: '备注:',
       suggestions: '推荐人选',
       suggestionsHint: '按技能、网格距离、空闲时间和在办数量排序',
       noSuggestions: '没有合适的志愿者,可以派给队伍或广播',
@@ -96,7 +96,7 @@ export const zh = {
       escalated: '已升到 {n} 级',
       verify: '核查通过',
       verified: '已核查办结',
-      rating: '评分(1-5,可不填)',
+      feedback: '核查意见(可不填)',
       reopen: '退回重办',
       reopenReason: '退回原因',
       reopened: '已退回',
@@ -137,6 +137,7 @@ export const zh = {
       merge: '合并',
       hours: '修改时长',
       follow: '关注',
+      absorb: '并入重复事件',
     },
     reasons: {
       serves: '服务{grid}',
@@ -192,6 +193,7 @@ export const zh = {
     tryAgain: '服务暂时不可用,请稍后再试(填写的内容还在)',
     cancel: '取消',
     confirm: '确定',
+    colon: ':',
   },
 }
 
@@ -275,7 +277,7 @@ export const en: typeof zh = {
       checklist: 'Checklist',
       timeline: 'Timeline',
       system: 'System',
-      noteLabel: 'Note',
+      noteLabel: 'Note: ',
       suggestions: 'Suggested volunteers',
       suggestionsHint: 'Ranked by skills, distance in grids, availability and load',
       noSuggestions: 'Nobody fits: dispatch to a team or broadcast',
@@ -292,7 +294,7 @@ export const en: typeof zh = {
       escalated: 'Now at level {n}',
       verify: 'Verify',
       verified: 'Verified and closed',
-      rating: 'Rating (1-5, optional)',
+      feedback: 'Note on the outcome (optional)',
       reopen: 'Reopen',
       reopenReason: 'Why reopen',
       reopened: 'Reopened',
@@ -333,6 +335,7 @@ export const en: typeof zh = {
       merge: 'Merged',
       hours: 'Hours corrected',
       follow: 'Followed',
+      absorb: 'Duplicate merged in',
     },
     reasons: {
       serves: 'serves {grid}',
@@ -388,5 +391,6 @@ export const en: typeof zh = {
     tryAgain: 'The service is busy; try again shortly (what you typed is kept)',
     cancel: 'Cancel',
     confirm: 'OK',
+    colon: ': ',
   },
 }
