@@ -119,6 +119,7 @@ def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(w
     page.set_viewport_size({"width": 375, "height": 812})
     expect(row).to_be_visible()
     web.screen("console queue (narrow)")
+    page.screenshot(path=str(RESULTS / f"console-queue-narrow-{mode}.png"), full_page=True)
     desk(web)
 
     # The duplicate: its page, merged into the first.
@@ -264,6 +265,7 @@ def test_a_space_manager_approves_a_pending_booking_in_the_console(web, suite, p
     expect(card).to_contain_text("楼组议事会")
     expect(card).to_contain_text("治理议事厅")
     web.screen("console approvals")
+    page.screenshot(path=str(RESULTS / f"console-approvals-{mode}.png"), full_page=True)
 
     # Rejecting without a reason: the API's message beside the field; nothing changes.
     refused = page.get_by_test_id(f"booking-{other['id']}")
