@@ -84,6 +84,20 @@ def test_channels_category_switches_and_quiet_hours_are_saved(web, persona):
            .locator(".van-field__error-message")).not_to_be_empty()
     assert who.client.get("/notification-preferences").json()["quiet_hours"]["end"] == "07:00"
 
+    # A channel is removed only when asked a second time, in the page beside it.
+    channel = who.client.post("/notification-channels", json={"name": "mail", "url": "mailto://a@example.org"})
+    assert channel.status_code == 201, channel.text
+    web.open("/me/notifications", "notification settings (a channel)")
+    page.get_by_role("button", name="Remove", exact=True).click()
+    ask = page.get_by_test_id("remove-channel-ask")
+    expect(ask).to_contain_text("Stop sending to “mail”?")
+    web.screen("notification settings (remove a channel?)")
+    assert len(who.client.get("/notification-channels").json()["items"]) == 1
+    ask.get_by_role("button", name="Remove", exact=True).click()
+    expect(ask).to_have_count(0)
+    expect(page.locator(".van-cell__label", has_text="mailto://")).to_have_count(0)
+    assert who.client.get("/notification-channels").json()["items"] == []
+
 
 def test_the_app_shell_opens_offline(web, persona):
     page = web.page
