@@ -413,10 +413,11 @@ def test_a_grid_worker_logs_a_visit_and_turns_a_finding_into_an_action(web, suit
 CHECKS = {
     "zh-CN": {"reopen": "退回重办", "why": "店招仍在晃动", "reopened": "已退回", "verify": "核查通过", "closed": "已办结",
               "hours": "修改时长", "fixed": "补记路上的时间", "minutes": "45 分钟", "outcome": "已加固",
-              "checked": "现场看过,已牢固"},
+              "checked": "现场看过,已牢固", "team": "派给这个队伍", "dispatched": "已派单"},
     "en": {"reopen": "Reopen", "why": "The sign still swings", "reopened": "Reopened", "verify": "Verify",
            "closed": "Closed", "hours": "Correct the hours", "fixed": "Travel time added", "minutes": "45 minutes",
-           "outcome": "Fixed", "checked": "Seen on site: firm"},
+           "outcome": "Fixed", "checked": "Seen on site: firm",
+           "team": "Dispatch to this team", "dispatched": "Dispatched"},
 }
 
 
@@ -436,6 +437,8 @@ def test_the_grid_worker_reopens_verifies_and_corrects_the_hours(web, suite, per
     assert world.gridworker.post(f"{path}/dispatch", json={"volunteer_ids": [volunteer.id]}).status_code == 200
     assert volunteer.post(f"{path}/accept", json={}).status_code == 200
     assert volunteer.post(f"{path}/resolve", json={"outcome": words["outcome"]}).status_code == 200
+    team = suite.rpc("volunteers", "ensure_team", {"name": f"行动队 {world.tag}", "kind": "action_team",
+                                                   "lead_ids": [volunteer.id]})
 
     worker = persona(roles=("resident", "coordinator"), grids=(world.micro["id"],), locale=language,
                      elderly=elderly, sign_in=False)
@@ -458,8 +461,16 @@ def test_the_grid_worker_reopens_verifies_and_corrects_the_hours(web, suite, per
     assert worker.client.get(path).json()["state"] == "reopened"
     web.screen("console action (reopened)")
 
+    # Dispatched again, this time to the volunteer's team (chosen by name in the console).
+    page.select_option("select[name=team]", str(team["id"]))
+    page.get_by_role("button", name=words["team"], exact=True).click()
+    expect(page.get_by_test_id("action-head").get_by_test_id("state")).to_have_text(words["dispatched"])
+    to_team = worker.client.get(path).json()
+    assert (to_team["state"], to_team["team_id"]) == ("dispatched", team["id"])
+    assert volunteer.id in to_team["candidate_ids"]
+    web.screen("console action (dispatched to a team)")
+
     # Done again (over the API), then verified in the console with a note (only the reporter rates).
-    assert world.gridworker.post(f"{path}/dispatch", json={"volunteer_ids": [volunteer.id]}).status_code == 200
     assert volunteer.post(f"{path}/accept", json={}).status_code == 200
     assert volunteer.post(f"{path}/resolve", json={"outcome": words["outcome"]}).status_code == 200
     page.reload()
