@@ -118,6 +118,8 @@ def test_the_council_hall_and_the_baking_classroom_are_booked_and_never_double_b
     # A week at a time: more than one day is on the screen.
     expect(page.locator("section.space-day")).to_have_count(7)
     web.screen("a space's week")
+    if mode == "zh-CN":
+        web.document("space-week-zh-CN")
     if tuesday.date() > (datetime.now(SHANGHAI) + timedelta(days=6)).date():
         page.get_by_role("button", name=re.compile("下一段|Later")).click()
     day = page.get_by_test_id(f"day-{tuesday.date().isoformat()}")
@@ -238,6 +240,8 @@ def test_the_council_hall_and_the_baking_classroom_are_booked_and_never_double_b
     expect(page.get_by_test_id("confirm")).to_be_enabled()
     expect(page.get_by_test_id("confirm")).to_contain_text(str(len(saturdays) - 2))
     web.screen("preview (one left out, one skipped)")
+    if mode == "en":
+        web.document("booking-preview-en")
     assert lead.client.get("/bookings").json()["items"] == []
     page.get_by_test_id("confirm").click()
     page.wait_for_url(re.compile(r".*/bookings/\d+$"))

@@ -206,6 +206,8 @@ def test_a_report_typed_offline_is_sent_once_done_by_a_volunteer_and_closed(web,
     expect(page.locator("[aria-current=step]")).to_contain_text(words["steps"][4])
     expect(page.get_by_test_id("steps").locator("li.done")).to_have_count(5)
     expect(page.get_by_test_id("history")).to_contain_text(words["outcome"])
+    if mode == "zh-CN":
+        web.document("report-closed-zh-CN")
 
     timeline = rider.client.get(f"/actions/{action['id']}/timeline").json()["items"]
     assert [e["verb"] for e in timeline] == ["report", "dispatch", "accept", "start", "tick", "tick", "resolve",
