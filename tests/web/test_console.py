@@ -163,6 +163,8 @@ def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(w
     assert volunteer.post(f"/actions/{first['id']}/resolve", json={"outcome": words["outcome"]}).status_code == 200
     assert courier.post(f"/actions/{first['id']}/verify", json={"rating": 5}).status_code == 200
     assert wait_for_state(worker.client, first["id"], "closed")["state"] == "closed"
+    # The page open on the grid worker's desk follows by itself.
+    expect(page.get_by_test_id("action-head").get_by_test_id("state")).to_have_text(words["closed"], timeout=15_000)
 
     # The console shows it closed: in 已办结, with the whole timeline on its page.
     page.get_by_test_id("nav-queue").click()
