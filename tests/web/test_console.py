@@ -491,3 +491,14 @@ def test_the_grid_worker_reopens_verifies_and_corrects_the_hours(web, suite, per
     hours = [e for e in worker.client.get(f"{path}/timeline").json()["items"] if e["verb"] == "hours"]
     assert [(e["data"]["minutes"], e["note"]) for e in hours] == [(45, words["fixed"])]
     web.screen("console action (hours corrected)")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_resident_is_told_the_console_is_not_theirs(web, persona, mode):
+    language = "en" if mode == "en" else "zh-CN"
+    desk(web)
+    persona(roles=("resident",), locale=language, elderly=mode == "elderly")
+    web.open("/console", "console (a resident)")
+    expect(web.page.get_by_test_id("no-access")).to_contain_text("工作台" if language == "zh-CN" else "console")
+    expect(web.page.get_by_test_id("queue")).to_have_count(0)
+    expect(web.page.get_by_test_id("nav-queue")).to_have_count(0)

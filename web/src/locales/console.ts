@@ -194,6 +194,7 @@ export const zh = {
     cancel: '取消',
     confirm: '确定',
     colon: ':',
+    noAccess: '工作台供网格员、片区书记、街道指挥中心和场地管理员使用。',
   },
 }
 
@@ -392,5 +393,6 @@ export const en: typeof zh = {
     cancel: 'Cancel',
     confirm: 'OK',
     colon: ': ',
+    noAccess: 'The console is for grid workers, branch secretaries, the command and space managers.',
   },
 }
