@@ -9,8 +9,11 @@ import * as wishes from './locales/wishes'
 import * as reports from './locales/reports'
 import * as tasks from './locales/tasks'
 import * as consoleStrings from './locales/console'
+import * as consoleBroadcasts from './locales/consoleBroadcasts'
+import * as consoleMap from './locales/consoleMap'
+import * as consoleReports from './locales/consoleReports'
 
-const features = [bookings, wishes, reports, tasks, consoleStrings]
+const features = [bookings, wishes, reports, tasks, consoleStrings, consoleBroadcasts, consoleMap, consoleReports]
 
 /** The core strings with each feature's own (features/… keep to their own top-level key). */
 function withFeatures(core: typeof zh, part: 'zh' | 'en'): typeof zh {

@@ -12,6 +12,9 @@ export const consoleRoutes: RouteRecordRaw[] = [
       { path: 'actions/:id(\\d+)', name: 'console-action', component: () => import('../views/ConsoleActionView.vue'), meta: { title: 'console.action.title' } },
       { path: 'approvals', name: 'console-approvals', component: () => import('../views/ConsoleApprovalsView.vue'), meta: { title: 'console.approvals.title' } },
       { path: 'visits', name: 'console-visits', component: () => import('../views/ConsoleVisitsView.vue'), meta: { title: 'console.visits.title' } },
+      { path: 'broadcasts', name: 'console-broadcasts', component: () => import('../views/ConsoleBroadcastsView.vue'), meta: { title: 'consoleBroadcasts.title' } },
+      { path: 'map', name: 'console-map', component: () => import('../views/ConsoleMapView.vue'), meta: { title: 'consoleMap.title' } },
+      { path: 'reports', name: 'console-reports', component: () => import('../views/ConsoleReportsView.vue'), meta: { title: 'consoleReports.title' } },
     ],
   },
 ]
