@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from services.notifications.deliveries import progress
+from services.notifications.deliveries import progress, progress_by_scheme
 from services.notifications.fanout import CHUNK, Notice, deliver, group_channel_ids, ids_in_directory
 from services.notifications.models import Broadcast
 from services.notifications.operations import CoordinatorScope
-from services.notifications.schemas import BroadcastSchema
+from services.notifications.schemas import BroadcastPreviewSchema, BroadcastSchema
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
@@ -49,27 +49,50 @@ def check_expiry(data: dict, now=None) -> None:
                       errors={"expires_at": ["must be in the future"]})
 
 
+def _resolve(db: Database, data: dict, members: Members) -> tuple[list[int], list[int], list[int]]:
+    """Everyone the audience reaches (each once, in order), how many each item reaches, and the group
+    channels it addresses. Reads only."""
+    # Resolve before writing: the volunteers service answers outside our transaction.
+    per_item: list[list[int]] = []
+    for item in data["audience"]:
+        if item["kind"] in ("team", "grid"):
+            per_item.append([int(u) for u in members({"kind": item["kind"], "id": item["id"],
+                                                       "only": item.get("only")})])
+        else:
+            per_item.append([])
+    with db.read() as session:
+        for index, item in enumerate(data["audience"]):
+            if item["kind"] == "everyone":
+                per_item[index] = list(ids_in_directory(session, everyone=True))
+            elif item["kind"] == "role":
+                per_item[index] = list(ids_in_directory(session, role=item["role"]))
+        groups = group_channel_ids(session, [(i["kind"], i["id"]) for i in data["audience"]
+                                             if i["kind"] in ("team", "grid") and not i.get("only")])
+    recipients = list(dict.fromkeys(int(uid) for people in per_item for uid in people))
+    return recipients, [len(set(people)) for people in per_item], groups
+
+
+def preview_broadcast(db: Database, caller: Caller, data: dict, scope: CoordinatorScope,
+                      members: Members) -> dict:
+    """How many people a broadcast would reach, authorised and checked as sending it; writes nothing."""
+    authorise(caller, data["audience"], scope)
+    check_expiry(data)
+    recipients, counts, groups = _resolve(db, data, members)
+    audience = [{key: value for key, value in item.items() if value is not None} | {"people": count}
+                for item, count in zip(data["audience"], counts, strict=True)]
+    return BroadcastPreviewSchema().dump({"targeted": len(recipients), "audience": audience,
+                                          "group_channels": len(groups)})
+
+
 def create_broadcast(db: Database, caller: Caller, data: dict, scope: CoordinatorScope,
                      members: Members) -> dict:
     authorise(caller, data["audience"], scope)
     check_expiry(data)
-    # Resolve before writing: the volunteers service answers outside our transaction.
-    remote: list[int] = []
-    for item in data["audience"]:
-        if item["kind"] in ("team", "grid"):
-            remote.extend(members({"kind": item["kind"], "id": item["id"], "only": item.get("only")}))
+    recipients, _counts, groups = _resolve(db, data, members)
     now = utcnow()
     with db.transaction() as session:
-        people: list[int] = list(remote)
-        for item in data["audience"]:
-            if item["kind"] == "everyone":
-                people.extend(ids_in_directory(session, everyone=True))
-            elif item["kind"] == "role":
-                people.extend(ids_in_directory(session, role=item["role"]))
-        recipients = list(dict.fromkeys(int(uid) for uid in people))
-        groups = group_channel_ids(session, [(i["kind"], i["id"]) for i in data["audience"]
-                                             if i["kind"] in ("team", "grid") and not i.get("only")])
         broadcast = Broadcast(sender_id=caller.user_id, title=data["title"], body=data["body"],
+                              title_en=data.get("title_en"), body_en=data.get("body_en"),
                               severity=data["severity"], audience=data["audience"], recipient_ids=recipients,
                               group_channel_ids=groups, send_at=data.get("send_at") or now,
                               expires_at=data.get("expires_at"), targeted=len(recipients), state="scheduled")
@@ -82,7 +105,8 @@ def view(session, broadcast: Broadcast) -> dict:
     channels = progress(session, broadcast.id)
     return BroadcastSchema().dump({
         "id": broadcast.id, "sender_id": broadcast.sender_id, "title": broadcast.title, "body": broadcast.body,
-        "severity": broadcast.severity, "audience": broadcast.audience, "state": broadcast.state,
+        "title_en": broadcast.title_en, "body_en": broadcast.body_en,
+        "by_channel": progress_by_scheme(session, broadcast.id), "severity": broadcast.severity, "audience": broadcast.audience, "state": broadcast.state,
         "send_at": broadcast.send_at, "expires_at": broadcast.expires_at, "targeted": broadcast.targeted,
         "sent": broadcast.inboxed, "failed": channels["failed"], "channels": channels,
         "created_at": broadcast.created_at, "done_at": broadcast.done_at})
@@ -135,7 +159,8 @@ def fan_out(db: Database, broadcast_id: int) -> bool:
         b = session.get(Broadcast, broadcast_id)
         recipients, groups = list(b.recipient_ids), list(b.group_channel_ids)
         notice = Notice(source_key=f"broadcast:{b.id}", type="broadcast", category="broadcasts",
-                        payload={"title": b.title, "body": b.body}, severity=b.severity,
+                        payload={"title": b.title, "body": b.body, "title_en": b.title_en or b.title,
+                                 "body_en": b.body_en or b.body}, severity=b.severity,
                         critical=b.severity == "critical", data={"broadcast_id": b.id},
                         broadcast_id=b.id, expires_at=b.expires_at)
     for index in range(0, max(len(recipients), 1), CHUNK):

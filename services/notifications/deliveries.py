@@ -155,3 +155,18 @@ def progress(session, broadcast_id: int) -> dict:
                                   .group_by(Delivery.status)).all())
     return {"pending": counts.get("pending", 0) + counts.get("sending", 0), "sent": counts.get("sent", 0),
             "failed": counts.get("parked", 0)}
+
+
+def progress_by_scheme(session, broadcast_id: int) -> list[dict]:
+    """A broadcast's channel messages per kind of channel (mailto, wecom, ntfy, json…), by state."""
+    rows = session.execute(select(Channel.scheme, Delivery.status, func.count())
+                           .join(Channel, Channel.id == Delivery.channel_id)
+                           .where(Delivery.broadcast_id == broadcast_id)
+                           .group_by(Channel.scheme, Delivery.status)).all()
+    schemes: dict[str, dict] = {}
+    for scheme, status, count in rows:
+        counts = schemes.setdefault(scheme, {"scheme": scheme, "pending": 0, "sent": 0, "failed": 0})
+        key = {"pending": "pending", "sending": "pending", "sent": "sent", "parked": "failed"}.get(status)
+        if key:
+            counts[key] += count
+    return [schemes[name] for name in sorted(schemes)]

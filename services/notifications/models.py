@@ -148,6 +148,9 @@ class Broadcast(Base):
     sender_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # The English text, told to people whose locale is English (the Chinese one when absent).
+    title_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    body_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     severity: Mapped[str] = mapped_column(String(16), default="info")
     audience: Mapped[list] = mapped_column(JSON, default=list)
     recipient_ids: Mapped[list] = mapped_column(JSON, default=list)

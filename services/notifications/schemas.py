@@ -157,6 +157,11 @@ class AudienceSchema(Schema):
 class BroadcastRequestSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    title_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+                             metadata={"description": "the English title, for people whose locale is English "
+                                                      "(they get `title` without it); with body_en"})
+    body_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000),
+                            metadata={"description": "the English text; with title_en"})
     audience = fields.List(fields.Nested(AudienceSchema), required=True, validate=validate.Length(min=1, max=20),
                            metadata={"description": "everyone reached by any item hears once"})
     severity = fields.String(load_default="info", validate=validate.OneOf(SEVERITIES),
@@ -171,11 +176,31 @@ class BroadcastRequestSchema(Schema):
         if data.get("expires_at") and data.get("send_at") and data["expires_at"] <= data["send_at"]:
             raise ValidationError("must be after send_at", "expires_at")
 
+    @validates_schema
+    def _english(self, data, **_):
+        if bool(data.get("title_en")) != bool(data.get("body_en")):
+            missing = "body_en" if data.get("title_en") else "title_en"
+            raise ValidationError("the English title and text go together", missing)
+
+
+class AudienceCountSchema(AudienceSchema):
+    people = fields.Integer(metadata={"description": "people this item reaches (some may be in other items too)"})
+
+
+class BroadcastPreviewSchema(Schema):
+    targeted = fields.Integer(metadata={"description": "people the broadcast would reach, each once"})
+    audience = fields.List(fields.Nested(AudienceCountSchema))
+    group_channels = fields.Integer(metadata={"description": "team and grid group channels it would post to"})
+
 
 class ChannelProgressSchema(Schema):
     pending = fields.Integer()
     sent = fields.Integer()
     failed = fields.Integer()
+
+
+class SchemeProgressSchema(ChannelProgressSchema):
+    scheme = fields.String(metadata={"description": "the kind of channel: mailto, wecom, dingtalk, ntfy, json…"})
 
 
 class BroadcastQuerySchema(PageQuerySchema):
@@ -188,6 +213,8 @@ class BroadcastSchema(Schema):
     sender_id = fields.Integer(allow_none=True)
     title = fields.String()
     body = fields.String()
+    title_en = fields.String(allow_none=True)
+    body_en = fields.String(allow_none=True)
     severity = fields.String()
     audience = fields.List(fields.Dict())
     state = fields.String(metadata={"description": "scheduled | sending | done"})
@@ -197,6 +224,8 @@ class BroadcastSchema(Schema):
     sent = fields.Integer(metadata={"description": "inbox entries written"})
     failed = fields.Integer(metadata={"description": "channel messages given up on (parked)"})
     channels = fields.Nested(ChannelProgressSchema)
+    by_channel = fields.List(fields.Nested(SchemeProgressSchema),
+                             metadata={"description": "channel messages by kind of channel and state"})
     created_at = fields.AwareDateTime()
     done_at = fields.AwareDateTime(allow_none=True)
 

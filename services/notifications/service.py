@@ -106,6 +106,12 @@ class NotificationsService(ServiceBase):
         return created
 
     @rpc
+    def preview_broadcast(self, data: dict) -> dict:
+        """How many people a broadcast would reach (authorised as sending it); writes nothing."""
+        data = load(BroadcastRequestSchema, data)
+        return broadcasts.preview_broadcast(self.db, self.caller, data, self._coordinator_scope, self._members)
+
+    @rpc
     def get_broadcast(self, broadcast_id: int) -> dict:
         """A broadcast with its progress: targeted, sent (inboxes), failed, and channel counts."""
         return broadcasts.get_broadcast(self.db, self.caller, int(broadcast_id))

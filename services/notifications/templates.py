@@ -278,7 +278,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     # -- broadcasts ------------------------------------------------------------------------------------
     "broadcast": {
         "zh-CN": ("{title}", "{body}"),
-        "en": ("{title}", "{body}"),
+        "en": ("{title_en}", "{body_en}"),
     },
 }
 
@@ -314,7 +314,8 @@ FALLBACKS = {
     "en": {"actor_name": "a volunteer", "grid_name": "no grid yet", "invited_by_name": "The team"},
 }
 # An empty name falls back to another field of the payload.
-FALLBACK_FIELDS = {"category_label": "category", "level_grid_name": "grid_name"}
+FALLBACK_FIELDS = {"category_label": "category", "level_grid_name": "grid_name", "title_en": "title",
+                   "body_en": "body"}
 
 
 def variant_of(type_name: str, payload: dict) -> str | None:

@@ -32,6 +32,8 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 ZONE = "an IANA time zone name (about 600 of them; the document says so in words)"
 EXISTS = "must name an existing object (the schema cannot know which ids exist)"
 AFTER = "must be after the start given in the same request"
+OUTLINE = ("a closed ring of [longitude, latitude] within their ranges, at most 0.5 degrees across, enclosing an "
+           "area, not crossing itself (the document says so in words)")
 
 # A booking or a waitlist entry within the space's rules, named by the rule broken.
 SPACE_RULES = {
@@ -76,7 +78,8 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/waitlist": {"timezone": ZONE, "ends_at": AFTER, **SPACE_RULES},
     "POST /api/v1/volunteers/me": VOLUNTEER,
     "PATCH /api/v1/volunteers/me": VOLUNTEER,
-    "POST /api/v1/grids": {"parent_id": "an existing grid of a higher level"},
+    "POST /api/v1/grids": {"parent_id": "an existing grid of a higher level", "outline.coordinates": OUTLINE},
+    "PATCH /api/v1/grids/{grid_id}": {"outline.coordinates": OUTLINE},
     "POST /api/v1/teams/{team_id}/invite": {"user_id": "someone with a volunteer profile"},
     "POST /api/v1/actions": {
         "category": "a category with time limits (GET /action-categories)", "grid_id": EXISTS,
@@ -99,7 +102,11 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/broadcasts": {
         "audience.*.id": "a grid, team or person audience names one that exists",
         "audience.*.role": "a role audience names the role",
-        "expires_at": "after send_at"},
+        "expires_at": "after send_at", "title_en": "with body_en", "body_en": "with title_en"},
+    "POST /api/v1/broadcasts/preview": {
+        "audience.*.id": "a grid, team or person audience names one that exists",
+        "audience.*.role": "a role audience names the role",
+        "expires_at": "after send_at", "title_en": "with body_en", "body_en": "with title_en"},
     "POST /api/v1/notification-channels": {
         "grid_id": "team_id or grid_id, not both", "team_id": "team_id or grid_id, not both",
         "url": "an address the suite may send to (no private networks)"},

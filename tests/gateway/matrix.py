@@ -321,6 +321,13 @@ def _new_grid(w: World) -> Probe:
                  lambda: w.count("volunteers", "SELECT count(*) FROM grids WHERE name = :n", n=name), allowed=w.admin)
 
 
+def _grid_outline(w: World) -> Probe:
+    grid = w.ids["micro_a"]
+    ring = [[121.42, 31.2], [121.43, 31.2], [121.43, 31.21], [121.42, 31.21], [121.42, 31.2]]
+    return Probe(f"/grids/{grid}", {"outline": {"type": "Polygon", "coordinates": [ring]}},
+                 lambda: w.count("volunteers", "SELECT outline FROM grids WHERE id = :g", g=grid), allowed=w.admin)
+
+
 def _new_team(w: World) -> Probe:
     name = w.unique("行动队")
     return Probe("/teams", {"name": name},
@@ -486,6 +493,7 @@ MATRIX: list[Rule] = [
     Rule("GET", "/grids", SIGNED_IN),
     Rule("POST", "/grids", ADMIN, (D("coordinator_a", 403, _new_grid, "the grid tree is the admins'"),)),
     Rule("GET", "/grids/{grid_id}", SIGNED_IN),
+    Rule("PATCH", "/grids/{grid_id}", ADMIN, (D("coordinator_a", 403, _grid_outline, "the grid tree is the admins'"),)),
     Rule("GET", "/grid-status", SIGNED_IN),
     Rule("GET", "/teams", SIGNED_IN),
     Rule("POST", "/teams", STAFF, (D("resident", 403, _new_team, "not staff"),
@@ -595,6 +603,7 @@ MATRIX: list[Rule] = [
     Rule("POST", "/broadcasts", STAFF + " (coordinators: grids in their scope)",
          (D("resident", 403, _broadcast("micro_a"), "not staff"),
           D("coordinator_b", 403, _broadcast("micro_a"), "a coordinator outside the grid"))),
+    Rule("POST", "/broadcasts/preview", "as POST /broadcasts (writes nothing)"),
     Rule("GET", "/broadcasts", STAFF + " (own; admins: all)"),
     Rule("GET", "/broadcasts/{broadcast_id}", "its sender; admin"),
     Rule("GET", "/notification-deliveries", ADMIN, (D("coordinator_a", 403, _deliveries, "operators only"),)),

@@ -8,6 +8,7 @@ from services.gateway.api import SECURED, call, created, etag, json_body, respon
 from services.gateway.schemas import UnreadSchema
 from services.notifications.schemas import (
     BroadcastPageSchema,
+    BroadcastPreviewSchema,
     BroadcastQuerySchema,
     BroadcastRequestSchema,
     BroadcastSchema,
@@ -132,6 +133,18 @@ def create_broadcast(_data):
     return created(broadcast, f"/api/v1/broadcasts/{broadcast['id']}")
 
 
+@blp.post("/broadcasts/preview")
+@blp.arguments(BroadcastRequestSchema)
+@blp.response(200, BroadcastPreviewSchema)
+@blp.alt_response(403, description="A coordinator addressed something outside their grids")
+@blp.alt_response(503, description="The volunteers service did not answer (teams and grids); try again")
+@blp.doc(security=SECURED)
+def preview_broadcast(_data):
+    """How many people a broadcast would reach, in all and per audience item, before sending it:
+    checked and authorised as POST /broadcasts, and writes nothing."""
+    return respond(call("notifications", "preview_broadcast", json_body()))
+
+
 @blp.get("/broadcasts")
 @blp.arguments(BroadcastQuerySchema, location="query")
 @blp.response(200, BroadcastPageSchema)
@@ -145,7 +158,8 @@ def list_broadcasts(_query):
 @blp.response(200, BroadcastSchema)
 @blp.doc(security=SECURED)
 def get_broadcast(broadcast_id):
-    """A broadcast and its progress: targeted, sent, failed."""
+    """A broadcast and its progress: targeted, sent (inboxes), failed, and channel messages in all and per kind
+    of channel (`by_channel`)."""
     return respond(call("notifications", "get_broadcast", broadcast_id))
 
 

@@ -168,3 +168,64 @@ def test_an_actions_deadline_reminds_the_assignee_once_and_resolution_cancels_it
              message="one fired, one cancelled")
     time.sleep(0.5)
     assert len(reminded()) == 1
+
+
+def test_a_preview_counts_the_recipients_writes_nothing_and_the_english_text_reaches_english_readers(
+        fast_suite, district):
+    admin, gridworker, (rider7, rider8) = district["admin"], district["gridworker"], district["riders"]
+    body = {"title": "暴雨预警", "body": "请收好门口的货架。", "title_en": "Rainstorm warning",
+            "body_en": "Bring in the racks by your door.", "severity": "warning",
+            "audience": [{"kind": "grid", "id": district["seven"]["id"], "only": "volunteers"},
+                         {"kind": "grid", "id": district["eight"]["id"], "only": "volunteers"},
+                         {"kind": "grid", "id": district["north"]["id"], "only": "volunteers"}]}
+    before = _count(fast_suite)
+    preview = admin.post("/broadcasts/preview", json=body)
+    assert preview.status_code == 200, preview.text
+    answer = preview.json()
+    assert answer["targeted"] == 2  # each rider once, though the district names both again
+    assert [item["people"] for item in answer["audience"]] == [1, 1, 2]
+    assert answer["audience"][0] == {"kind": "grid", "id": district["seven"]["id"], "only": "volunteers",
+                                     "people": 1}
+    # Authorised and checked as sending it; a half English text is refused beside its field.
+    assert gridworker.post("/broadcasts/preview", json=body).status_code == 403
+    assert rider7.post("/broadcasts/preview", json=body).status_code == 403
+    half = admin.post("/broadcasts/preview", json={**body, "body_en": None})
+    assert half.status_code == 422 and set(half.json()["errors"]) == {"body_en"}
+    past = admin.post("/broadcasts/preview", json={**body, "expires_at": "2020-01-01T00:00:00+00:00"})
+    assert past.status_code == 422 and "expires_at" in past.json()["errors"]
+    assert _count(fast_suite) == before
+
+    sent = admin.post("/broadcasts", json=body)
+    assert sent.status_code == 201, sent.text
+    broadcast = sent.json()
+    assert broadcast["targeted"] == 2 and broadcast["title_en"] == "Rainstorm warning"
+    done = wait_for(lambda: (b := admin.get(f"/broadcasts/{broadcast['id']}").json())["state"] == "done" and b,
+                    timeout=10, message="the fan-out")
+    assert done["sent"] == 2 and isinstance(done["by_channel"], list)
+
+    def told(rider):
+        return [i for i in rider.get("/notifications").json()["items"]
+                if i["data"].get("broadcast_id") == broadcast["id"]]
+
+    assert [(i["title"], i["body"]) for i in told(rider7)] == [("【提醒】暴雨预警", "请收好门口的货架。")]
+    assert [(i["title"], i["body"]) for i in told(rider8)] == [("[Notice] Rainstorm warning",
+                                                                "Bring in the racks by your door.")]
+
+
+def test_a_broadcasts_channel_messages_are_counted_per_kind_of_channel(fast_suite, district):
+    admin, rider7 = district["admin"], district["riders"][0]
+    with WebhookPeer() as hook:
+        add_channel(rider7, f"json{uuid.uuid4().hex[:4]}", hook.url("/per-kind"))
+        response = admin.post("/broadcasts", json={
+            "title": "停电通知", "body": "明日 9:00-11:00 停电。", "title_en": "Power cut",
+            "body_en": "Tomorrow 9:00-11:00.",
+            "audience": [{"kind": "grid", "id": district["seven"]["id"], "only": "volunteers"}]})
+        assert response.status_code == 201, response.text
+        broadcast = response.json()
+        wait_for(lambda: hook.received("/per-kind"), timeout=10, message="the rider's hook")
+        progress = wait_for(lambda: (b := admin.get(f"/broadcasts/{broadcast['id']}").json())["channels"]["sent"]
+                            == 1 and b, timeout=10, message="channel progress")
+    assert hook.received("/per-kind")[0]["body"]["title"] == "停电通知"  # a Chinese reader
+    assert len(progress["by_channel"]) == 1
+    kind = progress["by_channel"][0]
+    assert (kind["sent"], kind["pending"], kind["failed"]) == (1, 0, 0) and kind["scheme"]

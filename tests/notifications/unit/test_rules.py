@@ -101,3 +101,13 @@ def test_broadcast_requests_are_validated():
         BroadcastRequestSchema().load({"title": "", "body": "x", "audience": [{"kind": "grid"}],
                                        "severity": "panic"})
     assert set(bad.value.messages) >= {"title", "audience", "severity"}
+
+
+def test_an_english_text_comes_with_both_title_and_body():
+    both = BroadcastRequestSchema().load({"title": "台风", "body": "请加固招牌", "title_en": "Typhoon",
+                                          "body_en": "Secure your shop signs", "audience": [{"kind": "everyone"}]})
+    assert (both["title_en"], both["body_en"]) == ("Typhoon", "Secure your shop signs")
+    with pytest.raises(ValidationError) as half:
+        BroadcastRequestSchema().load({"title": "台风", "body": "请加固招牌", "title_en": "Typhoon",
+                                       "audience": [{"kind": "everyone"}]})
+    assert set(half.value.messages) == {"body_en"}

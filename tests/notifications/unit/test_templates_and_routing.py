@@ -71,6 +71,13 @@ def test_critical_severity_is_prefixed():
     assert title == "【紧急】台风预警"
 
 
+def test_a_broadcast_speaks_english_to_english_readers_when_it_has_an_english_text():
+    both = {"title": "台风预警", "body": "请加固招牌", "title_en": "Typhoon warning", "body_en": "Secure signs"}
+    assert render("broadcast", both, "en") == ("Typhoon warning", "Secure signs")
+    assert render("broadcast", both, "zh-CN") == ("台风预警", "请加固招牌")
+    assert render("broadcast", {"title": "台风预警", "body": "请加固招牌"}, "en") == ("台风预警", "请加固招牌")
+
+
 def test_escalation_to_the_command_is_critical_and_lower_ones_are_not():
     payload = sample_payload("action.escalated")
     assert route("action.escalated", {**payload, "to_level": 3}).critical

@@ -2424,6 +2424,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/broadcasts/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many people a broadcast would reach, in all and per audience item, before sending it:
+         *     checked and authorised as POST /broadcasts, and writes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BroadcastRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BroadcastPreview"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description A coordinator addressed something outside their grids */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["CONFLICT"];
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description The volunteers service did not answer (teams and grids); try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/broadcasts/{broadcast_id}": {
         parameters: {
             query?: never;
@@ -2433,7 +2504,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A broadcast and its progress: targeted, sent, failed. */
+        /**
+         * A broadcast and its progress: targeted, sent (inboxes), failed, and channel messages in all and per kind
+         *     of channel (`by_channel`).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -2663,7 +2737,11 @@ export interface paths {
             };
         };
         put?: never;
-        /** Add a grid node (admin). */
+        /**
+         * Add a grid node (admin), optionally with its outline: a GeoJSON Polygon in lon/lat, one closed ring
+         *     of 4 to 200 positions, at most 0.5 degrees across, not crossing itself (422 with field messages
+         *     otherwise).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2717,7 +2795,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One grid node with its coordinators. */
+        /** One grid node with its coordinators and outline. */
         get: {
             parameters: {
                 query?: never;
@@ -2751,7 +2829,56 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a grid (admin, who creates grids): `outline`, a GeoJSON Polygon in lon/lat — one closed ring
+         *     of 4 to 200 positions, at most 0.5 degrees across, not crossing itself (422 with field messages
+         *     otherwise) — or null to take it away.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    grid_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["GridPatch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Grid"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                /** @description No such grid */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                412: components["responses"]["PRECONDITION_FAILED"];
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         trace?: never;
     };
     "/api/v1/me": {
@@ -6280,6 +6407,27 @@ export interface components {
              */
             role?: "resident" | "merchant" | "volunteer" | "coordinator" | "space_manager" | "admin" | null;
         };
+        AudienceCount: {
+            /**
+             * @description the team or grid (grids include their subtree)
+             * @default null
+             */
+            id?: number | null;
+            /** @enum {string} */
+            kind: "everyone" | "role" | "team" | "grid";
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            only?: "merchants" | "volunteers" | "coordinators" | null;
+            /** @description people this item reaches (some may be in other items too) */
+            people?: number;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            role?: "resident" | "merchant" | "volunteer" | "coordinator" | "space_manager" | "admin" | null;
+        };
         Availability: {
             busy?: components["schemas"]["BusyInterval"][];
             free?: components["schemas"]["FreeInterval"][];
@@ -6407,6 +6555,9 @@ export interface components {
                 [key: string]: unknown;
             }[];
             body?: string;
+            body_en?: string | null;
+            /** @description channel messages by kind of channel and state */
+            by_channel?: components["schemas"]["SchemeProgress"][];
             channels?: components["schemas"]["ChannelProgress"];
             /** Format: date-time */
             created_at?: string;
@@ -6428,16 +6579,29 @@ export interface components {
             /** @description people reached by the audience */
             targeted?: number;
             title?: string;
+            title_en?: string | null;
         };
         BroadcastPage: {
             items: components["schemas"]["Broadcast"][];
             /** @description `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        BroadcastPreview: {
+            audience?: components["schemas"]["AudienceCount"][];
+            /** @description team and grid group channels it would post to */
+            group_channels?: number;
+            /** @description people the broadcast would reach, each once */
+            targeted?: number;
+        };
         BroadcastRequest: {
             /** @description everyone reached by any item hears once */
             audience: components["schemas"]["Audience"][];
             body: string;
+            /**
+             * @description the English text; with title_en
+             * @default null
+             */
+            body_en?: string | null;
             /**
              * Format: date-time
              * @description channel messages not sent by then are dropped
@@ -6457,6 +6621,11 @@ export interface components {
              */
             severity?: "info" | "warning" | "critical";
             title: string;
+            /**
+             * @description the English title, for people whose locale is English (they get `title` without it); with body_en
+             * @default null
+             */
+            title_en?: string | null;
         };
         BusyInterval: {
             /** @description Only for the caller's own bookings */
@@ -6675,6 +6844,8 @@ export interface components {
             id?: number;
             level?: number;
             name?: string;
+            /** @description GeoJSON Polygon in lon/lat (WGS 84), one closed ring; null when none was drawn */
+            outline?: components["schemas"]["Outline"] | (never | null);
             parent_id?: number | null;
             /** @description ids from the root of the tree down to this grid, this grid last */
             path?: number[];
@@ -6699,10 +6870,19 @@ export interface components {
             /** @description Always null: this list is answered whole */
             next_cursor: string | null;
         };
+        GridPatch: {
+            /** @description the grid's new shape (GeoJSON Polygon, lon/lat); null takes it away */
+            outline?: components["schemas"]["Outline"] | (never | null);
+        };
         GridRequest: {
             coordinator_ids?: number[];
             level: number;
             name: string;
+            /**
+             * @description the grid's shape for the map (GeoJSON Polygon, lon/lat); null: none yet
+             * @default null
+             */
+            outline?: components["schemas"]["Outline"] | (never | null);
             /** @default null */
             parent_id?: number | null;
         };
@@ -6925,6 +7105,12 @@ export interface components {
             starts_at?: string;
             status?: string;
             unit?: number;
+        };
+        Outline: {
+            /** @description one closed ring of [longitude, latitude] positions (WGS 84), the last repeating the first; longitude -180..180, latitude -90..90; at most 0.5 degrees across; a simple ring enclosing an area */
+            coordinates: number[][][];
+            /** @enum {string} */
+            type: "Polygon";
         };
         OverdueGrid: {
             grid_id?: number;
@@ -7245,6 +7431,13 @@ export interface components {
             grids?: number[];
             /** @enum {string} */
             role: "merchant" | "volunteer" | "space_manager" | "coordinator" | "admin";
+        };
+        SchemeProgress: {
+            failed?: number;
+            pending?: number;
+            /** @description the kind of channel: mailto, wecom, dingtalk, ntfy, json… */
+            scheme?: string;
+            sent?: number;
         };
         ScopeGrid: {
             id?: number;
