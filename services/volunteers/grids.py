@@ -133,17 +133,20 @@ def grid_dict(grid: Grid, tree: Tree) -> dict:
     """A grid with its place in the tree (`path` from the root, `depth`); `tree` may predate the grid."""
     path = (tree.path(grid.parent_id) if grid.parent_id is not None else []) + [grid.id]
     return GridSchema().dump({"id": grid.id, "parent_id": grid.parent_id, "name": grid.name, "level": grid.level,
-                              "coordinator_ids": grid.coordinator_ids or [], "depth": len(path) - 1, "path": path})
+                              "coordinator_ids": grid.coordinator_ids or [], "outline": grid.outline,
+                              "depth": len(path) - 1, "path": path})
 
 
-def list_grids(db: Database) -> list[dict]:
-    """The whole grid tree, flat, depth-first: each grid followed by its subtree."""
+def list_grids(db: Database, caller: Caller) -> list[dict]:
+    """The whole grid tree, flat, depth-first: each grid followed by its subtree (anyone signed in)."""
+    caller.require()
     with db.read() as session:
         tree = Tree.load(session)
         return [grid_dict(grid, tree) for grid in tree.depth_first()]
 
 
-def get_grid(db: Database, grid_id: int) -> dict:
+def get_grid(db: Database, caller: Caller, grid_id: int) -> dict:
+    caller.require()
     with db.read() as session:
         tree = Tree.load(session)
         grid = tree.grids.get(grid_id)
@@ -169,7 +172,7 @@ def create_grid(db: Database, caller: Caller, data: dict) -> dict:
         tree = Tree.load(session)
         _check_parent(tree, data)
         grid = Grid(name=data["name"], level=data["level"], parent_id=data.get("parent_id"),
-                    coordinator_ids=sorted(set(data.get("coordinator_ids") or [])))
+                    coordinator_ids=sorted(set(data.get("coordinator_ids") or [])), outline=data.get("outline"))
         session.add(grid)
         session.flush()
         return grid_dict(grid, tree)
@@ -188,6 +191,22 @@ def ensure_grid(db: Database, caller: Caller, data: dict) -> dict:
             grid = Grid(name=data["name"], level=data["level"], parent_id=data.get("parent_id"), coordinator_ids=[])
             session.add(grid)
         grid.coordinator_ids = sorted(set(grid.coordinator_ids or []) | set(data.get("coordinator_ids") or []))
+        if data.get("outline") is not None:
+            grid.outline = data["outline"]
+        session.flush()
+        return grid_dict(grid, tree)
+
+
+def update_grid(db: Database, caller: Caller, grid_id: int, data: dict) -> dict:
+    """Change a grid (admins, who create grids): its outline, or `null` to take it away."""
+    caller.require_role("admin")
+    with db.transaction() as session:
+        tree = Tree.load(session)
+        grid = session.get(Grid, grid_id)
+        if grid is None:
+            raise NotFound(f"Grid {grid_id} does not exist.")
+        if "outline" in data:
+            grid.outline = data["outline"]
         session.flush()
         return grid_dict(grid, tree)
 

@@ -25,6 +25,9 @@ class Grid(Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
     coordinator_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # The grid's shape for the colour map: a GeoJSON Polygon in lon/lat (WGS 84), one closed ring, or None
+    # (docs/volunteers.md, "Grid outlines").
+    outline: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

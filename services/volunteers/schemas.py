@@ -23,11 +23,91 @@ def _id(**kwargs):
 
 # ------------------------------------------------------------------------------------------------ grids
 
+OUTLINE_RING = "one closed ring of [longitude, latitude] positions (WGS 84), the last repeating the first"
+MAX_OUTLINE_SPAN = 0.5  # degrees of longitude or latitude across: a sub-district is a few kilometres
+
+
+class OutlineSchema(Schema):
+    """A grid's shape: a GeoJSON Polygon in lon/lat with one ring (no holes), 4 to 200 positions."""
+
+    type = fields.String(required=True, validate=validate.OneOf(["Polygon"]))
+    coordinates = fields.List(
+        fields.List(fields.List(fields.Float(), validate=validate.Length(equal=2)),
+                    validate=validate.Length(min=4, max=200)),
+        required=True, validate=validate.Length(equal=1),
+        metadata={"description": f"{OUTLINE_RING}; longitude -180..180, latitude -90..90; at most "
+                                 f"{MAX_OUTLINE_SPAN} degrees across; a simple ring enclosing an area"})
+
+    @validates_schema
+    def _a_plausible_ring(self, data, **_):
+        problems = outline_problems(data["coordinates"][0])
+        if problems:
+            raise ValidationError({"coordinates": problems})
+
+
+def outline_problems(ring: list[list[float]]) -> list[str]:
+    """What is wrong with an outline's ring, in words (empty when it is fine)."""
+    problems = []
+    for index, (lon, lat) in enumerate(ring):
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            problems.append(f"position {index} is not [longitude -180..180, latitude -90..90]")
+    if problems:
+        return problems
+    if ring[0] != ring[-1]:
+        return ["the ring is not closed: its last position must repeat the first"]
+    points = [tuple(p) for p in ring[:-1]]
+    if len(set(points)) < 3:
+        return ["the ring needs at least 3 distinct positions"]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    if max(lons) - min(lons) > MAX_OUTLINE_SPAN or max(lats) - min(lats) > MAX_OUTLINE_SPAN:
+        problems.append(f"the outline spans more than {MAX_OUTLINE_SPAN} degrees: a grid is a few kilometres across")
+    area = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(points, points[1:] + points[:1], strict=True)) / 2
+    if _crosses_itself(points):
+        problems.append("the ring crosses itself")
+    elif abs(area) < 1e-10:
+        problems.append("the ring encloses no area")
+    return problems
+
+
+def _crosses_itself(points: list[tuple[float, float]]) -> bool:
+    """Whether two non-adjacent edges of the closed ring intersect (at most 199 edges: a few thousand checks)."""
+    def orient(a, b, c):
+        value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        return (value > 0) - (value < 0)
+
+    def on_segment(a, b, c):
+        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
+
+    def intersect(p1, p2, p3, p4):
+        d1, d2, d3, d4 = orient(p3, p4, p1), orient(p3, p4, p2), orient(p1, p2, p3), orient(p1, p2, p4)
+        if d1 != d2 and d3 != d4:
+            return True
+        return ((d1 == 0 and on_segment(p3, p4, p1)) or (d2 == 0 and on_segment(p3, p4, p2))
+                or (d3 == 0 and on_segment(p1, p2, p3)) or (d4 == 0 and on_segment(p1, p2, p4)))
+
+    edges = [(points[i], points[(i + 1) % len(points)]) for i in range(len(points))]
+    count = len(edges)
+    for i in range(count):
+        for j in range(i + 1, count):
+            if j == i + 1 or (i == 0 and j == count - 1):
+                continue  # neighbours share a corner
+            if intersect(*edges[i], *edges[j]):
+                return True
+    return False
+
+
 class GridRequestSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     level = fields.Integer(required=True, validate=validate.Range(min=MIN_LEVEL, max=MAX_LEVEL))
     parent_id = _id(load_default=None, allow_none=True)
     coordinator_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=50))
+    outline = fields.Nested(OutlineSchema, load_default=None, allow_none=True, metadata={
+        "description": "the grid's shape for the map (GeoJSON Polygon, lon/lat); null: none yet"})
+
+
+class GridPatchSchema(Schema):
+    outline = fields.Nested(OutlineSchema, allow_none=True, metadata={
+        "description": "the grid's new shape (GeoJSON Polygon, lon/lat); null takes it away"})
 
 
 class GridSchema(Schema):
@@ -36,6 +116,8 @@ class GridSchema(Schema):
     name = fields.String()
     level = fields.Integer()
     coordinator_ids = fields.List(fields.Integer())
+    outline = fields.Nested(OutlineSchema, allow_none=True, metadata={
+        "description": "GeoJSON Polygon in lon/lat (WGS 84), one closed ring; null when none was drawn"})
     depth = fields.Integer(metadata={"description": "0 for the sub-district, 1 below it, and so on"})
     path = fields.List(fields.Integer(), metadata={
         "description": "ids from the root of the tree down to this grid, this grid last"})

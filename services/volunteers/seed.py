@@ -14,6 +14,25 @@ ROOT = "新华路街道"
 BIG_GRIDS = {"宜南": ["第1微网格", "第2微网格", "第3微网格"],
              "宜北": ["第4微网格", "第5微网格", "第6微网格", "第7微网格"]}
 
+# Outlines (lon/lat, WGS 84) drawn schematically around Xinhua Road: the railway at latitude 31.206 parts 宜北
+# (north) from 宜南 (south); each big grid's micro-grids lie side by side inside it, 第7微网格 at the west end of
+# 宜北 (around 新华路 U巷, 31.2065 N 121.4251 E). Boxes as (west, south, east, north).
+RAILWAY = 31.206
+BOXES = {ROOT: (121.420, 31.196, 121.444, 31.216),
+         "宜北": (121.420, RAILWAY, 121.444, 31.216), "宜南": (121.420, 31.196, 121.444, RAILWAY),
+         "第7微网格": (121.420, RAILWAY, 121.426, 31.216), "第6微网格": (121.426, RAILWAY, 121.432, 31.216),
+         "第5微网格": (121.432, RAILWAY, 121.438, 31.216), "第4微网格": (121.438, RAILWAY, 121.444, 31.216),
+         "第1微网格": (121.420, 31.196, 121.428, RAILWAY), "第2微网格": (121.428, 31.196, 121.436, RAILWAY),
+         "第3微网格": (121.436, 31.196, 121.444, RAILWAY)}
+
+
+def outline(name: str) -> dict:
+    """The grid's box as a GeoJSON Polygon, its ring counter-clockwise (RFC 7946) and closed."""
+    west, south, east, north = BOXES[name]
+    return {"type": "Polygon",
+            "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]]}
+
+
 TEAMS = [
     ("骑士团", "rider_knights", "外卖骑手志愿者:路上发现隐患随手报,帮独居老人代购、查燃气", "approval"),
     ("好店家", "good_shops", "新域好店家:街边商户的公益联盟", "approval"),
@@ -70,17 +89,20 @@ def seed(call, people: dict) -> None:
     def coordinators(*usernames):
         return [people[u]["id"] for u in usernames if u in people]
 
-    root = call("volunteers", "ensure_grid", {"name": ROOT, "level": 3, "coordinator_ids": coordinators("command")})
+    root = call("volunteers", "ensure_grid", {"name": ROOT, "level": 3, "coordinator_ids": coordinators("command"),
+                                              "outline": outline(ROOT)})
     grids = {ROOT: root}
     for big_name, micro_names in BIG_GRIDS.items():
         secretary = "secretary" if big_name == "宜北" else "secretary2"
         big = grids[big_name] = call("volunteers", "ensure_grid", {
-            "name": big_name, "level": 2, "parent_id": root["id"], "coordinator_ids": coordinators(secretary)})
+            "name": big_name, "level": 2, "parent_id": root["id"], "coordinator_ids": coordinators(secretary),
+            "outline": outline(big_name)})
         for micro_name in micro_names:
             number = micro_name.removeprefix("第").removesuffix("微网格")
             worker = "gridworker" if number == "7" else f"gridworker{number}"
             grids[micro_name] = call("volunteers", "ensure_grid", {
-                "name": micro_name, "level": 1, "parent_id": big["id"], "coordinator_ids": coordinators(worker)})
+                "name": micro_name, "level": 1, "parent_id": big["id"], "coordinator_ids": coordinators(worker),
+                "outline": outline(micro_name)})
 
     for category in CATEGORIES:
         call("volunteers", "ensure_category", category)

@@ -16,6 +16,7 @@ from services.volunteers.schemas import (
     DeclineSchema,
     DispatchSchema,
     GridPageSchema,
+    GridPatchSchema,
     GridRequestSchema,
     GridSchema,
     GridStatusPageSchema,
@@ -73,7 +74,9 @@ def list_grids():
 @blp.response(201, GridSchema)
 @blp.doc(security=SECURED)
 def create_grid(_data):
-    """Add a grid node (admin)."""
+    """Add a grid node (admin), optionally with its outline: a GeoJSON Polygon in lon/lat, one closed ring
+    of 4 to 200 positions, at most 0.5 degrees across, not crossing itself (422 with field messages
+    otherwise)."""
     grid = call("volunteers", "create_grid", json_body())
     return created(grid, f"/api/v1/grids/{grid['id']}")
 
@@ -82,8 +85,20 @@ def create_grid(_data):
 @blp.response(200, GridSchema)
 @blp.doc(security=SECURED)
 def get_grid(grid_id):
-    """One grid node with its coordinators."""
+    """One grid node with its coordinators and outline."""
     return respond(call("volunteers", "get_grid", grid_id))
+
+
+@blp.patch("/grids/<int:grid_id>")
+@blp.arguments(GridPatchSchema)
+@blp.response(200, GridSchema)
+@blp.alt_response(404, description="No such grid")
+@blp.doc(security=SECURED)
+def update_grid(_data, grid_id):
+    """Change a grid (admin, who creates grids): `outline`, a GeoJSON Polygon in lon/lat — one closed ring
+    of 4 to 200 positions, at most 0.5 degrees across, not crossing itself (422 with field messages
+    otherwise) — or null to take it away."""
+    return respond(call("volunteers", "update_grid", grid_id, json_body()))
 
 
 @blp.get("/grid-status")

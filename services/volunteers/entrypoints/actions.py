@@ -11,6 +11,7 @@ from services.volunteers.schemas import (
     ChecklistTickSchema,
     DeclineSchema,
     DispatchSchema,
+    GridPatchSchema,
     GridRequestSchema,
     HoursEditSchema,
     InviteSchema,
@@ -47,16 +48,21 @@ class ActionsEntrypoints:
     @rpc
     def list_grids(self) -> list[dict]:
         """The grid tree, flat, parents first, each node with its coordinators."""
-        return grids.list_grids(self.db)
+        return grids.list_grids(self.db, self.caller)
 
     @rpc
     def get_grid(self, grid_id: int) -> dict:
-        return grids.get_grid(self.db, _id(grid_id))
+        return grids.get_grid(self.db, self.caller, _id(grid_id))
 
     @rpc
     def create_grid(self, data: dict) -> dict:
         """Add a grid node (admin); a node sits below a node of a higher level."""
         return grids.create_grid(self.db, self.caller, load(GridRequestSchema, data))
+
+    @rpc
+    def update_grid(self, grid_id: int, data: dict) -> dict:
+        """Change a grid's outline (admin, as for creating grids); `{"outline": null}` takes it away."""
+        return grids.update_grid(self.db, self.caller, _id(grid_id), load(GridPatchSchema, data))
 
     @rpc
     def ensure_grid(self, data: dict) -> dict:
