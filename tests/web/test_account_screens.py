@@ -17,9 +17,10 @@ pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPEN_ALL_DAY = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 WORDS = {
-    "zh-CN": {"home": "暖新社区", "me": "我的", "inbox": "消息", "register": "注册账号", "sign_in": "登录暖新"},
+    "zh-CN": {"home": "暖新社区", "me": "我的", "inbox": "消息", "register": "注册账号", "sign_in": "登录暖新",
+              "console": "工作台"},
     "en": {"home": "Nuanxin community", "me": "Me", "inbox": "Inbox", "register": "Create an account",
-           "sign_in": "Sign in to Nuanxin"},
+           "sign_in": "Sign in to Nuanxin", "console": "Console"},
 }
 
 
@@ -76,6 +77,7 @@ def test_register_sign_in_language_elderly_mode_and_the_inbox_badge(web, suite, 
     web.screen("home")
     web.document(f"home-{mode}")
     assert account_of(suite, username, password)["locale"] == language
+    expect(page.locator(".van-grid-item", has_text=words["console"])).to_have_count(0)  # a resident has none
 
     # Sign out; a deep link asks to sign in and comes back to it.
     web.tab("me").click()
@@ -144,3 +146,11 @@ def test_register_sign_in_language_elderly_mode_and_the_inbox_badge(web, suite, 
     expect(page.locator(".inbox-entry.unread")).to_have_count(0)
     expect(web.badge()).to_have_count(0)
     web.screen("inbox (all read)")
+
+
+def test_a_coordinator_finds_the_console_on_the_home_page(web, persona):
+    persona(roles=("resident", "coordinator"))
+    web.open("/", "home (a coordinator)")
+    web.page.locator(".van-grid-item", has_text="工作台").click()
+    web.page.wait_for_url(web.base_url + "/console")
+    web.screen("console (from home)")

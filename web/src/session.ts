@@ -58,6 +58,11 @@ export function savedElderly(): boolean {
   return localStorage.getItem(ELDERLY_KEY) === '1'
 }
 
+/** Whether the signed-in account holds any of these roles. */
+export function hasRole(...names: string[]): boolean {
+  return (session.me?.roles ?? []).some((r) => names.includes(r))
+}
+
 /** The zone every date is shown in: the account's, else the device's. */
 export function timeZone(): string {
   return session.me?.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai'

@@ -15,6 +15,7 @@ const en: typeof zh = {
     tasks: 'My tasks',
     merchant: 'For merchants',
     inbox: 'Inbox',
+    console: 'Console',
   },
   auth: {
     signIn: 'Sign in',

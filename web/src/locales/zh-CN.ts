@@ -13,6 +13,7 @@ export default {
     tasks: '我的任务',
     merchant: '商户中心',
     inbox: '消息',
+    console: '工作台',
   },
   auth: {
     signIn: '登录',

@@ -9,7 +9,7 @@
 import { computed, reactive, ref } from 'vue'
 import { api } from '../../api/client'
 import type { components } from '../../api/schema'
-import { session } from '../../session'
+import { hasRole, session } from '../../session'
 
 export type Action = components['schemas']['Action']
 export type Grid = components['schemas']['Grid']
@@ -103,16 +103,12 @@ export const myGrids = computed<Grid[]>(() => {
       mine.add(grid.id ?? -1)
     }
   }
-  const roles = session.me?.roles ?? []
-  if (!mine.size && roles.includes('admin')) return consoleState.grids
+  if (!mine.size && hasRole('admin')) return consoleState.grids
   return consoleState.grids.filter((g) => mine.has(g.id ?? -1))
 })
 
-export function roles(): string[] {
-  return session.me?.roles ?? []
-}
-export const isCoordinator = computed(() => roles().some((r) => r === 'coordinator' || r === 'admin'))
-export const isSpaceManager = computed(() => roles().some((r) => r === 'space_manager' || r === 'admin'))
+export const isCoordinator = computed(() => hasRole('coordinator', 'admin'))
+export const isSpaceManager = computed(() => hasRole('space_manager', 'admin'))
 
 /** The actions of the queue: single reports and mass actions (a mass action's checks are followed on it). */
 export const queue = computed(() => consoleState.actions.filter((a) => !a.parent_id))
