@@ -151,3 +151,94 @@ def test_the_map_colours_each_grid_by_its_actions_and_opens_its_queue(web, suite
     web.expect_title(words["queue"])
     expect(page.locator("select[name=grid]")).to_have_value(str(world.micro["id"]))
     web.screen("console queue (from the map)")
+
+
+REPORT_WORDS = {
+    "zh-CN": {"title": "统计报表", "csv": "下载 CSV", "level1": "1级 · 网格", "level2": "2级 · 片区",
+              "claimed": "公益物品领取", "redeemed": "公益物品核销"},
+    "en": {"title": "Reports", "csv": "Download CSV", "level1": "Level 1 · grid", "level2": "Level 2 · big grid",
+           "claimed": "Charity items claimed", "redeemed": "Charity items redeemed"},
+}
+
+
+def figure(page, key: str):
+    return page.get_by_test_id(f"figure-{key}").locator("dd")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reports_show_a_grids_month_and_download_it_as_csv(web, suite, persona, mode):
+    from tests.charity.support import open_shop, register_pledge
+
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = REPORT_WORDS[language]
+    elderly = mode == "elderly"
+    page.set_viewport_size(DESK)
+
+    # This month in the sub-district: a report closed (dispatched, accepted, resolved, verified), another escalated
+    # to the big grid; a shop's item claimed twice and redeemed once; one visit.
+    world = make_world(suite)
+    volunteer = world.volunteer()
+    courier = suite.user(roles=["resident"], groups=["courier"])
+    closed = world.report(courier, title=f"店招松动 {world.tag}")
+    assert world.gridworker.post(f"/actions/{closed['id']}/dispatch",
+                                 json={"volunteer_ids": [volunteer.id]}).status_code == 200
+    assert volunteer.post(f"/actions/{closed['id']}/accept", json={}).status_code == 200
+    assert volunteer.post(f"/actions/{closed['id']}/resolve", json={"outcome": "已加固"}).status_code == 200
+    assert courier.post(f"/actions/{closed['id']}/verify", json={}).status_code == 200
+    escalated = world.report(courier, title=f"店招又松了 {world.tag}", grid_id=world.other_micro["id"])
+    assert world.secretary.post(f"/actions/{escalated['id']}/escalate",
+                                json={"reason": "需要片区协调"}).status_code == 200
+    owner = suite.user(roles=["resident", "merchant"])
+    shop = open_shop(suite, owner, world.micro["id"], approver=world.gridworker)
+    pledge = register_pledge(owner, shop["id"])
+    codes = [suite.user(roles=["resident"], groups=["rider"]).post(f"/pledges/{pledge['id']}/claims").json()["code"]
+             for _ in range(2)]
+    assert owner.post(f"/claims/{codes[0]}/redeem").status_code == 200
+    assert world.gridworker.post("/visits", json={"merchant_id": shop["id"], "findings": "灭火器在有效期内"}).status_code == 201
+
+    command = persona(roles=("resident", "coordinator"), grids=(world.root["id"],), locale=language,
+                      elderly=elderly, sign_in=False)
+    sign_in_as(web, command, elderly, f"/console/reports?grid={world.root['id']}")
+    web.expect_title(words["title"])
+    expect(page.get_by_test_id("report")).to_contain_text(world.root["name"], timeout=20_000)
+    expected = {"reported": "2", "closed": "1", "escalations": "1", "escalatedActions": "1", "claimed": "2",
+                "redeemed": "1", "visits": "1"}
+    for key, value in expected.items():
+        expect(figure(page, key)).to_have_text(value)
+    expect(figure(page, "median")).not_to_have_text("—")
+    expect(page.get_by_test_id(f"chart-category-{world.category}").locator("td")).to_have_text("2")
+    expect(page.get_by_test_id(f"chart-category-{world.category}").locator("th")).to_have_text("店招松动")
+    expect(page.get_by_test_id("chart-level-1").locator("th")).to_have_text(words["level1"])
+    expect(page.get_by_test_id("chart-level-1").locator("td")).to_have_text("1")
+    expect(page.get_by_test_id("chart-level-2").locator("td")).to_have_text("1")
+    expect(page.get_by_test_id("chart-charity-claimed").locator("td")).to_have_text("2")
+    expect(page.get_by_test_id("chart-charity-redeemed").locator("td")).to_have_text("1")
+    web.screen("console reports")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(RESULTS / f"console-reports-{mode}.png"), full_page=True)
+
+    # The CSV carries the same figures.
+    with page.expect_download() as download:
+        page.get_by_role("button", name=words["csv"]).click()
+    assert download.value.suggested_filename.endswith(".csv")
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    rows = {tuple(line.split(",")[:2]): line.split(",")[2] for line in text.strip().splitlines()[1:]}
+    assert rows[("grid", world.root["name"])] == str(world.root["id"])
+    assert rows[("actions", "reported")] == "2"
+    assert rows[("actions_by_category", "店招松动")] == "2"
+    assert (rows[("actions_by_level", "1")], rows[("actions_by_level", "2")]) == ("1", "1")
+    assert rows[("time_to_close", "closed")] == "1" and rows[("time_to_close", "median_minutes")].isdigit()
+    assert rows[("escalations", "escalations")] == "1"
+    assert (rows[("charity", "claimed")], rows[("charity", "redeemed")]) == ("2", "1")
+    assert rows[("visits", "visits")] == "1"
+
+    # Another grid: the neighbouring micro-grid has only the escalated report.
+    page.select_option("select[name=grid]", str(world.other_micro["id"]))
+    page.get_by_role("button", name=REPORT_WORDS[language]["title"] and ("查看" if language == "zh-CN" else "Show"),
+                     exact=True).click()
+    expect(page.get_by_test_id("report")).to_contain_text(world.other_micro["name"])
+    expect(figure(page, "reported")).to_have_text("1")
+    expect(figure(page, "closed")).to_have_text("0")
+    expect(figure(page, "claimed")).to_have_text("0")
+    web.screen("console reports (another grid)")
