@@ -237,10 +237,46 @@ def payload(session: Session, tree: Tree, action: Action, actor: Caller | None =
     return body
 
 
-def action_dict(session: Session, action: Action, caller: Caller, tree: Tree) -> dict:
+def volunteer_names(session: Session, user_ids) -> dict[int, str]:
+    """Volunteers' display names by user id (one query for a page of actions)."""
+    wanted = {uid for uid in user_ids if uid is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Volunteer.user_id, Volunteer.display_name)
+                                .where(Volunteer.user_id.in_(wanted))).all())
+
+
+def _assignee_ids(action: Action) -> list[int]:
+    return list(dict.fromkeys([*(action.candidate_ids or []), *([action.accepted_by] if action.accepted_by else [])]))
+
+
+def assignees(action: Action, caller: Caller, related: set[str], names: dict[int, str]) -> list[dict]:
+    """Who was asked to take the action and how each stands, by name, as far as the caller may see them:
+    coordinators of its grid (and the system) see everyone asked; anyone else who may see the action sees
+    the one who accepted (the timeline names them too) and themselves."""
+    declined = set(action.declined_ids or [])
+    rows = []
+    for uid in _assignee_ids(action):
+        if "coordinator" not in related and uid not in (caller.user_id, action.accepted_by):
+            continue
+        status = "accepted" if uid == action.accepted_by else "declined" if uid in declined else "asked"
+        name = action.accepted_by_name if uid == action.accepted_by and action.accepted_by_name else names.get(uid, "")
+        rows.append({"user_id": uid, "display_name": name, "status": status})
+    return rows
+
+
+def action_dict(session: Session, action: Action, caller: Caller, tree: Tree,
+                names: dict[int, str] | None = None) -> dict:
+    """An action as the caller sees it; `names`: volunteers' names prefetched for a page (else looked up)."""
+    related = relations(action, caller, tree)
+    if names is None:
+        names = volunteer_names(session, _assignee_ids(action))
     data = ActionSchema().dump({**{c.name: getattr(action, c.name) for c in Action.__table__.columns},
+                                "accepted_by_name": action.accepted_by_name or names.get(action.accepted_by, "")
+                                if action.accepted_by else None,
+                                "assignees": assignees(action, caller, related, names),
                                 "allowed": [] if action.kind == "mass" else
-                                lifecycle.available_verbs(action.state, relations(action, caller, tree)),
+                                lifecycle.available_verbs(action.state, related),
                                 "progress": _progress(session, action) if action.kind == "mass" else {}})
     return data
 
@@ -267,7 +303,7 @@ def new_action(session: Session, tree: Tree, caller: Caller, data: dict, **extra
                     longitude=data.get("longitude"), photo_urls=list(data.get("photo_urls") or []),
                     grid_id=grid.id, merchant_id=data.get("merchant_id"), state="reported",
                     level=max(lifecycle.MIN_LEVEL, min(grid.level, lifecycle.MAX_LEVEL)), level_started_at=now,
-                    reporter_id=reporter, follower_ids=[reporter] if reporter is not None else [],
+                    reporter_id=reporter, reporter_name=actor_name(caller), follower_ids=[reporter] if reporter is not None else [],
                     candidate_ids=[], declined_ids=[], checklist=[], created_by=reporter, created_at=now, **extra)
     session.add(action)
     session.flush()
@@ -317,7 +353,7 @@ def list_actions(db: Database, caller: Caller, query: dict) -> dict:
                 statement = statement.where(getattr(Action, field) == query[field])
         if query.get("cursor"):
             statement = statement.where(Action.id < _cursor(query["cursor"]))
-        limit, items, last_id, more = query["limit"], [], None, False
+        limit, found, more = query["limit"], [], False
         uid = caller.user_id
         # Visibility depends on JSON lists (followers, candidates), so filter in Python, a batch at a time.
         for action in session.scalars(statement).yield_per(200):
@@ -325,12 +361,13 @@ def list_actions(db: Database, caller: Caller, query: dict) -> dict:
                                         or uid in (action.follower_ids or []) or uid in (action.candidate_ids or []))
             if (query.get("mine") and not mine) or not (mine or _may_see(action, caller, tree)):
                 continue
-            if len(items) == limit:
+            if len(found) == limit:
                 more = True
                 break
-            items.append(action_dict(session, action, caller, tree))
-            last_id = action.id
-        return {"items": items, "next_cursor": str(last_id) if more else None}
+            found.append(action)
+        names = volunteer_names(session, [uid for action in found for uid in _assignee_ids(action)])
+        items = [action_dict(session, action, caller, tree, names) for action in found]
+        return {"items": items, "next_cursor": str(found[-1].id) if more else None}
 
 
 def _cursor(text: str) -> int:
@@ -432,7 +469,7 @@ def dispatch_action(db: Database, emit, caller: Caller, action_id: int, data: di
         _transition(session, action, "dispatch", caller, tree, note=data.get("note", ""),
                     data={"candidate_ids": ids, "team_id": team_id, "mode": how})
         action.candidate_ids, action.declined_ids, action.team_id = ids, [], team_id
-        action.accepted_by, action.accepted_at = None, None
+        action.accepted_by, action.accepted_at, action.accepted_by_name = None, None, ""
         if data.get("checklist") is not None:
             action.checklist = [{"item": item, "done": False} for item in data["checklist"]]
         _save(session, action)
@@ -457,7 +494,7 @@ def accept(db: Database, emit, caller: Caller, action_id: int) -> dict:
                 raise Conflict(f"You have {busy} open actions, your limit is {volunteer.max_open_actions}.",
                                extra={"state": "dispatched", "allowed": ["decline"]})
             volunteer.last_action_at = utcnow()
-        action.accepted_by, action.accepted_at = caller.user_id, utcnow()
+        action.accepted_by, action.accepted_at, action.accepted_by_name = caller.user_id, utcnow(), actor_name(caller)
         _save(session, action)
         emit(session, "action.accepted", payload(session, tree, action, caller, released=released))
         return action_dict(session, action, caller, tree)
@@ -609,6 +646,7 @@ def reopen(db: Database, emit, caller: Caller, action_id: int, reason: str) -> d
         action.level_started_at = utcnow()
         previous = action.accepted_by
         action.accepted_by = action.accepted_at = action.closed_at = None
+        action.accepted_by_name = ""
         action.candidate_ids, action.declined_ids = [], []
         _save(session, action)
         # The one who did the work hears that it was disputed, though nobody is assigned any more.

@@ -113,6 +113,8 @@ class Action(Base):
     deadline_kind: Mapped[str | None] = mapped_column(String(8), nullable=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     reporter_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The reporter's display name when they reported, from the signed-in caller (as a timeline's actor_name).
+    reporter_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     follower_ids: Mapped[list] = mapped_column(JSON, default=list)
     # Candidates asked to act; those who declined; the one who accepted.
     candidate_ids: Mapped[list] = mapped_column(JSON, default=list)
@@ -120,6 +122,8 @@ class Action(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     accepted_by: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The display name of who accepted, when they accepted ("" while nobody has).
+    accepted_by_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     outcome: Mapped[str] = mapped_column(Text, default="")
     resolved_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -314,6 +314,12 @@ class ChecklistItemSchema(Schema):
     done = fields.Boolean()
 
 
+class AssigneeSchema(Schema):
+    user_id = fields.Integer()
+    display_name = fields.String(metadata={"description": "their volunteer name (empty without a profile)"})
+    status = fields.String(metadata={"description": "asked | declined | accepted"})
+
+
 class ActionSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"description": "single | mass"})
@@ -333,10 +339,18 @@ class ActionSchema(Schema):
     deadline_kind = fields.String(allow_none=True, metadata={"description": "accept | resolve"})
     escalations = fields.Integer()
     reporter_id = fields.Integer(allow_none=True)
+    reporter_name = fields.String(metadata={
+        "description": "the reporter's display name when they reported (as the timeline's actor_name); "
+                       "empty for the system"})
     follower_ids = fields.List(fields.Integer())
     candidate_ids = fields.List(fields.Integer())
+    assignees = fields.List(fields.Nested(AssigneeSchema), metadata={
+        "description": "who was asked to take it (candidates, and who accepted), by name: coordinators of the "
+                       "action's grid see everyone; others see who accepted and themselves"})
     team_id = fields.Integer(allow_none=True)
     accepted_by = fields.Integer(allow_none=True)
+    accepted_by_name = fields.String(allow_none=True, metadata={
+        "description": "who accepted, by the name they had when they accepted; null while nobody has"})
     accepted_at = fields.AwareDateTime(allow_none=True)
     outcome = fields.String()
     resolved_at = fields.AwareDateTime(allow_none=True)

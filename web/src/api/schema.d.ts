@@ -6324,8 +6324,12 @@ export interface components {
             /** Format: date-time */
             accepted_at?: string | null;
             accepted_by?: number | null;
+            /** @description who accepted, by the name they had when they accepted; null while nobody has */
+            accepted_by_name?: string | null;
             /** @description verbs the caller may apply now */
             allowed?: string[];
+            /** @description who was asked to take it (candidates, and who accepted), by name: coordinators of the action's grid see everyone; others see who accepted and themselves */
+            assignees?: components["schemas"]["Assignee"][];
             candidate_ids?: number[];
             category?: string;
             checklist?: components["schemas"]["ChecklistItem"][];
@@ -6359,6 +6363,8 @@ export interface components {
             };
             rating?: number | null;
             reporter_id?: number | null;
+            /** @description the reporter's display name when they reported (as the timeline's actor_name); empty for the system */
+            reporter_name?: string;
             /** Format: date-time */
             resolved_at?: string | null;
             state?: string;
@@ -6387,6 +6393,13 @@ export interface components {
             merchant_id?: number | null;
             photo_urls?: string[];
             title: string;
+        };
+        Assignee: {
+            /** @description their volunteer name (empty without a profile) */
+            display_name?: string;
+            /** @description asked | declined | accepted */
+            status?: string;
+            user_id?: number;
         };
         Audience: {
             /**
