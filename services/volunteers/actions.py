@@ -348,9 +348,12 @@ def list_actions(db: Database, caller: Caller, query: dict) -> dict:
         if query.get("grid_id"):
             tree.get(query["grid_id"])
             statement = statement.where(Action.grid_id.in_(tree.subtree(query["grid_id"])))
-        for field in ("state", "category", "parent_id"):
+        for field in ("category", "parent_id"):
             if query.get(field):
                 statement = statement.where(getattr(Action, field) == query[field])
+        for field in ("state", "level"):  # any of the values given
+            if query.get(field):
+                statement = statement.where(getattr(Action, field).in_(sorted(set(query[field]))))
         if query.get("cursor"):
             statement = statement.where(Action.id < _cursor(query["cursor"]))
         limit, found, more = query["limit"], [], False

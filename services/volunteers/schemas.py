@@ -367,7 +367,14 @@ class ActionSchema(Schema):
 
 class ActionQuerySchema(PageQuerySchema):
     grid_id = _id(load_default=None, allow_none=True)
-    state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ACTION_STATES))
+    state = fields.List(fields.String(validate=validate.OneOf(ACTION_STATES)), load_default=list,
+                        validate=validate.Length(max=len(ACTION_STATES)), metadata={
+                            "description": "actions in any of these states: repeat the parameter "
+                                           "(state=dispatched&state=accepted)"})
+    level = fields.List(fields.Integer(validate=validate.Range(min=MIN_LEVEL, max=MAX_LEVEL)), load_default=list,
+                        validate=validate.Length(max=MAX_LEVEL), metadata={
+                            "description": "actions now at any of these escalation levels (1 micro-grid, 2 big "
+                                           "grid, 3 command): repeat the parameter (level=2&level=3)"})
     category = fields.String(load_default=None, allow_none=True, validate=NAME)
     parent_id = _id(load_default=None, allow_none=True)
     mine = fields.Boolean(load_default=False, metadata={

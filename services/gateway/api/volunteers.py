@@ -247,8 +247,13 @@ def report_action(_data):
 @blp.response(200, ActionPageSchema)
 @blp.doc(security=SECURED)
 def list_actions(_query):
-    """Actions the caller may see, newest first; filter by grid, state, category, parent, mine."""
-    return respond(call("volunteers", "list_actions", request.args.to_dict()))
+    """Actions the caller may see, newest first; filter by grid (its subtree), state and level (repeat either
+    for any of several: `state=dispatched&state=accepted`), category, parent, mine."""
+    query = request.args.to_dict()
+    for field in ("state", "level"):
+        if field in request.args:
+            query[field] = request.args.getlist(field)
+    return respond(call("volunteers", "list_actions", query))
 
 
 @blp.post("/actions/mass")

@@ -189,8 +189,12 @@ class ActionsEntrypoints:
 
     @rpc
     def list_actions(self, query: dict | None = None) -> dict:
-        """Actions the caller may see, newest first, filterable by grid subtree, state, category, mine."""
-        return actions.list_actions(self.db, self.caller, load(ActionQuerySchema, query or {}))
+        """Actions the caller may see, newest first, filterable by grid subtree, states, levels, category, mine."""
+        query = dict(query or {})
+        for field in ("state", "level"):  # one value alone stands for a list of one
+            if field in query and not isinstance(query[field], list):
+                query[field] = [query[field]]
+        return actions.list_actions(self.db, self.caller, load(ActionQuerySchema, query))
 
     @rpc
     def action_timeline(self, action_id: int) -> list[dict]:

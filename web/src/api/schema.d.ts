@@ -465,7 +465,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Actions the caller may see, newest first; filter by grid, state, category, parent, mine. */
+        /**
+         * Actions the caller may see, newest first; filter by grid (its subtree), state and level (repeat either
+         *     for any of several: `state=dispatched&state=accepted`), category, parent, mine.
+         */
         get: {
             parameters: {
                 query?: {
@@ -473,7 +476,10 @@ export interface paths {
                     /** @description `next_cursor` of the previous page */
                     cursor?: string | null;
                     grid_id?: number | null;
-                    state?: "reported" | "triaged" | "dispatched" | "accepted" | "in_progress" | "resolved" | "verified" | "closed" | "reopened" | "duplicate" | "cancelled" | null;
+                    /** @description actions in any of these states: repeat the parameter (state=dispatched&state=accepted) */
+                    state?: ("reported" | "triaged" | "dispatched" | "accepted" | "in_progress" | "resolved" | "verified" | "closed" | "reopened" | "duplicate" | "cancelled")[];
+                    /** @description actions now at any of these escalation levels (1 micro-grid, 2 big grid, 3 command): repeat the parameter (level=2&level=3) */
+                    level?: number[];
                     category?: string | null;
                     parent_id?: number | null;
                     /** @description only actions I reported, follow, was asked to take or accepted */
