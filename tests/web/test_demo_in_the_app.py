@@ -20,14 +20,14 @@ def test_the_demo_logins_work_in_the_app(web, suite):
     web.sign_in("demo", logins["demo"])
     web.screen("home (demo)")
     web.open("/bookings/spaces", "find a space (demo)")
-    expect(page.locator(".space-card", has_text="治理议事厅")).to_be_visible()
-    expect(page.locator(".space-card", has_text="烘焙教室")).to_be_visible()
+    expect(page.locator(".space-card", has_text="治理议事厅").first).to_be_visible()
+    expect(page.locator(".space-card", has_text="烘焙教室").first).to_be_visible()
 
     # 李老板 of U巷咖啡: the shop, approved.
     page.evaluate("localStorage.clear()")
     web.sign_in("coffee", logins["coffee"])
     web.open("/merchant", "merchant (coffee)")
-    expect(page.locator("[data-testid^=shop-]", has_text="U巷咖啡")).to_contain_text("已通过")
+    expect(page.locator("[data-testid^=shop-]", has_text="U巷咖啡").first).to_contain_text("已通过")
 
     # 网格员 陈丽: the console's queue.
     page.evaluate("localStorage.clear()")
