@@ -173,11 +173,31 @@ def approve_merchant(db: Database, emit: Emit, caller: Caller, merchant_id: int,
         if merchant.status == "approved":
             raise Conflict("This shop is approved already.", extra={"state": merchant.status})
         merchant.status, merchant.approved_by, merchant.approved_at = "approved", caller.user_id, utcnow()
+        merchant.rejection_reason, merchant.rejected_by, merchant.rejected_at = "", None, None
         if note:
             merchant.note = note
         for pledge in session.scalars(select(Pledge).where(Pledge.merchant_id == merchant.id,
                                                            Pledge.status == "active")).all():
             emit(session, "pledge.published", pledge_payload(pledge, merchant))
+        return MerchantSchema().dump(merchant)
+
+
+def reject_merchant(db: Database, caller: Caller, merchant_id: int, reason: str) -> dict:
+    """A coordinator of the shop's grid (who may approve it) turns a pending shop down with a reason, which
+    its owner reads on the shop; it may still be approved later (the reason is then cleared)."""
+    caller.require_role("coordinator")
+    with db.transaction() as session:
+        merchant = session.get(Merchant, merchant_id)
+        if merchant is None or not _merchant_visible(session, caller, merchant):
+            raise NotFound(f"Merchant {merchant_id} does not exist.")
+        if not coordinates(session, caller, merchant.grid_id):
+            raise Forbidden("Only a coordinator of the shop's grid rejects it.")
+        if merchant.status != "pending":
+            raise Conflict(f"Only a shop waiting for approval is rejected; this one is {merchant.status}.",
+                           extra={"state": merchant.status,
+                                  "allowed": [] if merchant.status == "approved" else ["approve"]})
+        merchant.status, merchant.rejection_reason = "rejected", reason
+        merchant.rejected_by, merchant.rejected_at = caller.user_id, utcnow()
         return MerchantSchema().dump(merchant)
 
 

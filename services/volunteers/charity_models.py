@@ -37,7 +37,7 @@ class Merchant(Base):
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     contact: Mapped[str] = mapped_column(String(100), default="")
     good_shop: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | suspended
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected | suspended
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The commercial street the shop belongs to (新华"U巷", 中潭一哩街区): a tag, finer than a grid.
@@ -46,6 +46,10 @@ class Merchant(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
     approved_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A coordinator's refusal, its reason shown to the owner; cleared if the shop is approved after all.
+    rejection_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rejected_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rejected_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Pledge(Base):

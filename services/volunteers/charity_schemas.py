@@ -19,7 +19,7 @@ from shared.paging import PageQuerySchema, page_of
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OPENING_RANGE = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
-MERCHANT_STATES = ("pending", "approved", "suspended")
+MERCHANT_STATES = ("pending", "approved", "rejected", "suspended")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 ID = validate.Range(min=1, max=MAX_ID)
 CLAIM_STATES = ("claimed", "redeemed", "expired")
@@ -73,6 +73,9 @@ class MerchantSchema(Schema):
     status = fields.String()
     timezone = fields.String()
     approved_at = fields.AwareDateTime(allow_none=True)
+    rejection_reason = fields.String(metadata={
+        "description": "why a coordinator rejected the shop (status rejected); empty otherwise"})
+    rejected_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
@@ -90,6 +93,11 @@ MerchantPageSchema = page_of(MerchantSchema, "MerchantPageSchema")
 
 class MerchantDecisionSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class MerchantRejectionSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "why the shop is not approved; its owner reads it"})
 
 
 # -------------------------------------------------------------------------------- pledges

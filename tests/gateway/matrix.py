@@ -291,6 +291,13 @@ def _approve_shop(w: World) -> Probe:
                  allowed=w.coordinator_a)
 
 
+def _reject_shop(w: World) -> Probe:
+    shop = w.new_pending_shop(w.merchant_b)
+    sql = "SELECT status FROM merchants WHERE id = :m"
+    return Probe(f"/merchants/{shop}/reject", {"reason": "营业执照照片看不清"}, lambda: w.count("volunteers", sql, m=shop),
+                 allowed=w.coordinator_a)
+
+
 def _merchant_report(w: World) -> Probe:
     month = datetime.now(UTC).strftime("%Y-%m")
     return Probe(f"/reports/merchants/{w.ids['shop_a']}", query={"month": month}, allowed=w.merchant_a)
@@ -557,6 +564,9 @@ MATRIX: list[Rule] = [
     Rule("POST", "/merchants/{merchant_id}/approve", "coordinators of the shop's grid",
          (D("coordinator_b", 404, _approve_shop, "a coordinator outside the grid (a pending shop is not visible)"),
           D("merchant_b", 403, _approve_shop, "merchants do not approve shops"))),
+    Rule("POST", "/merchants/{merchant_id}/reject", "coordinators of the shop's grid (who may approve it)",
+         (D("coordinator_b", 404, _reject_shop, "a coordinator outside the grid (a pending shop is not visible)"),
+          D("merchant_b", 403, _reject_shop, "merchants do not reject shops"))),
     Rule("POST", "/pledges", "the shop's owner",
          (D("merchant_b", 403, _pledge_for_others_shop, "one merchant against another's shop"),)),
     Rule("GET", "/pledges", ANYONE, public=True),

@@ -22,6 +22,7 @@ from services.volunteers.charity_schemas import (
     MerchantDecisionSchema,
     MerchantPageSchema,
     MerchantQuerySchema,
+    MerchantRejectionSchema,
     MerchantReportSchema,
     MerchantRequestSchema,
     MerchantSchema,
@@ -91,6 +92,17 @@ def get_merchant(merchant_id):
 def approve_merchant(_data, merchant_id):
     """Approve a shop (a coordinator of its grid); its active items go public."""
     return respond(call("volunteers", "approve_merchant", merchant_id, json_body()))
+
+
+@blp.post("/merchants/<int:merchant_id>/reject")
+@blp.arguments(MerchantRejectionSchema)
+@blp.response(200, MerchantSchema)
+@blp.alt_response(409, description="The shop is not waiting for approval")
+@blp.doc(security=SECURED)
+def reject_merchant(_data, merchant_id):
+    """Reject a pending shop with a reason (a coordinator of its grid, who may approve it); the owner reads
+    the reason on the shop (`rejection_reason`). It may still be approved later."""
+    return respond(call("volunteers", "reject_merchant", merchant_id, json_body()))
 
 
 # --------------------------------------------------------------------------------------- pledges

@@ -7,6 +7,7 @@ from services.volunteers.charity_schemas import (
     ClaimQuerySchema,
     MerchantDecisionSchema,
     MerchantQuerySchema,
+    MerchantRejectionSchema,
     MerchantRequestSchema,
     MerchantSeedSchema,
     MonthQuerySchema,
@@ -62,6 +63,12 @@ class CharityEntrypoints:
         """A coordinator of the shop's grid approves it; its active items go public."""
         note = load(MerchantDecisionSchema, data or {})["note"]
         return charity.approve_merchant(self.db, self.emit, self.caller, _id(merchant_id, "Merchant"), note)
+
+    @rpc
+    def reject_merchant(self, merchant_id: int, data: dict | None = None) -> dict:
+        """A coordinator of the shop's grid rejects a pending shop with a reason its owner reads."""
+        reason = load(MerchantRejectionSchema, data or {})["reason"]
+        return charity.reject_merchant(self.db, self.caller, _id(merchant_id, "Merchant"), reason)
 
     @rpc
     def get_merchant(self, merchant_id: int) -> dict:

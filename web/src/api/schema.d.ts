@@ -3027,7 +3027,7 @@ export interface paths {
                     cursor?: string | null;
                     /** @description That grid's subtree */
                     grid_id?: number;
-                    status?: "pending" | "approved" | "suspended";
+                    status?: "pending" | "approved" | "rejected" | "suspended";
                     good_shop?: boolean;
                     category?: string;
                     street_area?: string;
@@ -3201,6 +3201,75 @@ export interface paths {
                 403: components["responses"]["FORBIDDEN"];
                 404: components["responses"]["NOT_FOUND"];
                 /** @description Approved already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchants/{merchant_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                merchant_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a pending shop with a reason (a coordinator of its grid, who may approve it); the owner reads
+         *     the reason on the shop (`rejection_reason`). It may still be approved later.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    merchant_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MerchantRejection"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Merchant"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The shop is not waiting for approval */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7031,6 +7100,10 @@ export interface components {
             opening_hours?: {
                 [key: string]: unknown;
             };
+            /** Format: date-time */
+            rejected_at?: string | null;
+            /** @description why a coordinator rejected the shop (status rejected); empty otherwise */
+            rejection_reason?: string;
             status?: string;
             street_area?: string;
             timezone?: string;
@@ -7044,6 +7117,10 @@ export interface components {
             items: components["schemas"]["Merchant"][];
             /** @description `cursor` for the next page; null on the last page */
             next_cursor: string | null;
+        };
+        MerchantRejection: {
+            /** @description why the shop is not approved; its owner reads it */
+            reason: string;
         };
         MerchantReport: {
             items?: components["schemas"]["PledgeMonth"][];
