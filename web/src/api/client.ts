@@ -6,6 +6,7 @@
  */
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { components, paths } from './schema'
+import { i18n } from '../i18n'
 import { clearSession, session, setTokens } from '../session'
 
 export type Problem = components['schemas']['Problem']
@@ -96,4 +97,13 @@ export function fieldErrors(error: unknown): Record<string, string> {
 export function problemText(error: unknown): string {
   const problem = error as Problem | undefined
   return problem?.detail || problem?.title || ''
+}
+
+/**
+ * What to tell the user when a request failed: for a 5xx (or no answer at all) "try again shortly" — the
+ * screen keeps what was typed — else the problem's own words, or `otherwise` when it has none.
+ */
+export function failureText(status: number, error: unknown, otherwise?: string): string {
+  const tryAgain = i18n.global.t('app.tryAgain')
+  return status >= 500 ? tryAgain : problemText(error) || otherwise || tryAgain
 }
