@@ -567,3 +567,106 @@ class GridStatusSchema(Schema):
 
 
 GridStatusPageSchema = page_of(GridStatusSchema, "GridStatusPageSchema", whole=True)
+
+
+# ------------------------------------------------------------------------------------------ grid report
+
+MAX_REPORT_DAYS = 366
+
+
+class GridReportQuerySchema(Schema):
+    from_ = fields.Date(required=True, data_key="from", metadata={
+        "description": "the first day counted (in your time zone)"})
+    to = fields.Date(required=True, metadata={
+        "description": f"the last day counted (in your time zone): not before `from`, at most {MAX_REPORT_DAYS} "
+                       "days after it"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]), metadata={
+        "description": "csv: the same report as CSV rows (section, key, value); so does `Accept: text/csv`"})
+
+    @validates_schema
+    def _period(self, data, **_):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError({"to": ["must not be before from"]})
+            if (data["to"] - data["from_"]).days > MAX_REPORT_DAYS:
+                raise ValidationError({"to": [f"at most {MAX_REPORT_DAYS} days after from"]})
+
+
+class ReportGridSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    level = fields.Integer()
+    grid_ids = fields.List(fields.Integer(), metadata={"description": "the grids counted: this one and below"})
+
+
+class ReportPeriodSchema(Schema):
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+    timezone = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime(metadata={"description": "the end, exclusive (the day after `to` begins)"})
+
+
+class CategoryCountSchema(Schema):
+    category = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+
+
+class LevelCountSchema(Schema):
+    level = fields.Integer()
+    count = fields.Integer()
+
+
+class TimeToCloseSchema(Schema):
+    median_minutes = fields.Float(allow_none=True)
+    mean_minutes = fields.Float(allow_none=True)
+
+
+class ReportActionsSchema(Schema):
+    reported = fields.Integer(metadata={"description": "actions reported in the period (mass checks not counted)"})
+    by_category = fields.List(fields.Nested(CategoryCountSchema))
+    by_level = fields.List(fields.Nested(LevelCountSchema), metadata={
+        "description": "actions reported in the period by the level they are at now"})
+    closed = fields.Integer(metadata={"description": "actions closed in the period"})
+    time_to_close = fields.Nested(TimeToCloseSchema, metadata={
+        "description": "from report to close, of the actions closed in the period; null when none closed"})
+    escalations = fields.Integer(metadata={"description": "escalations (by hand or by the timer) in the period"})
+    escalated_actions = fields.Integer()
+
+
+class ReportCharitySchema(Schema):
+    claimed = fields.Integer(metadata={"description": "charity items claimed in the period at the grids' shops"})
+    redeemed = fields.Integer(metadata={"description": "charity items redeemed in the period"})
+
+
+class ReportVisitsSchema(Schema):
+    count = fields.Integer()
+    shops_visited = fields.Integer()
+    needing_follow_up = fields.Integer()
+
+
+class GridReportSchema(Schema):
+    grid = fields.Nested(ReportGridSchema)
+    period = fields.Nested(ReportPeriodSchema)
+    actions = fields.Nested(ReportActionsSchema)
+    charity = fields.Nested(ReportCharitySchema)
+    visits = fields.Nested(ReportVisitsSchema)
+
+
+def report_rows(report: dict) -> list[tuple[str, str, object]]:
+    """The report flattened to (section, key, value) rows: the CSV the console downloads."""
+    actions, period = report["actions"], report["period"]
+    rows: list[tuple[str, str, object]] = [
+        ("grid", "id", report["grid"]["id"]), ("grid", "name", report["grid"]["name"]),
+        ("period", "from", period["from"]), ("period", "to", period["to"]), ("period", "timezone", period["timezone"]),
+        ("actions", "reported", actions["reported"]), ("actions", "closed", actions["closed"]),
+        ("actions", "median_minutes_to_close", actions["time_to_close"]["median_minutes"]),
+        ("actions", "mean_minutes_to_close", actions["time_to_close"]["mean_minutes"]),
+        ("actions", "escalations", actions["escalations"]), ("actions", "escalated_actions", actions["escalated_actions"]),
+    ]
+    rows += [("actions_by_category", row["category"], row["count"]) for row in actions["by_category"]]
+    rows += [("actions_by_level", str(row["level"]), row["count"]) for row in actions["by_level"]]
+    rows += [("charity", key, value) for key, value in report["charity"].items()]
+    rows += [("visits", key, value) for key, value in report["visits"].items()]
+    return rows

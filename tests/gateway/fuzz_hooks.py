@@ -57,6 +57,7 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/accounts/{account_id}/roles": {
         "grids": "the coordinator role needs grids (existing ones), every other role none"},
     "GET /api/v1/actions": {"grid_id": EXISTS},
+    "GET /api/v1/reports/grids/{grid_id}": {"to": "not before from, at most 366 days after it"},
     "GET /api/v1/visits": {"grid_id": EXISTS},
     "GET /api/v1/visits/overdue": {"grid_id": EXISTS},
     "GET /api/v1/bookings": {"mine": "mine=true and scope=managed exclude each other"},

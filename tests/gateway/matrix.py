@@ -298,6 +298,12 @@ def _reject_shop(w: World) -> Probe:
                  allowed=w.coordinator_a)
 
 
+def _grid_report(w: World) -> Probe:
+    today = datetime.now(UTC).date()
+    return Probe(f"/reports/grids/{w.ids['micro_a']}", query={"from": (today - timedelta(days=30)).isoformat(),
+                                                             "to": today.isoformat()}, allowed=w.coordinator_a)
+
+
 def _merchant_report(w: World) -> Probe:
     month = datetime.now(UTC).strftime("%Y-%m")
     return Probe(f"/reports/merchants/{w.ids['shop_a']}", query={"month": month}, allowed=w.merchant_a)
@@ -599,6 +605,9 @@ MATRIX: list[Rule] = [
     Rule("GET", "/reports/merchants/{merchant_id}", "the shop's owner; coordinators of its grid",
          (D("merchant_b", 403, _merchant_report, "one merchant against another's shop"),)),
     Rule("GET", "/reports/grids/{grid_id}/merchants", STAFF),
+    Rule("GET", "/reports/grids/{grid_id}", "coordinators of the grid or a grid above it; admin",
+         (D("coordinator_b", 403, _grid_report, "a coordinator of another grid"),
+          D("resident", 403, _grid_report, "not a coordinator"))),
     # notifications
     Rule("GET", "/notifications", SIGNED_IN + " (own inbox)"),
     Rule("GET", "/notifications/unread", SIGNED_IN + " (own inbox's unread count)"),

@@ -1,7 +1,10 @@
 """Grids, teams, volunteers, actions (the three whistles), visits and grid status."""
 from __future__ import annotations
 
-from flask import request
+import csv
+import io
+
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from services.gateway.api import SECURED, call, created, json_body, respond
@@ -17,6 +20,8 @@ from services.volunteers.schemas import (
     DispatchSchema,
     GridPageSchema,
     GridPatchSchema,
+    GridReportQuerySchema,
+    GridReportSchema,
     GridRequestSchema,
     GridSchema,
     GridStatusPageSchema,
@@ -49,6 +54,7 @@ from services.volunteers.schemas import (
     VolunteerRequestSchema,
     VolunteerSchema,
     WorkLogSchema,
+    report_rows,
 )
 from shared.paging import whole
 
@@ -108,6 +114,38 @@ def grid_status():
     """The colour map: per grid (its whole subtree) open, overdue and escalated actions, green/yellow/red.
     Answered whole."""
     return respond(whole(call("volunteers", "grid_status")))
+
+
+def _wants_csv() -> bool:
+    if request.args.get("format") == "csv":
+        return True
+    if request.args.get("format") == "json":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
+
+
+@blp.get("/reports/grids/<int:grid_id>")
+@blp.arguments(GridReportQuerySchema, location="query")
+@blp.response(200, GridReportSchema)
+@blp.alt_response(404, description="No such grid")
+@blp.doc(security=SECURED, responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def grid_report(_query, grid_id):
+    """A grid's report for the console (coordinators of the grid or a grid above it), its whole subtree
+    counted over the days `from`..`to` in your time zone: actions reported by category and by level,
+    closed, median and mean minutes from report to close, escalations, charity items claimed and redeemed
+    at its shops, visits. `to` must not be before `from` nor more than 366 days after it. The same as CSV
+    rows (section, key, value) with `?format=csv` or `Accept: text/csv`."""
+    report = call("volunteers", "grid_report", grid_id, request.args.to_dict())
+    if not _wants_csv():
+        return respond(report)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["section", "key", "value"])
+    writer.writerows(("" if value is None else value for value in row) for row in report_rows(report))
+    name = f"grid-{grid_id}-{report['period']['from']}-{report['period']['to']}.csv"
+    return Response("\ufeff" + out.getvalue(), status=200, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # ---------------------------------------------------------------------------------------------------- teams

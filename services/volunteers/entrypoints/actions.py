@@ -1,7 +1,7 @@
 """RPC entrypoints for grids, teams, volunteers, actions, visits and grid status (thin: validate, delegate)."""
 from __future__ import annotations
 
-from services.volunteers import actions, grids, teams, visits
+from services.volunteers import actions, grid_reports, grids, teams, visits
 from services.volunteers.schemas import (
     ActionQuerySchema,
     ActionReportSchema,
@@ -12,6 +12,7 @@ from services.volunteers.schemas import (
     DeclineSchema,
     DispatchSchema,
     GridPatchSchema,
+    GridReportQuerySchema,
     GridRequestSchema,
     HoursEditSchema,
     InviteSchema,
@@ -63,6 +64,13 @@ class ActionsEntrypoints:
     def update_grid(self, grid_id: int, data: dict) -> dict:
         """Change a grid's outline (admin, as for creating grids); `{"outline": null}` takes it away."""
         return grids.update_grid(self.db, self.caller, _id(grid_id), load(GridPatchSchema, data))
+
+    @rpc
+    def grid_report(self, grid_id: int, query: dict | None = None) -> dict:
+        """A grid's (subtree's) period for the console: actions by category and level, time to close,
+        escalations, charity items claimed and redeemed, visits (coordinators of the grid or above)."""
+        loaded = load(GridReportQuerySchema, query or {})
+        return grid_reports.grid_report(self.db, self.caller, _id(grid_id), loaded["from_"], loaded["to"])
 
     @rpc
     def ensure_grid(self, data: dict) -> dict:

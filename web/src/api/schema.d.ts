@@ -4358,6 +4358,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/grids/{grid_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grid_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * A grid's report for the console (coordinators of the grid or a grid above it), its whole subtree
+         *     counted over the days `from`..`to` in your time zone: actions reported by category and by level,
+         *     closed, median and mean minutes from report to close, escalations, charity items claimed and redeemed
+         *     at its shops, visits. `to` must not be before `from` nor more than 366 days after it. The same as CSV
+         *     rows (section, key, value) with `?format=csv` or `Accept: text/csv`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the first day counted (in your time zone) */
+                    from: string;
+                    /** @description the last day counted (in your time zone): not before `from`, at most 366 days after it */
+                    to: string;
+                    /** @description csv: the same report as CSV rows (section, key, value); so does `Accept: text/csv` */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    grid_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                /** @description No such grid */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/grids/{grid_id}/merchants": {
         parameters: {
             query?: never;
@@ -6752,6 +6819,11 @@ export interface components {
                 [key: string]: number;
             };
         };
+        CategoryCount: {
+            category?: string;
+            count?: number;
+            label?: string;
+        };
         CategoryPage: {
             items: components["schemas"]["Category"][];
             /** @description Always null: this list is answered whole */
@@ -6962,6 +7034,13 @@ export interface components {
             /** @description the grid's new shape (GeoJSON Polygon, lon/lat); null takes it away */
             outline?: components["schemas"]["Outline"] | (never | null);
         };
+        GridReport: {
+            actions?: components["schemas"]["ReportActions"];
+            charity?: components["schemas"]["ReportCharity"];
+            grid?: components["schemas"]["ReportGrid"];
+            period?: components["schemas"]["ReportPeriod"];
+            visits?: components["schemas"]["ReportVisits"];
+        };
         GridRequest: {
             coordinator_ids?: number[];
             level: number;
@@ -7035,6 +7114,10 @@ export interface components {
              */
             role?: "member" | "lead";
             user_id: number;
+        };
+        LevelCount: {
+            count?: number;
+            level?: number;
         };
         MassAction: {
             category: string;
@@ -7519,6 +7602,50 @@ export interface components {
         ReplayResult: {
             replayed?: number;
         };
+        ReportActions: {
+            by_category?: components["schemas"]["CategoryCount"][];
+            /** @description actions reported in the period by the level they are at now */
+            by_level?: components["schemas"]["LevelCount"][];
+            /** @description actions closed in the period */
+            closed?: number;
+            escalated_actions?: number;
+            /** @description escalations (by hand or by the timer) in the period */
+            escalations?: number;
+            /** @description actions reported in the period (mass checks not counted) */
+            reported?: number;
+            /** @description from report to close, of the actions closed in the period; null when none closed */
+            time_to_close?: components["schemas"]["TimeToClose"];
+        };
+        ReportCharity: {
+            /** @description charity items claimed in the period at the grids' shops */
+            claimed?: number;
+            /** @description charity items redeemed in the period */
+            redeemed?: number;
+        };
+        ReportGrid: {
+            /** @description the grids counted: this one and below */
+            grid_ids?: number[];
+            id?: number;
+            level?: number;
+            name?: string;
+        };
+        ReportPeriod: {
+            /**
+             * Format: date-time
+             * @description the end, exclusive (the day after `to` begins)
+             */
+            ends_at?: string;
+            from?: string;
+            /** Format: date-time */
+            starts_at?: string;
+            timezone?: string;
+            to?: string;
+        };
+        ReportVisits: {
+            count?: number;
+            needing_follow_up?: number;
+            shops_visited?: number;
+        };
         Resolve: {
             outcome: string;
         };
@@ -7704,6 +7831,10 @@ export interface components {
             kind?: "rider_knights" | "good_shops" | "placemakers" | "storytellers" | "action_team" | "other";
             lead_ids?: number[];
             name: string;
+        };
+        TimeToClose: {
+            mean_minutes?: number | null;
+            median_minutes?: number | null;
         };
         TimelineEntry: {
             actor_id?: number | null;
