@@ -153,6 +153,40 @@ def test_the_map_colours_each_grid_by_its_actions_and_opens_its_queue(web, suite
     web.screen("console queue (from the map)")
 
 
+
+@pytest.mark.parametrize("mode", MODES)
+def test_grids_without_outlines_are_drawn_as_schematic_boxes(web, suite, persona, mode):
+    page = web.page
+    language = "en" if mode == "en" else "zh-CN"
+    words = WORDS[language]
+    elderly = mode == "elderly"
+    page.set_viewport_size(DESK)
+    world = make_world(suite)  # no outlines
+    grids = [world.root, world.big, world.micro, world.other_micro]
+    command = persona(roles=("resident", "coordinator"), grids=(world.root["id"],), locale=language,
+                      elderly=elderly, sign_in=False)
+    sign_in_as(web, command, elderly, "/console/map")
+    for grid in grids:
+        shape = page.get_by_test_id(f"map-grid-{grid['id']}")
+        expect(shape).to_have_attribute("data-status", "green")
+        expect(page.get_by_test_id(f"map-label-{grid['id']}")).to_have_text(label(grid, words["green"]))
+    # Each box in the drawing's own units, all measured at once.
+    boxes = page.evaluate("""(ids) => Object.fromEntries(ids.map((id) => {
+        const r = document.querySelector(`[data-testid=map-grid-${id}] path`).getBBox();
+        return [id, {x: r.x, y: r.y, width: r.width, height: r.height}];
+    }))""", [g["id"] for g in grids])
+    boxes = {int(k): v for k, v in boxes.items()}
+    # Nested: each micro-grid's box inside its big grid's, inside the sub-district's; the two side by side.
+    inside = lambda a, b: (b["x"] <= a["x"] and b["y"] <= a["y"] and a["x"] + a["width"] <= b["x"] + b["width"]  # noqa: E731
+                           and a["y"] + a["height"] <= b["y"] + b["height"])
+    micro, other, big, root = (boxes[g["id"]] for g in (world.micro, world.other_micro, world.big, world.root))
+    assert inside(micro, big) and inside(other, big) and inside(big, root)
+    assert micro["x"] + micro["width"] <= other["x"] or other["x"] + other["width"] <= micro["x"]
+    web.screen("console map (schematic)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(RESULTS / f"console-map-schematic-{mode}.png"))
+
+
 REPORT_WORDS = {
     "zh-CN": {"title": "统计报表", "csv": "下载 CSV", "level1": "1级 · 网格", "level2": "2级 · 片区",
               "claimed": "公益物品领取", "redeemed": "公益物品核销"},
