@@ -3,7 +3,8 @@
 The command (the coordinator of the sub-district's grid) composes a typhoon broadcast to three micro-grids,
 in Chinese and in English, for their volunteers: an empty title is refused beside its field when the
 recipients are counted; the server counts four people (per grid too) before anything is sent; sent, the
-delivery is followed to every inbox (and the English reader gets the English text). From the broadcast the
+delivery is followed to every inbox (the English reader gets the English text) and to a webhook, counted
+per kind of channel. From the broadcast the
 command creates storefront checks for every shop of those grids, dispatched to the action team; a volunteer
 ticks one on their phone (a second browser at 375 × 812), the others are done over the API; the console
 follows each grid's progress (not started, in progress, done) and the checks themselves until every check
@@ -18,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.notifications.integration.conftest import known
+from tests.support.peers import WebhookPeer
 from tests.support.suite import wait_for
 from tests.volunteers.integration.world import EVERY_DAY, make_world
 from tests.web.support import RESULTS, WebApp
@@ -116,30 +118,40 @@ def test_story4_the_command_broadcasts_to_three_grids_and_follows_the_storefront
     expect(send).to_be_disabled()
     page.fill("input[name=title]", TYPHOON["title"])
     expect(send).to_be_enabled()
-    send.click()
+    # The English reader also has a webhook of their own: its message is counted per kind of channel.
+    with WebhookPeer() as hook:
+        channel = helpers[1].post("/notification-channels", json={"name": "hook", "url": hook.url("/rider")})
+        assert channel.status_code == 201, channel.text
+        send.click()
 
-    # Its delivery, followed: four targeted, four inboxes, nothing failed.
-    page.wait_for_url(re.compile(r".*/console/broadcasts\?id=\d+$"))
-    broadcast_id = int(page.url.rsplit("=", 1)[1])
-    card = page.get_by_test_id(f"broadcast-{broadcast_id}")
-    expect(card.get_by_test_id("broadcast-state")).to_have_text(words["all_sent"], timeout=15_000)
-    expect(card.get_by_test_id("targeted")).to_have_text("4")
-    expect(card.get_by_test_id("delivered")).to_have_text("4")
-    expect(card.get_by_test_id("channel-inbox").get_by_test_id("sent")).to_have_text("4")
-    expect(card.get_by_test_id("channel-inbox").get_by_test_id("failed")).to_have_text("0")
-    web.screen("console broadcast (delivered)")
-    held = command.client.get(f"/broadcasts/{broadcast_id}").json()
-    assert (held["targeted"], held["sent"], held["failed"], held["state"]) == (4, 4, 0, "done")
-    assert (held["title_en"], held["severity"]) == (TYPHOON["title_en"], "warning")
-    assert {a["id"] for a in held["audience"]} == {g["id"] for g in grids}
-    assert held["expires_at"] is not None
-    told = {who.id: [i for i in who.get("/notifications").json()["items"]
-                     if i["data"].get("broadcast_id") == broadcast_id] for who in [*helpers, phone.client]}
-    assert all(len(items) == 1 for items in told.values()), told
-    assert told[helpers[1].id][0]["title"].endswith(TYPHOON["title_en"])  # the English reader
-    assert told[helpers[0].id][0]["title"].endswith(TYPHOON["title"])
-    assert not [i for i in world.gridworker.get("/notifications").json()["items"]
-                if i["data"].get("broadcast_id") == broadcast_id]  # volunteers only
+        # Its delivery, followed: four targeted, four inboxes, nothing failed.
+        page.wait_for_url(re.compile(r".*/console/broadcasts\?id=\d+$"))
+        broadcast_id = int(page.url.rsplit("=", 1)[1])
+        card = page.get_by_test_id(f"broadcast-{broadcast_id}")
+        expect(card.get_by_test_id("broadcast-state")).to_have_text(words["all_sent"], timeout=15_000)
+        expect(card.get_by_test_id("targeted")).to_have_text("4")
+        expect(card.get_by_test_id("delivered")).to_have_text("4")
+        expect(card.get_by_test_id("channel-inbox").get_by_test_id("sent")).to_have_text("4")
+        expect(card.get_by_test_id("channel-inbox").get_by_test_id("failed")).to_have_text("0")
+        web.screen("console broadcast (delivered)")
+        held = command.client.get(f"/broadcasts/{broadcast_id}").json()
+        assert (held["targeted"], held["sent"], held["failed"], held["state"]) == (4, 4, 0, "done")
+        assert (held["title_en"], held["severity"]) == (TYPHOON["title_en"], "warning")
+        assert {a["id"] for a in held["audience"]} == {g["id"] for g in grids}
+        assert held["expires_at"] is not None
+        told = {who.id: [i for i in who.get("/notifications").json()["items"]
+                         if i["data"].get("broadcast_id") == broadcast_id] for who in [*helpers, phone.client]}
+        assert all(len(items) == 1 for items in told.values()), told
+        assert told[helpers[1].id][0]["title"].endswith(TYPHOON["title_en"])  # the English reader
+        assert told[helpers[0].id][0]["title"].endswith(TYPHOON["title"])
+        assert not [i for i in world.gridworker.get("/notifications").json()["items"]
+                    if i["data"].get("broadcast_id") == broadcast_id]  # volunteers only
+        expect(card.get_by_test_id("channel-json").get_by_test_id("sent")).to_have_text("1", timeout=15_000)
+        expect(card.get_by_test_id("channel-sent")).to_have_text("1")
+        web.screen("console broadcast (sent to the channel too)")
+        assert hook.received("/rider")[0]["body"]["title"].endswith(TYPHOON["title_en"])
+    assert command.client.get(f"/broadcasts/{broadcast_id}").json()["by_channel"] == [
+        {"scheme": "json", "sent": 1, "pending": 0, "failed": 0}]
 
     # Storefront checks from the broadcast: its grids are chosen already; dispatched to the action team.
     for grid in grids:
