@@ -129,7 +129,8 @@ def _wants_csv() -> bool:
 @blp.arguments(GridReportQuerySchema, location="query")
 @blp.response(200, GridReportSchema)
 @blp.alt_response(404, description="No such grid")
-@blp.doc(security=SECURED, responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@blp.doc(security=SECURED, responses={"200": {"description": "The report; as CSV when asked", "content": {
+    "application/json": {"schema": GridReportSchema}, "text/csv": {"schema": {"type": "string"}}}}})
 def grid_report(_query, grid_id):
     """A grid's report for the console (coordinators of the grid or a grid above it), its whole subtree
     counted over the days `from`..`to` in your time zone: actions reported by category and by level,

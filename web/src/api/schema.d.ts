@@ -4392,11 +4392,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description The report; as CSV when asked */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        "application/json": components["schemas"]["GridReport"];
                         "text/csv": string;
                     };
                 };
