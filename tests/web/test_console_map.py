@@ -136,6 +136,14 @@ def test_the_map_colours_each_grid_by_its_actions_and_opens_its_queue(web, suite
     expect(row.get_by_test_id("row-status")).to_have_text(words["green"])
     web.screen("console map (green again)")
 
+    # A tap (a finger cannot hover) shows the neighbour's reason and stays on the map.
+    neighbour = page.get_by_test_id(f"map-grid-{world.other_micro['id']}")
+    neighbour.tap()
+    expect(detail).to_contain_text(world.other_micro["name"])
+    expect(detail.get_by_test_id("detail-status")).to_have_text(words["green"])
+    expect(detail.get_by_test_id("detail-reason")).to_have_text(words["calm"])
+    assert page.url.endswith("/console/map")
+
     # The keyboard: Tab reaches the grids; focus shows the reason; Enter opens the queue of that grid.
     page.get_by_test_id(f"map-grid-{world.root['id']}").focus()
     for _ in range(len(grids)):
