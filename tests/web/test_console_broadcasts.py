@@ -33,10 +33,11 @@ MODES = ["zh-CN", "en", "elderly"]
 
 WORDS = {
     "zh-CN": {"title": "通知与行动", "recipients": "将通知 4 人", "all_sent": "已发完", "done": "全部检查已完成",
-              "checklist": ["店招已加固", "已告知最近的避险点"], "check": "店招检查", "one_of_three": "1 / 3 已完成"},
+              "checklist": ["店招已加固", "已告知最近的避险点"], "check": "店招检查", "one_of_three": "1 / 3 已完成",
+              "three_of_three": "3 / 3 已完成"},
     "en": {"title": "Broadcasts", "recipients": "4 people will be told", "all_sent": "All sent",
            "done": "Every check is done", "checklist": ["Shop sign secured", "Told the nearest shelter"],
-           "check": "Storefront check", "one_of_three": "1 of 3 done"},
+           "check": "Storefront check", "one_of_three": "1 of 3 done", "three_of_three": "3 of 3 done"},
 }
 TYPHOON = {"title": "台风“贝碧嘉”预警", "body": "今晚风力 10 级,请检查店招并告知商户最近的避险点。",
            "title_en": "Typhoon Bebinca warning",
@@ -240,6 +241,14 @@ def test_story4_the_command_broadcasts_to_three_grids_and_follows_the_storefront
     final = wait_for(lambda: (m := command.client.get(f"/actions/{mass_id}").json())["state"] == "closed" and m,
                      timeout=10, message="the mass action closed")
     assert final["progress"]["done"] == 3 and final["progress"]["checklist_done"] == 6
+
+    # Later, from the broadcasts page: the mass action is listed with its count and opens its progress.
+    web.open("/console/broadcasts", "console broadcasts (later)")
+    listed = page.get_by_test_id(f"mass-list-{mass_id}")
+    expect(listed).to_contain_text(words["three_of_three"], timeout=15_000)
+    listed.get_by_role("link").click()
+    expect(page.get_by_test_id(f"mass-{mass_id}").get_by_test_id("mass-done")).to_have_text(words["done"])
+    web.screen("console storefront checks (opened from the list)")
 
     # The grid map: each of the three grids green.
     web.open("/console/map", "console map (after the checks)")

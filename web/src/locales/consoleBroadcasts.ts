@@ -68,6 +68,7 @@ export const zh = {
     checklistDone: '{done}/{total} 项',
     back: '返回通知列表',
     massOpen: '查看检查进度',
+    massList: '批量检查任务',
   },
 }
 
@@ -140,5 +141,6 @@ export const en: typeof zh = {
     checklistDone: '{done}/{total} steps',
     back: 'Back to broadcasts',
     massOpen: 'Check progress',
+    massList: 'Mass actions',
   },
 }
