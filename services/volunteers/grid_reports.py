@@ -16,6 +16,7 @@ from services.volunteers.schemas import GridReportSchema
 from shared.db import Database
 from shared.errors import NotFound
 from shared.identity import Caller
+from shared.inputs import FIRST_YEAR, LAST_YEAR
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -33,8 +34,10 @@ def grid_report(db: Database, caller: Caller, grid_id: int, first: date, last: d
     """The days `first`..`last` (inclusive) in the caller's time zone; coordinators of the grid (or above)."""
     caller.require()
     zone = _zone(caller.timezone)
-    starts_at = datetime.combine(first, time(0), zone).astimezone(UTC)
-    ends_at = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    # Kept within the years the API writes (a day at either end of them may begin or end just outside).
+    starts_at = max(datetime.combine(first, time(0), zone).astimezone(UTC), datetime(FIRST_YEAR, 1, 1, tzinfo=UTC))
+    ends_at = min(datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC),
+                  datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC))
     with db.read() as session:
         tree = Tree.load(session)
         grid = tree.grids.get(grid_id)
