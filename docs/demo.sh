@@ -14,8 +14,8 @@ login() {
     -d "{\"username\": \"$1\", \"password\": \"$(password "$1")\"}" | field access_token
 }
 
-# field NAME: one field of the JSON answer read from stdin (e.g. `... | field id`).
-field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# field NAME: one field of the JSON answer read from stdin (e.g. `... | field id`); nothing for null.
+field() { python3 -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print("" if v is None else v)' "$1"; }
 
 # pick NAME: the id of the entry called NAME (its name, title or display name) in the list answer read from
 # stdin, e.g. `curl -s $API/grids -H "$AUTH" | pick 第7微网格`; entries' `children` are searched too.
