@@ -294,11 +294,13 @@ def test_a_space_manager_approves_a_pending_booking_in_the_console(web, suite, p
 APPROVALS = {
     "zh-CN": {"approve": "通过", "publish": "通过并发布", "reject": "驳回", "why": "请写驳回原因", "reason": "不属于微心愿范围",
               "visits": "十必访", "log": "记录走访", "save": "保存走访", "findings": "店招螺丝锈蚀,需要加固",
-              "follow": "店招螺丝锈蚀", "made": "已生成事件", "open": "查看事件", "never": "从未走访"},
+              "follow": "店招螺丝锈蚀", "made": "已生成事件", "open": "查看事件", "never": "从未走访",
+              "shop_reason": "营业执照照片看不清", "no_reject": "接口还不能驳回"},
     "en": {"approve": "Approve", "publish": "Approve and publish", "reject": "Reject", "why": "Say why",
            "reason": "Not a micro-wish", "visits": "Visits due", "log": "Log a visit", "save": "Save the visit",
            "findings": "The sign's bolts are rusty", "follow": "Rusty sign bolts", "made": "created",
-           "open": "Open the action", "never": "Never visited"},
+           "open": "Open the action", "never": "Never visited", "shop_reason": "The licence photo is unreadable",
+           "no_reject": "cannot reject them yet"},
 }
 
 
@@ -320,7 +322,10 @@ def test_a_grid_worker_approves_a_shop_and_vets_wishes_in_the_console(web, suite
     owner = suite.user(roles=["resident", "merchant"])
     shop = owner.post("/merchants", json={"name": f"U巷咖啡 {world.tag}", "grid_id": world.micro["id"],
                                           "category": "cafe", "street_area": "U巷"}).json()
-    assert shop["status"] == "pending"
+    other_owner = suite.user(roles=["resident", "merchant"])
+    stall = other_owner.post("/merchants", json={"name": f"U巷烟酒 {world.tag}", "grid_id": world.micro["id"],
+                                                 "category": "retail", "street_area": "U巷"}).json()
+    assert shop["status"] == stall["status"] == "pending"
     rider = suite.user(groups=["rider"])
     wishes = [rider.post("/wishes", json={"title": title, "story": "家里的电饭煲坏了", "estimated_value": 300,
                                           "grid_id": world.micro["id"]}).json() for title in ("一台电饭煲", "一部新手机")]
@@ -329,16 +334,36 @@ def test_a_grid_worker_approves_a_shop_and_vets_wishes_in_the_console(web, suite
     worker = persona(roles=("resident", "coordinator"), grids=(world.micro["id"],), locale=language,
                      elderly=elderly, sign_in=False)
     sign_in_as(web, worker, elderly, "/console/approvals")
-    expect(page.get_by_test_id("nav-approvals")).to_contain_text("3")
+    expect(page.get_by_test_id("nav-approvals")).to_contain_text("4")
+    merchants = page.get_by_test_id("merchants")
+    expect(merchants.locator("h2")).to_contain_text("2")
     merchant = page.get_by_test_id(f"merchant-{shop['id']}")
     expect(merchant).to_contain_text(shop["name"])
     expect(merchant).to_contain_text(world.micro["name"])
+    expect(page.get_by_text(words["no_reject"])).to_have_count(0)
     web.screen("console approvals (shops and wishes)")
 
     # The shop: approved.
     merchant.get_by_role("button", name=words["approve"], exact=True).click()
     expect(merchant).to_have_count(0)
     assert worker.client.get(f"/merchants/{shop['id']}").json()["status"] == "approved"
+
+    # The other shop: rejected without a reason, the API's message beside the field and nothing changed;
+    # then with a reason it leaves the queue and the count, and its owner reads why.
+    rejected_shop = page.get_by_test_id(f"merchant-{stall['id']}")
+    rejected_shop.get_by_role("button", name=words["reject"], exact=True).click()
+    expect(rejected_shop.locator(".field-error")).not_to_be_empty()
+    expect(rejected_shop.locator("input")).to_have_attribute("aria-invalid", "true")
+    still = other_owner.get(f"/merchants/{stall['id']}").json()
+    assert (still["status"], still["rejection_reason"]) == ("pending", "")
+    web.screen("console approvals (shop reason missing)")
+    rejected_shop.locator("input").fill(words["shop_reason"])
+    rejected_shop.get_by_role("button", name=words["reject"], exact=True).click()
+    expect(rejected_shop).to_have_count(0)
+    expect(merchants.locator("h2")).to_contain_text("0")
+    expect(page.get_by_test_id("nav-approvals")).to_contain_text("2")
+    gone = other_owner.get(f"/merchants/{stall['id']}").json()
+    assert (gone["status"], gone["rejection_reason"]) == ("rejected", words["shop_reason"])
 
     # A wish: published; the other rejected, with a reason (asked for beside the field when missing).
     good = page.get_by_test_id(f"wish-{wishes[0]['id']}")

@@ -2,9 +2,13 @@
  * What the console knows and keeps fresh: the actions the coordinator may see (their grids' subtrees), the
  * grid tree, the categories, names of people, and the counts of what waits (for the navigation).
  *
- * Polling is cheap: every few seconds only the newest page of actions is asked for (new reports and recent
- * changes show up there); the whole list is read again every minute, and nothing is asked while the tab is
- * hidden.
+ * Polling is cheap: every few seconds only the newest page of actions is asked for (new reports show up
+ * there); every minute the server is asked for the live work only (open and waiting to be checked, by
+ * state), and an action that has left it is read on its own; the whole list, closed work included, is read
+ * again every ten minutes. Nothing is asked while the tab is hidden.
+ *
+ * Actions carry their people's names (reporter_name, accepted_by_name, assignees); names are looked up one
+ * by one only for what the API answers without them (a shop's owner, a wish's owner, a booker, a visitor).
  */
 import { computed, reactive, ref } from 'vue'
 import { api } from '../../api/client'
@@ -68,10 +72,26 @@ export const consoleState = reactive({
   waiting: { merchants: 0, wishes: 0, bookings: 0, visits: 0 },
 })
 
+/** States in which an action still changes often: open, or resolved and waiting to be checked. */
+const LIVE = [...OPEN, 'resolved'] as const
+
+/** Who reported the action, by the name it carries ('' for the system; '#id' if they had no name). */
+export function reporterName(action: Action | null | undefined): string {
+  return action?.reporter_name || (action?.reporter_id ? `#${action.reporter_id}` : '')
+}
+
+/** Who accepted the action, by the name it carries. */
+export function acceptedName(action: Action | null | undefined): string {
+  if (!action?.accepted_by) return ''
+  const assignee = action.assignees?.find((a) => a.user_id === action.accepted_by)
+  return action.accepted_by_name || assignee?.display_name || `#${action.accepted_by}`
+}
+
 const names = reactive(new Map<number, string>())
 const asked = new Set<number>()
 
-/** A person's display name (coordinators may read accounts); '#id' until it is known or when refused. */
+/** A person's display name for what the API answers without one (coordinators may read accounts); '#id'
+ * until it is known or when refused. */
 export function personName(id: number | null | undefined): string {
   if (!id) return ''
   if (!asked.has(id)) {
@@ -81,13 +101,6 @@ export function personName(id: number | null | undefined): string {
       .catch(() => undefined)
   }
   return names.get(id) ?? `#${id}`
-}
-
-export function rememberName(id: number | null | undefined, name: string | undefined): void {
-  if (id && name) {
-    asked.add(id)
-    names.set(id, name)
-  }
 }
 
 export function gridName(id: number | null | undefined): string {
@@ -130,26 +143,59 @@ function merge(fresh: Action[], whole: boolean): void {
   consoleState.actions = [...byId.values()].sort((a, b) => (b.id ?? 0) - (a.id ?? 0))
 }
 
-/** Every action I may see (pages of 100, at most 10 pages: a desk's working set). */
-export async function loadActions(): Promise<void> {
-  if (!isCoordinator.value) return
-  const all: Action[] = []
+/** Every action matching the query, page by page (pages of 100, at most 10: a desk's working set); null
+ * when a page failed; complete says whether the last page was reached. */
+async function readActions(filter: Record<string, unknown>): Promise<{ items: Action[]; complete: boolean } | null> {
+  const items: Action[] = []
   let cursor: string | null = null
   for (let page = 0; page < 10; page += 1) {
-    const query: Record<string, unknown> = { limit: 100, ...(cursor ? { cursor } : {}) }
+    const query: Record<string, unknown> = { ...filter, limit: 100, ...(cursor ? { cursor } : {}) }
     const { data } = await api.GET('/api/v1/actions', { params: { query: query as never } }).catch(() => ({ data: undefined }))
-    if (!data) {
-      consoleState.failed = true
-      return
-    }
-    all.push(...data.items)
+    if (!data) return null
+    items.push(...data.items)
     cursor = data.next_cursor
-    if (!cursor) break
+    if (!cursor) return { items, complete: true }
+  }
+  return { items, complete: false }
+}
+
+/** Every action I may see. */
+export async function loadActions(): Promise<void> {
+  if (!isCoordinator.value) return
+  const all = await readActions({})
+  if (!all) {
+    consoleState.failed = true
+    return
   }
   consoleState.failed = false
   consoleState.loaded = true
   consoleState.lastLoad = Date.now()
-  merge(all, true)
+  merge(all.items, true)
+}
+
+/** The live work only (the server filters by state): what changes between two whole reads. An action I had
+ * as live that is not there any more was closed, merged, cancelled or moved out of my grids: read on its own. */
+async function refreshLive(): Promise<void> {
+  if (!isCoordinator.value) return
+  const live = await readActions({ state: LIVE })
+  if (!live) {
+    consoleState.failed = true
+    return
+  }
+  consoleState.failed = false
+  const there = new Set(live.items.map((a) => a.id))
+  const left = live.complete
+    ? consoleState.actions.filter((a) => LIVE.includes(a.state as never) && !there.has(a.id)).map((a) => a.id ?? 0)
+    : []
+  merge(live.items, false)
+  await Promise.all(left.map(async (id) => {
+    const { data, response } = await api.GET('/api/v1/actions/{action_id}', { params: { path: { action_id: id } } })
+      .catch(() => ({ data: undefined, response: undefined }))
+    if (data) keep(data)
+    else if (response?.status === 404 || response?.status === 403) {
+      consoleState.actions = consoleState.actions.filter((a) => a.id !== id)
+    }
+  }))
 }
 
 /** The newest page only: new reports and recent changes. */
@@ -207,8 +253,11 @@ export async function startConsole(): Promise<void> {
   polling = setInterval(() => {
     if (document.hidden || !session.tokens) return
     round += 1
-    if (round % 12 === 0) {
+    if (round % 120 === 0) {
       void loadActions()
+      void loadWaiting()
+    } else if (round % 12 === 0) {
+      void refreshLive()
       void loadWaiting()
     } else {
       void pollActions()
