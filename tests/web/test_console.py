@@ -239,7 +239,7 @@ def _slot(days: int, hour: int) -> dict:
     return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["en"])  # the stories run in every mode; this in one
 def test_a_space_manager_approves_a_pending_booking_in_the_console(web, suite, persona, mode):
     page = web.page
     language = "en" if mode == "en" else "zh-CN"
@@ -310,7 +310,7 @@ def sign_in_as(web: WebApp, who, elderly: bool, redirect: str) -> None:
     web.elderly = elderly
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["zh-CN"])  # the stories run in every mode; this in one
 def test_a_grid_worker_approves_a_shop_and_vets_wishes_in_the_console(web, suite, persona, mode):
     page = web.page
     language = "en" if mode == "en" else "zh-CN"
@@ -383,7 +383,7 @@ def test_a_grid_worker_approves_a_shop_and_vets_wishes_in_the_console(web, suite
     web.screen("console approvals (done)")
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["elderly"])  # the stories run in every mode; this in one
 def test_a_grid_worker_logs_a_visit_and_turns_a_finding_into_an_action(web, suite, persona, mode):
     page = web.page
     language = "en" if mode == "en" else "zh-CN"
@@ -448,7 +448,7 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["en"])  # the stories run in every mode; this in one
 def test_the_grid_worker_reopens_verifies_and_corrects_the_hours(web, suite, persona, mode):
     page = web.page
     language = "en" if mode == "en" else "zh-CN"
@@ -518,7 +518,7 @@ def test_the_grid_worker_reopens_verifies_and_corrects_the_hours(web, suite, per
     web.screen("console action (hours corrected)")
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["zh-CN"])  # the stories run in every mode; this in one
 def test_a_resident_is_told_the_console_is_not_theirs(web, persona, mode):
     language = "en" if mode == "en" else "zh-CN"
     desk(web)

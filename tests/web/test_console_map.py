@@ -162,7 +162,7 @@ def test_the_map_colours_each_grid_by_its_actions_and_opens_its_queue(web, suite
 
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["elderly"])  # the stories run in every mode; this in one
 def test_grids_without_outlines_are_drawn_as_schematic_boxes(web, suite, persona, mode):
     page = web.page
     language = "en" if mode == "en" else "zh-CN"
@@ -206,7 +206,7 @@ def figure(page, key: str):
     return page.get_by_test_id(f"figure-{key}").locator("dd")
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["en"])  # the stories run in every mode; this in one
 def test_reports_show_a_grids_figures_and_download_them_as_csv(web, suite, persona, mode):
     from tests.charity.support import open_shop, register_pledge
 
