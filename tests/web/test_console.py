@@ -1,13 +1,15 @@
 """The coordinators' console at a desk's 1280 × 800, in a real Chromium against the real suite.
 
-Story 3: a courier reports a loose shop sign (over the API: the phone's report screen has its own test); the
-grid worker sees it in the queue's 待办 tab with its level badge and countdown, sees a second report of the
-same sign arrive without reloading and merges it into the first; dispatches the first from the suggestions
-with one tap, escalates it with a reason (the API's message beside the empty reason first); the volunteer
-accepts and resolves and the courier verifies (over the API); the console shows it closed. With a category
-limit shortened to 6 s, nobody accepts and the branch secretary, in a second browser, sees it arrive at level
-2 in the 超时 tab with its countdown. A space manager approves a pending booking (and a rejection without a
-reason is refused beside the field). Once in zh-CN, once in en, once in elderly mode; axe runs on every screen.
+Story 3, end to end across two browsers, a desk and a phone at 375 × 812: a courier reports a loose shop sign on
+the phone's 上报问题 screen; the grid worker sees it in the queue's 待办 tab with its level badge and countdown,
+sees a second report of the same sign (sent from the courier's phone) arrive without reloading and merges it
+into the first; dispatches the first from the suggestions with one tap, escalates it with a reason (the API's
+message beside the empty reason first); the volunteer, of the action team, accepts, starts and resolves it in
+我的任务 on the phone; the courier confirms it on the report's page on the phone; the console shows it closed.
+With a category limit shortened to 6 s, nobody accepts and the branch secretary, in a second browser, sees it
+arrive at level 2 in the 超时 tab with its countdown. A space manager approves a pending booking (and a
+rejection without a reason is refused beside the field). Once in zh-CN, once in en, once in elderly mode; axe
+runs on every screen, the phone's too.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.volunteers.integration.world import make_world
-from tests.web.support import RESULTS, WebApp
+from tests.web.support import RESULTS, VIEWPORT, WebApp
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,11 @@ WORDS = {
               "reason": "店主不在,需要片区协调", "timeline_report": "上报", "timeline_escalate": "升级",
               "timeline_verify": "核查", "serves": "服务", "open_actions": "在办", "approvals": "审核",
               "approve": "通过", "reject": "驳回", "reject_reason": "当天有活动", "bookings": "预约审批",
-              "outcome": "已用膨胀螺丝加固", "all": "全部"},
+              "outcome": "已用膨胀螺丝加固", "all": "全部", "place": "新华路 211 号", "what": "店招一角松脱,风大时晃动",
+              "again": "店招又松了,还在晃", "report": "上报问题", "submit": "提交上报", "detail": "上报详情",
+              "reported": "已上报", "tasks": "我的任务", "task": "任务详情", "accept": "接单", "accepted": "已接单",
+              "start": "开始处置", "in_progress": "处置中", "resolve": "提交处置结果", "resolved": "待核查",
+              "confirm": "确认已解决"},
     "en": {"queue": "Action queue", "todo": "To do", "overdue": "Overdue", "done": "Closed", "level1": "Level 1 · grid",
            "level2": "Level 2 · big grid", "left": "left", "new": "New", "dispatched": "Dispatched", "closed": "Closed",
            "merged": "Merged", "merge": "Merge", "dispatch_to": "Dispatch to {name}", "escalate": "Escalate",
@@ -40,7 +46,11 @@ WORDS = {
            "timeline_escalate": "Escalated", "timeline_verify": "Verified", "serves": "serves",
            "open_actions": "open actions", "approvals": "Approvals", "approve": "Approve", "reject": "Reject",
            "reject_reason": "The hall is in use that day", "bookings": "Bookings", "outcome": "Fixed with anchor bolts",
-           "all": "All"},
+           "all": "All", "place": "新华路 211 号", "what": "A corner of the sign came loose and swings in the wind",
+           "again": "The sign is loose again and still swings", "report": "Report a problem", "submit": "Send the report",
+           "detail": "Report", "reported": "Reported", "tasks": "My tasks", "task": "Task", "accept": "Accept",
+           "accepted": "Accepted", "start": "Start work", "in_progress": "In progress", "resolve": "Send the outcome",
+           "resolved": "To check", "confirm": "Confirm it is solved"},
 }
 MODES = ["zh-CN", "en", "elderly"]
 
@@ -62,8 +72,57 @@ def wait_for_state(client, action_id: int, state: str, timeout: float = 10.0) ->
     return found
 
 
+@pytest.fixture
+def phone(web, browser, request):
+    """A second browser: a phone at 375 × 812, as the test's own page is made (see conftest.py)."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", timezone_id="Asia/Shanghai")
+    app = WebApp(page=context.new_page(), base_url=web.base_url)
+    yield app
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        app.save_screenshot(RESULTS / f"{name}-phone.png")
+        print(f"phone screens: {app.screens}\nthe phone said:\n" + "\n".join(app.console[-40:]))
+    context.close()
+
+
+def on_the_phone(client, language: str, elderly: bool) -> None:
+    """The account reads the app in the test's language, in elderly mode when the test is."""
+    assert client.patch("/me", json={"locale": language, "elderly_mode": elderly}).status_code == 200
+
+
+def sign_in_on(phone: WebApp, who, elderly: bool, path: str, name: str) -> None:
+    """`who` signs in on the phone (whoever used it before signs out first) and lands on `path`."""
+    if phone.page.url.startswith(phone.base_url):
+        phone.page.evaluate("localStorage.clear()")
+    phone.elderly = False  # the sign-in page does not know the account yet
+    phone.sign_in(who.user["username"], who.user["password"], redirect=path)
+    phone.page.wait_for_url(re.compile(rf".*{re.escape(path)}$"))
+    phone.elderly = elderly
+    phone.screen(name)
+
+
+def report_on(phone: WebApp, words: dict, world, description: str, name: str) -> int:
+    """The courier fills in 上报问题 (kind, grid, place, what happened) and sends it; the report's id."""
+    page = phone.page
+    phone.expect_title(words["report"])
+    page.get_by_test_id(f"category-{world.category}").click()
+    page.fill("input[name=grid-search]", world.micro["name"])
+    page.get_by_test_id(f"grid-{world.micro['id']}").click()
+    page.fill("input[name=location]", words["place"])
+    page.fill("textarea[name=description]", description)
+    phone.screen(f"{name} (filled in)")
+    page.get_by_role("button", name=words["submit"], exact=True).click()
+    page.wait_for_url(re.compile(r".*/reports/\d+$"))
+    phone.expect_title(words["detail"])
+    expect(page.get_by_test_id("state")).to_have_text(words["reported"])
+    phone.screen(f"{name} (sent)")
+    return int(page.url.rsplit("/", 1)[1])
+
+
 @pytest.mark.parametrize("mode", MODES)
-def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(web, suite, persona, mode):
+def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(web, phone, suite, persona, mode):
     page = web.page
     language = "en" if mode == "en" else "zh-CN"
     words = WORDS[language]
@@ -73,8 +132,19 @@ def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(w
     world = make_world(suite)
     micro = world.micro
     volunteer = world.volunteer()
+    on_the_phone(volunteer, language, elderly)
+    team = suite.rpc("volunteers", "ensure_team", {"name": f"行动队 {world.tag}", "kind": "action_team",
+                                                   "lead_ids": [volunteer.id]})
+    assert volunteer.id in [m["user_id"] for m in suite.rpc("volunteers", "list_team_members", team["id"])]
     courier = suite.user(roles=["resident"], groups=["courier"], display_name=f"快递员 小刘 {world.tag}")
-    first = world.report(courier, title=f"店招松动 {world.tag}", location="新华路 211 号")
+    on_the_phone(courier, language, elderly)
+
+    # The courier reports the loose sign on their phone (the second browser).
+    sign_in_on(phone, courier, elderly, "/report", "report (courier)")
+    first_id = report_on(phone, words, world, words["what"], "report")
+    first = courier.get(f"/actions/{first_id}").json()
+    assert (first["category"], first["grid_id"], first["location"], first["description"], first["state"],
+            first["reporter_id"]) == (world.category, micro["id"], words["place"], words["what"], "reported", courier.id)
 
     # The grid worker of the micro-grid signs in and opens the console: the report waits in 待办.
     worker = persona(roles=("resident", "coordinator"), grids=(micro["id"],), locale=language, elderly=elderly)
@@ -95,8 +165,10 @@ def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(w
     assert row.get_by_test_id("clock").inner_text() != before
     web.screen("console queue")
 
-    # A second report of the same sign arrives while the grid worker watches: no reload.
-    second = world.report(courier, title=f"店招又松了 {world.tag}", location="新华路 211 号")
+    # A second report of the same sign, from the courier's phone, arrives while the grid worker watches: no reload.
+    phone.open("/report", "report (again)")
+    second = courier.get(f"/actions/{report_on(phone, words, world, words['again'], 'report again')}").json()
+    assert (second["location"], second["description"], second["state"]) == (words["place"], words["again"], "reported")
     second_row = page.get_by_test_id(f"action-{second['id']}")
     expect(second_row).to_be_visible(timeout=15_000)
     expect(second_row).to_contain_text(words["new"])
@@ -158,10 +230,40 @@ def test_story3_the_grid_worker_merges_dispatches_escalates_and_sees_it_closed(w
     expect(page.get_by_test_id("timeline")).to_contain_text(words["reason"])
     assert worker.client.get(f"/actions/{first['id']}").json()["level"] == 2
 
-    # The volunteer accepts and resolves, the courier verifies (their phones; over the API here).
-    assert volunteer.post(f"/actions/{first['id']}/accept", json={}).status_code == 200
-    assert volunteer.post(f"/actions/{first['id']}/resolve", json={"outcome": words["outcome"]}).status_code == 200
-    assert courier.post(f"/actions/{first['id']}/verify", json={"rating": 5}).status_code == 200
+    # The volunteer, of the action team, on the phone: 我的任务, the task; accepts, starts, writes the outcome.
+    sign_in_on(phone, volunteer, elderly, "/tasks", "tasks")
+    phone.expect_title(words["tasks"])
+    task = phone.page.get_by_test_id(f"task-{first['id']}")
+    expect(task).to_be_visible()
+    task.click()
+    phone.page.wait_for_url(re.compile(rf".*/tasks/{first['id']}$"))
+    phone.expect_title(words["task"])
+    expect(phone.page.get_by_test_id(f"task-{first['id']}")).to_contain_text(words["place"])
+    phone.screen("task (asked)")
+    phone.page.get_by_role("button", name=words["accept"], exact=True).click()
+    expect(phone.page.get_by_test_id("state")).to_have_text(words["accepted"])
+    phone.screen("task (accepted)")
+    phone.page.get_by_role("button", name=words["start"], exact=True).click()
+    expect(phone.page.get_by_test_id("state")).to_have_text(words["in_progress"])
+    phone.page.fill("textarea[name=outcome]", words["outcome"])
+    phone.screen("task (in progress)")
+    phone.page.get_by_role("button", name=words["resolve"], exact=True).click()
+    expect(phone.page.get_by_test_id("state")).to_have_text(words["resolved"])
+    phone.screen("task (resolved)")
+    done = worker.client.get(f"/actions/{first['id']}").json()
+    assert (done["state"], done["accepted_by"], done["outcome"], done["level"]) == \
+        ("resolved", volunteer.id, words["outcome"], 2)
+
+    # The courier, on the phone again: the report's page shows the outcome; they confirm it is solved.
+    sign_in_on(phone, courier, elderly, f"/reports/{first['id']}", "report (to confirm)")
+    phone.expect_title(words["detail"])
+    expect(phone.page.get_by_test_id("state")).to_have_text(words["resolved"])
+    expect(phone.page.get_by_test_id("outcome")).to_contain_text(words["outcome"])
+    confirm = phone.page.get_by_role("button", name=words["confirm"], exact=True)
+    confirm.click()
+    expect(phone.page.get_by_test_id("state")).to_have_text(words["closed"])
+    expect(confirm).to_have_count(0)
+    phone.screen("report (confirmed)")
     assert wait_for_state(worker.client, first["id"], "closed")["state"] == "closed"
     # The page open on the grid worker's desk follows by itself.
     expect(page.get_by_test_id("action-head").get_by_test_id("state")).to_have_text(words["closed"], timeout=15_000)
