@@ -2,7 +2,7 @@
 import type { components } from './api/schema'
 import { api } from './api/client'
 import { currentLocale } from './i18n'
-import { timeZone } from './session'
+import { localDay, today } from './format'
 
 export type Pledge = components['schemas']['Pledge']
 export type Claim = components['schemas']['Claim']
@@ -42,14 +42,9 @@ export function codeFromPayload(text: string): string {
 /** Tag colours dark enough for white text (4.5:1 and more); Vant's own green and orange are not. */
 export const TAG_COLOURS = { good: '#17692f', waiting: '#8a4b00', bad: '#c8221f', info: '#1456a8' } as const
 
-/** A moment's day in the user's zone (YYYY-MM-DD), to tell today's claims from the others. */
-export function localDay(iso: string | undefined): string {
-  return iso ? new Intl.DateTimeFormat('en-CA', { timeZone: timeZone() }).format(new Date(iso)) : ''
-}
-
 /** Today's claims (in the user's zone) on the items of my shops, newest first; undefined when the API is busy. */
 export async function todaysClaims(items: Pledge[]): Promise<Claim[] | undefined> {
-  const day = localDay(new Date().toISOString())
+  const day = today()
   try {
     const lists = await Promise.all(items.map((p) =>
       api.GET('/api/v1/pledges/{pledge_id}/claims', { params: { path: { pledge_id: p.id! }, query: { limit: 100 } } })))

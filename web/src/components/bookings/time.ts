@@ -4,6 +4,7 @@
  * a wall-clock time in the user's zone) into query bounds.
  */
 import { currentLocale } from '../../i18n'
+import { localDay } from '../../format'
 import { timeZone } from '../../session'
 import type { components } from '../../api/schema'
 
@@ -21,10 +22,6 @@ export type Weekday = (typeof WEEKDAYS)[number]
 
 export const TAG_COLOURS = { good: '#17692f', waiting: '#8a4b00', bad: '#c8221f', info: '#1456a8', off: '#5c5d60' } as const
 
-/** YYYY-MM-DD of an instant in the user's zone. */
-export function ymd(iso: string | Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone() }).format(new Date(iso))
-}
 
 /** HH:MM (24 h) of an instant in the user's zone. */
 export function hm(iso: string | Date): string {
@@ -61,10 +58,6 @@ export function weekdayOf(day: string): number {
   return (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7
 }
 
-export function today(): string {
-  return ymd(new Date())
-}
-
 /** "周二 12月8日" / "Tue, Dec 8" of a calendar day. */
 export function dayLabel(day: string, year = false): string {
   const [y, m, d] = day.split('-').map(Number)
@@ -76,8 +69,8 @@ export function dayLabel(day: string, year = false): string {
 /** "周二 12月8日 19:00–21:00" of an occurrence, in the user's zone. */
 export function slotLabel(start: string | undefined, end: string | undefined): string {
   if (!start || !end) return ''
-  const sameDay = ymd(start) === ymd(end)
-  return `${dayLabel(ymd(start))} ${hm(start)}–${sameDay ? '' : dayLabel(ymd(end)) + ' '}${hm(end)}`
+  const sameDay = localDay(start) === localDay(end)
+  return `${dayLabel(localDay(start))} ${hm(start)}–${sameDay ? '' : dayLabel(localDay(end)) + ' '}${hm(end)}`
 }
 
 /** The weekday's name in the user's language (0 = Monday). */

@@ -4,15 +4,9 @@
  */
 import { api } from '../../api/client'
 import type { components } from '../../api/schema'
-import { timeZone } from '../../session'
+import { today } from '../../format'
 
 export type GridReport = components['schemas']['GridReport']
-
-/** Today (YYYY-MM-DD) in the reader's zone. */
-export function today(zone = timeZone()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(new Date())
-}
 
 /** The first day of this month (YYYY-MM-DD) in the reader's zone. */
 export function monthStart(): string {
