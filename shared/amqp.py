@@ -29,10 +29,17 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
+from nameko.exceptions import deserialize_to_instance
 
 from shared.db import DatabaseUnavailable, forget_work, retry_is_safe
+from shared.errors import EXPECTED
 
 log = logging.getLogger(__name__)
+
+# The domain errors cross the wire as themselves: nameko rebuilds a registered class from its path and args
+# on the calling side (the gateway, or a service calling another).
+for _error in (*EXPECTED, DatabaseUnavailable):
+    deserialize_to_instance(_error)
 
 # What a dead or dying broker connection raises: py-amqp's own errors (including ConnectionForced when
 # the broker shuts down), kombu's after its retries, and the socket's (ConnectionResetError, BrokenPipe…).

@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from nameko.exceptions import deserialize_to_instance
-from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, Integer, String, Text, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -54,6 +52,15 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_ignoring(session: Session, model, conflict: list[str]):
+    """`INSERT … ON CONFLICT (conflict) DO NOTHING` for the session's database (PostgreSQL or SQLite): the
+    one way to record something once however often it is offered. Add `.values(...)` (and `.returning`)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=conflict)
 
 
 def _green_postgres() -> None:
@@ -96,7 +103,6 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@deserialize_to_instance
 class DatabaseUnavailable(Unavailable):
     """The service's database could not be reached, or dropped the connection (503, Retry-After)."""
 
@@ -300,20 +306,6 @@ def database_for(service: str, url: str | None = None) -> Database:
         if db is None:
             db = _databases[url] = Database(url)
         return db
-
-
-class DatabaseProvider(DependencyProvider):
-    """Injects the service's `Database`; the URL comes from `<SERVICE>_DATABASE_URL`."""
-
-    def __init__(self, service: str):
-        self.service = service
-        self.database: Database | None = None
-
-    def setup(self):
-        self.database = database_for(self.service)
-
-    def get_dependency(self, worker_ctx):
-        return self.database
 
 
 class Infrastructure:

@@ -1,15 +1,14 @@
 """Errors that cross the RPC boundary as themselves.
 
-nameko serialises an exception by class path and args; `deserialize_to_instance` registers each class so
-the caller (the gateway) receives the same type back and maps it to an HTTP problem. Arguments are kept
-JSON-able: a human `detail`, optional field messages, optional extra members for the problem document.
+Plain values: nothing here imports nameko. nameko serialises an exception by class path and args; the wire
+layer (shared/amqp.py) registers each class of `WIRE` so the caller (the gateway) receives the same type
+back and maps it to an HTTP problem. Arguments are kept JSON-able: a human `detail`, optional field
+messages, optional extra members for the problem document.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
-
-from nameko.exceptions import deserialize_to_instance
 
 # The title of every problem document is the RFC 9110 reason phrase of its status (RFC 6585 for 429):
 # one table, used by the domain errors here and by the gateway for every other answer.
@@ -58,39 +57,32 @@ class DomainError(Exception):
         return problem
 
 
-@deserialize_to_instance
 class Invalid(DomainError):
     """Input that breaks a rule; `errors` maps field names to lists of messages."""
 
     status = 422
 
 
-@deserialize_to_instance
 class NotFound(DomainError):
     status = 404
 
 
-@deserialize_to_instance
 class Conflict(DomainError):
     status = 409
 
 
-@deserialize_to_instance
 class Forbidden(DomainError):
     status = 403
 
 
-@deserialize_to_instance
 class Unauthenticated(DomainError):
     status = 401
 
 
-@deserialize_to_instance
 class PreconditionFailed(DomainError):
     status = 412
 
 
-@deserialize_to_instance
 class Unavailable(DomainError):
     """A service this one depends on did not answer in time: try again shortly (503, Retry-After)."""
 

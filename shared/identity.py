@@ -1,13 +1,11 @@
 """Who is calling: authenticated by the gateway, carried in nameko context data, read by services.
 
-Services never trust a user id sent in a request body; they read the caller through `CallerProvider`.
+Services never trust a user id sent in a request body; they read the caller through `shared.providers.CallerProvider`.
 Service-to-service RPC keeps the original caller because nameko forwards context data.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-
-from nameko.extensions import DependencyProvider
 
 from shared.errors import Forbidden, Unauthenticated
 
@@ -96,10 +94,3 @@ def context_for(caller: Caller, request_id: str | None = None, idempotency_key: 
     if deadline:
         data[DEADLINE_KEY] = deadline
     return data
-
-
-class CallerProvider(DependencyProvider):
-    """Injects the `Caller` of the current worker (anonymous when none was sent)."""
-
-    def get_dependency(self, worker_ctx):
-        return Caller.from_context(worker_ctx.data.get(CONTEXT_KEY))

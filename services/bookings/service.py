@@ -24,12 +24,11 @@ from services.bookings.schemas import (
     WaitlistRequestSchema,
 )
 from shared.config import env_float
-from shared.db import DatabaseProvider
 from shared.errors import Invalid, NotFound
 from shared.idempotency import RequestLogProvider
-from shared.identity import CallerProvider
 from shared.inbox import InboxProvider
 from shared.outbox import OutboxProvider
+from shared.providers import CallerProvider, DatabaseProvider
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase

@@ -7,6 +7,7 @@ resumed fan-out adds nothing twice. Scheduled broadcasts (`send_at`) wait for th
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from services.notifications.schemas import BroadcastPreviewSchema, BroadcastSche
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.scope import acts_in
 
 # audience_members({"kind", "id", "only"}) → user ids, answered by the volunteers service.
 Members = Callable[[dict], list[int]]
@@ -32,12 +34,11 @@ def authorise(caller: Caller, audience: list[dict], scope: CoordinatorScope) -> 
     caller.require_role("coordinator")
     if caller.is_admin:
         return
-    grids: set[int] | None = None
+    grids = functools.cache(scope)  # asked once, whatever the size of the audience
     for item in audience:
         if item["kind"] != "grid":
             raise Forbidden("Coordinators broadcast to grids within their scope; ask an admin for wider ones.")
-        grids = grids if grids is not None else set(scope(caller.user_id))
-        if item["id"] not in grids:
+        if not acts_in(caller, item["id"], grids):
             raise Forbidden(f"Grid {item['id']} is outside your scope.")
 
 

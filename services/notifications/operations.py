@@ -16,6 +16,7 @@ from shared import config
 from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.scope import acts_in
 
 # The grid ids a person coordinates (subtrees included), answered by the volunteers service, whose grid
 # tree is the one record of coordinator scope; the caller's role is checked here.
@@ -266,20 +267,6 @@ def put_preferences(db: Database, caller: Caller, data: dict) -> dict:
 
 
 # -- channels ------------------------------------------------------------------------------------------
-def grid_subtree(tree: dict[int, int | None], roots) -> set[int]:
-    """Every grid under (and including) `roots`."""
-    children: dict[int | None, list[int]] = {}
-    for grid, parent in tree.items():
-        children.setdefault(parent, []).append(grid)
-    found, todo = set(), [r for r in roots if r in tree]
-    while todo:
-        grid = todo.pop()
-        if grid not in found:
-            found.add(grid)
-            todo.extend(children.get(grid, []))
-    return found
-
-
 def _owner(caller: Caller, data: dict, scope: CoordinatorScope, *, writing: bool) -> tuple[str, int]:
     """The channel owner the caller addresses, if they may; a person's own by default."""
     if data.get("team_id"):
@@ -287,9 +274,9 @@ def _owner(caller: Caller, data: dict, scope: CoordinatorScope, *, writing: bool
             raise Forbidden("Only coordinators configure a team's channels.")
         return "team", data["team_id"]
     if data.get("grid_id"):
-        if writing and not caller.is_admin:
+        if writing:
             caller.require_role("coordinator")
-            if data["grid_id"] not in set(scope(caller.user_id)):
+            if not acts_in(caller, data["grid_id"], scope):
                 raise Forbidden("That grid is outside your scope.")
         return "grid", data["grid_id"]
     return "user", caller.user_id

@@ -16,12 +16,13 @@ from services.notifications.schemas import (
     ReplayRequestSchema,
 )
 from shared import config
-from shared.db import DatabaseProvider, utcnow
+from shared.db import utcnow
 from shared.events import REGISTRY
 from shared.idempotency import RequestLogProvider
-from shared.identity import Caller, CallerProvider
+from shared.identity import Caller
 from shared.inbox import InboxProvider, consumes
 from shared.outbox import OutboxProvider
+from shared.providers import CallerProvider, DatabaseProvider
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase

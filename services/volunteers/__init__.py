@@ -1,0 +1,6 @@
+# Every table of the service shares one metadata: the actions' models first, then charity's (which builds
+# on them), so whatever imports either sees them all (Alembic, the mappers' string relationships).
+from services.volunteers import (
+    charity_models,  # noqa: E402,F401
+    models,  # noqa: E402,F401
+)

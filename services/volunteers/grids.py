@@ -13,6 +13,7 @@ from services.volunteers.schemas import GridSchema
 from shared.db import Database
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.scope import acts_in, descendants, require_acts_in
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,7 @@ class Tree:
 
     def subtree(self, grid_id: int) -> set[int]:
         """The grid and every grid below it."""
-        children: dict[int, list[int]] = {}
-        for g in self.grids.values():
-            if g.parent_id is not None:
-                children.setdefault(g.parent_id, []).append(g.id)
-        found, stack = set(), [grid_id]
-        while stack:
-            current = stack.pop()
-            if current in found:
-                continue
-            found.add(current)
-            stack.extend(children.get(current, ()))
-        return found
+        return descendants(self.parents, [grid_id])
 
     def handling_grid(self, grid_id: int, level: int) -> Grid:
         """The grid whose coordinators handle an action of `grid_id` at escalation `level`."""
@@ -123,10 +113,11 @@ class Tree:
             scope |= self.subtree(root)
         return scope
 
+    def acts_in(self, caller: Caller, grid_id: int) -> bool:
+        return acts_in(caller, grid_id, self.scope_of)
+
     def require_scope(self, caller: Caller, grid_id: int, what: str = "this grid") -> None:
-        caller.require()
-        if grid_id not in self.coordinated_by(caller):
-            raise Forbidden(f"Only a coordinator of {what} (or a grid above it) may do this.")
+        require_acts_in(caller, grid_id, self.scope_of, what)
 
 
 def grid_dict(grid: Grid, tree: Tree) -> dict:

@@ -188,7 +188,3 @@ class Visit(Base):
     findings: Mapped[str] = mapped_column(Text, default="")
     needs_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), nullable=True)
-
-
-# Tables defined in sibling modules share this metadata; importing them here lets Alembic see them.
-from services.volunteers import charity_models  # noqa: E402,F401

@@ -4,11 +4,10 @@ from __future__ import annotations
 from services.volunteers.entrypoints.actions import ActionsEntrypoints
 from services.volunteers.entrypoints.charity import CharityEntrypoints
 from services.volunteers.models import infra
-from shared.db import DatabaseProvider
 from shared.idempotency import RequestLogProvider
-from shared.identity import CallerProvider
 from shared.inbox import InboxProvider
 from shared.outbox import OutboxProvider
+from shared.providers import CallerProvider, DatabaseProvider
 from shared.service import ServiceBase
 
 

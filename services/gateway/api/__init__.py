@@ -45,6 +45,25 @@ def _call_key(service: str, method: str) -> str | None:
     return derive(base, service, method, counts[service, method])
 
 
+def verb(blp, rule: str, body, answer, forward, *, name: str, summary: str,
+         responses: dict[int, str] | None = None, finish=None):
+    """The one way to add a verb endpoint, `POST <rule>` (e.g. `/actions/<int:action_id>/accept`): the body is
+    validated with the contract schema `body`, and the validated data is handed on, with the path's ids, to
+    `forward(*ids, data)` (one RPC); its answer goes out through `finish` (`respond` by default). `name` is
+    the operation's id; `answer` documents the 200; `responses` the other statuses (409: "not from here")."""
+    finish = finish or respond
+
+    def endpoint(data, **ids):
+        return finish(forward(*ids.values(), data))
+
+    endpoint.__name__ = name
+    endpoint.__doc__ = summary
+    for status, description in (responses or {}).items():
+        endpoint = blp.alt_response(status, description=description)(endpoint)
+    endpoint = blp.doc(security=SECURED, summary=summary)(blp.response(200, answer)(blp.arguments(body)(endpoint)))
+    return blp.post(rule)(endpoint)
+
+
 def json_body() -> dict:
     """The raw JSON body (already validated by the endpoint's schema) to forward over RPC."""
     body = request.get_json(silent=True)

@@ -7,7 +7,7 @@ import io
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.gateway.api import SECURED, call, created, json_body, respond
+from services.gateway.api import SECURED, call, created, json_body, respond, verb
 from services.volunteers.schemas import (
     ActionPageSchema,
     ActionQuerySchema,
@@ -332,20 +332,13 @@ def suggestions(_query, action_id):
 
 
 def _verb(name: str, schema, method: str, description: str, with_body: bool = True):
-    """Register POST /actions/{id}/<name>: each verb forwards its body to one RPC method."""
+    """POST /actions/{id}/<name>: each verb hands its validated body to one RPC method."""
+    def forward(action_id, data):
+        return call("volunteers", method, *((action_id, data) if with_body else (action_id,)))
 
-    @blp.post(f"/actions/<int:action_id>/{name}")
-    @blp.arguments(schema)
-    @blp.response(200, ActionSchema)
-    @blp.alt_response(409, description=ILLEGAL)
-    @blp.alt_response(403, description=DENIED)
-    @blp.doc(security=SECURED, description=description)
-    def endpoint(_data, action_id):
-        args = (action_id, json_body()) if with_body else (action_id,)
-        return respond(call("volunteers", method, *args))
-
-    endpoint.__name__ = f"action_{name.replace('-', '_')}"
-    return endpoint
+    return verb(blp, f"/actions/<int:action_id>/{name}", schema, ActionSchema, forward,
+                name=f"action_{name.replace('-', '_')}", summary=description,
+                responses={409: ILLEGAL, 403: DENIED})
 
 
 action_dispatch = _verb("dispatch", DispatchSchema, "dispatch_action",

@@ -8,7 +8,6 @@ from marshmallow import ValidationError
 
 from services.notifications import channels, deliveries
 from services.notifications.fanout import allowed
-from services.notifications.operations import grid_subtree
 from services.notifications.quiet_hours import quiet_until
 from services.notifications.schemas import BroadcastRequestSchema, ChannelRequestSchema, PreferencesSchema
 
@@ -79,13 +78,6 @@ def test_channel_addresses_are_checked_by_apprise():
         ChannelRequestSchema().load({"name": "Email!", "url": "mailto://x@y.z"})
     with pytest.raises(ValidationError):
         ChannelRequestSchema().load({"name": "g", "url": "json://h/x", "team_id": 1, "grid_id": 2})
-
-
-def test_grid_subtrees_cover_every_descendant():
-    tree = {1: None, 2: 1, 3: 1, 4: 2, 5: 4, 6: 3}
-    assert grid_subtree(tree, [2]) == {2, 4, 5}
-    assert grid_subtree(tree, [1]) == {1, 2, 3, 4, 5, 6}
-    assert grid_subtree(tree, [99]) == set()
 
 
 def test_backoff_doubles(monkeypatch):

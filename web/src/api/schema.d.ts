@@ -665,7 +665,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Take the action (only one volunteer wins). */
+        /** Take the action (only one volunteer wins). */
         post: {
             parameters: {
                 query?: never;
@@ -739,7 +739,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Cancel the action. */
+        /** Cancel the action. */
         post: {
             parameters: {
                 query?: never;
@@ -813,7 +813,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Tick (or untick) a checklist item. */
+        /** Tick (or untick) a checklist item. */
         post: {
             parameters: {
                 query?: never;
@@ -887,7 +887,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Decline an action dispatched to you. */
+        /** Decline an action dispatched to you. */
         post: {
             parameters: {
                 query?: never;
@@ -961,7 +961,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Ask named volunteers, a team, or everyone eligible (broadcast); the first to accept wins. */
+        /** Ask named volunteers, a team, or everyone eligible (broadcast); the first to accept wins. */
         post: {
             parameters: {
                 query?: never;
@@ -1035,7 +1035,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Move one level up, with a reason. */
+        /** Move one level up, with a reason. */
         post: {
             parameters: {
                 query?: never;
@@ -1167,7 +1167,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Merge into another action as a duplicate. */
+        /** Merge into another action as a duplicate. */
         post: {
             parameters: {
                 query?: never;
@@ -1241,7 +1241,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Dispute the outcome, with a reason. */
+        /** Dispute the outcome, with a reason. */
         post: {
             parameters: {
                 query?: never;
@@ -1315,7 +1315,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Write the outcome. */
+        /** Write the outcome. */
         post: {
             parameters: {
                 query?: never;
@@ -1389,7 +1389,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Start work. */
+        /** Start work. */
         post: {
             parameters: {
                 query?: never;
@@ -1561,7 +1561,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Confirm the outcome (reporter or coordinator): the action closes; optional rating. */
+        /** Confirm the outcome (reporter or coordinator): the action closes; optional rating. */
         post: {
             parameters: {
                 query?: never;
