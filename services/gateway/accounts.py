@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.gateway.auth import hash_password, revoke_all, start_session, verify_password
@@ -27,6 +27,7 @@ from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from shared.identity import Caller
 from shared.outbox import emit
+from shared.paging import keyset
 
 STAFF = ("coordinator",)  # plus admin, which has every role
 # Roles whose holders only an admin acts on: a coordinator never changes another coordinator or an admin.
@@ -83,11 +84,12 @@ def create_account(db: Database, data: dict, roles: list[str] | None = None) -> 
         raise Conflict("That username is taken.", errors={"username": ["already taken"]}) from None
 
 
-def sign_in(db: Database, username: str, password: str) -> dict:
+def sign_in(db: Database, data: dict) -> dict:
+    """A new sign-in session for `data`'s username and password (a TokenRequestSchema's password grant)."""
     with db.transaction() as session:
         account = session.scalars(select(Account).where(
-            Account.username == normalise_username(username))).first()
-        if not verify_password(account.password_hash if account else None, password) or not account.active:
+            Account.username == normalise_username(data["username"]))).first()
+        if not verify_password(account.password_hash if account else None, data["password"]) or not account.active:
             raise Unauthenticated("Wrong username or password.")
         return start_session(session, account)
 
@@ -109,31 +111,28 @@ def get_account(db: Database, account_id: int, caller: Caller | None = None) -> 
         return dump(account)
 
 
+def _holds(session, column, value: str):
+    """SQL: the JSON list in `column` holds `value` (PostgreSQL and SQLite spell the list's rows apart)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    items = (func.json_array_elements_text if postgres else func.json_each)(column).table_valued("value")
+    return exists(select(1).select_from(items).where(items.c.value == value))
+
+
 def list_accounts(db: Database, caller: Caller, query: dict) -> dict:
     """Accounts by id, for coordinators and admins; filters: role, group, q (username or name)."""
     caller.require_role(*STAFF)
-    stmt = select(Account).order_by(Account.id)
-    if query.get("cursor"):
-        try:
-            stmt = stmt.where(Account.id > int(query["cursor"]))
-        except ValueError:
-            raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor from a previous page"]}) from None
-    if query.get("q"):
-        pattern = "%" + query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Account.username.ilike(pattern, escape="\\"),
-                              Account.display_name.ilike(pattern, escape="\\")))
-    wanted = query["limit"] + 1
-    rows: list[Account] = []
     with db.read() as session:
-        # Roles and groups are JSON lists: they are filtered here, batch by batch, so one query serves both
-        # databases and a page never needs more than a few batches.
-        for batch in session.scalars(stmt.execution_options(yield_per=200)).partitions():
-            rows += [r for r in batch if (not query.get("role") or query["role"] in (r.roles or []))
-                     and (not query.get("group") or query["group"] in (r.groups or []))]
-            if len(rows) >= wanted:
-                break
-        page, more = rows[:query["limit"]], len(rows) > query["limit"]
-        return {"items": [dump(r) for r in page], "next_cursor": str(page[-1].id) if more else None}
+        stmt = select(Account)
+        if query.get("q"):
+            pattern = "%" + query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(or_(Account.username.ilike(pattern, escape="\\"),
+                                  Account.display_name.ilike(pattern, escape="\\")))
+        if query.get("role"):
+            stmt = stmt.where(_holds(session, Account.roles, query["role"]))
+        if query.get("group"):
+            stmt = stmt.where(_holds(session, Account.groups, query["group"]))
+        return keyset(session, stmt, Account.id, query, newest_first=False).answer(
+            lambda rows: [dump(r) for r in rows])
 
 
 def _locked(session, account_id: int) -> Account:
@@ -221,10 +220,12 @@ def revoke_role(db: Database, caller: Caller, account_id: int, role: str, volunt
     return answer
 
 
-def set_groups(db: Database, caller: Caller, account_id: int, groups: list[str], volunteers: Volunteers) -> dict:
-    """Confirm the beneficiary groups an account belongs to (replaces the list); emits account.updated.
+def set_groups(db: Database, caller: Caller, account_id: int, data: dict, volunteers: Volunteers) -> dict:
+    """Confirm the beneficiary groups an account belongs to (`data["groups"]` replaces the list); emits
+    account.updated.
 
     Coordinators: only for people inside their grids, never their own account or a coordinator's."""
+    groups = data["groups"]
     caller.require_role(*STAFF)
     if caller.user_id == account_id and not caller.is_admin:
         raise Forbidden("Coordinators do not confirm their own beneficiary groups; ask another coordinator.")
@@ -253,9 +254,11 @@ def update_profile(db: Database, caller: Caller, changes: dict) -> dict:
         return dump(account)
 
 
-def change_password(db: Database, caller: Caller, current: str, new: str) -> None:
-    """Replace the caller's password after checking the current one; every session ends."""
+def change_password(db: Database, caller: Caller, data: dict) -> None:
+    """Replace the caller's password (`data["current_password"]` checked, then `data["new_password"]`);
+    every session ends."""
     caller.require()
+    current, new = data["current_password"], data["new_password"]
     with db.read() as session:
         account = session.get(Account, caller.user_id)
         username, display_name, old_hash = account.username, account.display_name, account.password_hash

@@ -13,14 +13,16 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from services.notifications.contracts import BroadcastPreviewSchema, BroadcastSchema
 from services.notifications.deliveries import progress, progress_by_scheme
 from services.notifications.fanout import CHUNK, Notice, deliver, group_channel_ids, ids_in_directory
 from services.notifications.models import Broadcast
 from services.notifications.operations import CoordinatorScope
-from services.notifications.schemas import BroadcastPreviewSchema, BroadcastSchema
+from shared.claims import claimed, work_through
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.paging import keyset
 from shared.scope import acts_in
 
 # audience_members({"kind", "id", "only"}) → user ids, answered by the volunteers service.
@@ -128,35 +130,52 @@ def list_broadcasts(db: Database, caller: Caller, query: dict) -> dict:
         stmt = select(Broadcast)
         if not caller.is_admin or query.get("mine"):
             stmt = stmt.where(Broadcast.sender_id == caller.user_id)
-        if query.get("cursor"):
-            from services.notifications.operations import _cursor
-
-            stmt = stmt.where(Broadcast.id < _cursor(query["cursor"]))
-        rows = session.scalars(stmt.order_by(Broadcast.id.desc()).limit(query["limit"] + 1)).all()
-        more = len(rows) > query["limit"]
-        rows = rows[: query["limit"]]
-        return {"items": [view(session, b) for b in rows], "next_cursor": str(rows[-1].id) if more else None}
+        return keyset(session, stmt, Broadcast.id, query).answer(lambda rows: [view(session, b) for b in rows])
 
 
-def due_broadcasts(db: Database) -> list[int]:
+def _due(now):
+    """Due for its fan-out: scheduled and its time has come, or claimed by a process whose lease ran out."""
+    return or_((Broadcast.state == "scheduled") & (Broadcast.send_at <= now),
+               (Broadcast.state == "sending") & (Broadcast.locked_until < now))
+
+
+def claim(session, broadcast_id: int) -> bool:
+    """Take a due broadcast's fan-out for LEASE (a guarded UPDATE whose WHERE repeats `_due`, so one
+    replica wins; a lease that runs out lets another resume a fan-out whose process died)."""
     now = utcnow()
+    return claimed(session, update(Broadcast).where(Broadcast.id == broadcast_id, _due(now))
+                   .values(state="sending", locked_until=now + LEASE, fan_out_runs=Broadcast.fan_out_runs + 1))
+
+
+def fan_out(db: Database, broadcast_id: int | None = None) -> int:
+    """Fan out the broadcast `broadcast_id` if it is due, or else every due one, one after another: each is
+    claimed (shared.claims), then written chunk by chunk in transactions of their own, renewing the lease.
+    Answers how many this worker fanned out (0 when another one had it)."""
+    done = 0
+    taken: list[int] = []
+
+    def take(session, key: int) -> bool:
+        if claim(session, key):
+            taken.append(key)
+            return True
+        return False
+
+    while True:
+        due = select(Broadcast.id).where(_due(utcnow())).order_by(Broadcast.send_at).limit(1)
+        if broadcast_id is not None:
+            due = due.where(Broadcast.id == broadcast_id)
+        if not work_through(db, due, take):
+            return done
+        _write_out(db, taken.pop())
+        done += 1
+        if broadcast_id is not None:
+            return done
+
+
+def _write_out(db: Database, broadcast_id: int) -> None:
+    """Write a claimed broadcast's inbox entries and queue its channels, CHUNK people per transaction
+    (INSERT … ON CONFLICT DO NOTHING: a resumed fan-out adds nothing twice)."""
     with db.read() as session:
-        return list(session.scalars(select(Broadcast.id).where(or_(
-            (Broadcast.state == "scheduled") & (Broadcast.send_at <= now),
-            (Broadcast.state == "sending") & (Broadcast.locked_until < now),
-        )).order_by(Broadcast.send_at)).all())
-
-
-def fan_out(db: Database, broadcast_id: int) -> bool:
-    """Write the broadcast's inbox entries and queue its channels, if this worker wins the claim."""
-    now = utcnow()
-    with db.transaction() as session:
-        claimed = session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, or_(
-            (Broadcast.state == "scheduled") & (Broadcast.send_at <= now),
-            (Broadcast.state == "sending") & (Broadcast.locked_until < now),
-        )).values(state="sending", locked_until=now + LEASE, fan_out_runs=Broadcast.fan_out_runs + 1)).rowcount
-        if claimed != 1:
-            return False
         b = session.get(Broadcast, broadcast_id)
         recipients, groups = list(b.recipient_ids), list(b.group_channel_ids)
         notice = Notice(source_key=f"broadcast:{b.id}", type="broadcast", category="broadcasts",
@@ -173,4 +192,3 @@ def fan_out(db: Database, broadcast_id: int) -> bool:
             if last:
                 values.update(state="done", done_at=utcnow(), locked_until=None)
             session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(**values))
-    return True

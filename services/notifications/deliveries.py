@@ -10,17 +10,21 @@ contacted: the attempt is logged as failed with the reason and the row parks at 
 """
 from __future__ import annotations
 
+import functools
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import eventlet
 from sqlalchemy import and_, func, or_, select, update
 
 from services.notifications import channels as addresses
+from services.notifications.contracts import DeliverySchema
 from services.notifications.models import Channel, Delivery, DeliveryAttempt
-from services.notifications.schemas import DeliverySchema
 from shared import config
+from shared.claims import claimed, work_through
 from shared.db import Database, database_for, utcnow
+from shared.paging import keyset
 
 log = logging.getLogger(__name__)
 
@@ -42,47 +46,72 @@ def _due(now):
                and_(Delivery.status == "sending", Delivery.locked_until < now))
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """A delivery this worker claimed, with what its send needs (read in the claim's transaction)."""
+
+    delivery_id: int
+    attempt: int
+    title: str
+    body: str
+    severity: str
+    secret: str
+    masked: str
+
+
 def send_due(db: Database, limit: int | None = None) -> int:
-    """Send every due delivery (up to `limit`), several at once; returns how many were attempted."""
+    """Send every due delivery (up to `limit`), several at once; returns how many were attempted.
+
+    A round claims as many due rows as sends run at once (shared.claims: one guarded UPDATE each, committed
+    before anything is sent), then sends them side by side outside any transaction; rounds repeat while
+    rows are due, so no claim waits long for its send and its lease outlives it."""
     limit = limit or config.env_int("NUANXIN_DELIVERY_BATCH", 200)
-    now = utcnow()
-    with db.read() as session:
-        due = session.scalars(select(Delivery.id).where(_due(now)).order_by(Delivery.next_attempt_at)
-                              .limit(limit)).all()
-    if not due:
-        return 0
-    pool = eventlet.GreenPool(config.env_int("NUANXIN_DELIVERY_CONCURRENCY", 8))
-    return sum(1 for attempted in pool.imap(lambda i: send_one(db, i), due) if attempted)
+    width = config.env_int("NUANXIN_DELIVERY_CONCURRENCY", 8)
+    pool = eventlet.GreenPool(width)
+    attempted = 0
+    while attempted < limit:
+        now = utcnow()
+        sends: list[_Claimed] = []
+        due = select(Delivery.id).where(_due(now)).order_by(Delivery.next_attempt_at) \
+            .limit(min(width, limit - attempted))
+        took = work_through(db, due, functools.partial(_claim, now=now, sends=sends))
+        if not took:
+            break
+        attempted += took
+        for _ in pool.imap(functools.partial(_send, db), sends):
+            pass
+    return attempted
 
 
-def send_one(db: Database, delivery_id: int) -> bool:
-    """Claim one delivery and make one attempt; False when another worker had it."""
-    now = utcnow()
-    with db.transaction() as session:
-        claimed = session.execute(update(Delivery).where(Delivery.id == delivery_id, _due(now))
-                                  .values(status="sending", locked_until=now + LEASE, held_reason=None,
-                                          attempts=Delivery.attempts + 1)).rowcount
-        if claimed != 1:
-            return False
-        row = session.get(Delivery, delivery_id)
-        channel = session.get(Channel, row.channel_id)
-        attempt, title, body, severity = row.attempts, row.title, row.body, row.severity
-        if row.expires_at is not None and row.expires_at <= now:
-            row.status, row.last_error, row.locked_until = "expired", "expired before it could be sent", None
-            return True
-        if channel is None or not channel.active:
-            row.status, row.last_error, row.locked_until = "expired", "the channel was removed", None
-            return True
-        secret, masked = channel.secret, channel.masked
-    try:
-        url = addresses.decrypt(secret)
-    except ValueError as exc:
-        _record(db, delivery_id, attempt, masked, addresses.SendResult(False, str(exc), 0), final=True)
-        return True
-    result = addresses.send(url, title, body, severity)
-    # A refused address (see channels.check) was not contacted; it parks at once with its reason.
-    _record(db, delivery_id, attempt, masked, result, final=result.refused)
+def _claim(session, delivery_id: int, *, now, sends: list[_Claimed]) -> bool:
+    """Claim one due delivery (pending → sending, with a lease); False when another worker had it. A row
+    expired or whose channel was removed is settled here, without a send."""
+    if not claimed(session, update(Delivery).where(Delivery.id == delivery_id, _due(now))
+                   .values(status="sending", locked_until=now + LEASE, held_reason=None,
+                           attempts=Delivery.attempts + 1)):
+        return False
+    row = session.get(Delivery, delivery_id)
+    channel = session.get(Channel, row.channel_id)
+    if row.expires_at is not None and row.expires_at <= now:
+        row.status, row.last_error, row.locked_until = "expired", "expired before it could be sent", None
+    elif channel is None or not channel.active:
+        row.status, row.last_error, row.locked_until = "expired", "the channel was removed", None
+    else:
+        sends.append(_Claimed(delivery_id, row.attempts, row.title, row.body, row.severity, channel.secret,
+                              channel.masked))
     return True
+
+
+def _send(db: Database, job: _Claimed) -> None:
+    """One attempt at a claimed delivery, outside any transaction; the outcome is recorded after."""
+    try:
+        url = addresses.decrypt(job.secret)
+    except ValueError as exc:
+        _record(db, job.delivery_id, job.attempt, job.masked, addresses.SendResult(False, str(exc), 0), final=True)
+        return
+    result = addresses.send(url, job.title, job.body, job.severity)
+    # A refused address (see channels.check) was not contacted; it parks at once with its reason.
+    _record(db, job.delivery_id, job.attempt, job.masked, result, final=result.refused)
 
 
 def _record(db: Database, delivery_id: int, attempt: int, masked: str, result, final: bool = False) -> None:
@@ -115,19 +144,12 @@ def _view(session, rows) -> list[dict]:
                                    "log": logs.get(r.id, [])}) for r in rows]
 
 
-def list_deliveries(db: Database, status: str = "parked", limit: int = 20, cursor: int | None = None,
-                    **filters) -> dict:
+def list_deliveries(db: Database, query: dict) -> dict:
+    """Channel messages of one status (`query["status"]`), oldest first, a page of `query` at a time."""
     with db.read() as session:
-        stmt = select(Delivery).where(Delivery.status == status)
-        for key, value in filters.items():
-            if value is not None:
-                stmt = stmt.where(getattr(Delivery, key) == value)
-        if cursor is not None:
-            stmt = stmt.where(Delivery.id > cursor)
-        rows = session.scalars(stmt.order_by(Delivery.id).limit(limit + 1)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"items": _view(session, rows), "next_cursor": str(rows[-1].id) if more else None}
+        stmt = select(Delivery).where(Delivery.status == query["status"])
+        page = keyset(session, stmt, Delivery.id, query, newest_first=False)
+        return page.answer(lambda rows: _view(session, rows))
 
 
 def parked_deliveries(db: Database | None = None) -> list[dict]:

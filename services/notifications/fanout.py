@@ -12,13 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.notifications.models import Channel, Delivery, InboxEntry, Preference, Recipient
+from services.notifications.models import (
+    Channel,
+    Delivery,
+    InboxEntry,
+    Preference,
+    Recipient,
+    RecipientGroup,
+    RecipientRole,
+)
 from services.notifications.quiet_hours import quiet_until
 from services.notifications.templates import pick_locale, render
-from shared.db import utcnow
+from shared.db import insert_ignoring, utcnow
 
 CHUNK = 1000
 
@@ -44,10 +51,6 @@ class Outcome:
     deliveries: int = 0
 
 
-def _insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _chunks(items: list, size: int = CHUNK):
     for index in range(0, len(items), size):
         yield items[index:index + size]
@@ -60,15 +63,17 @@ def allowed(rules: dict | None, category: str, channel: str) -> bool:
 
 def ids_in_directory(session: Session, *, role: str | None = None, groups: list[str] | None = None,
                      everyone: bool = False) -> list[int]:
-    """Active recipients with a role, in one of some beneficiary groups, or all of them."""
-    rows = session.execute(select(Recipient.user_id, Recipient.roles, Recipient.groups)
-                           .where(Recipient.active.is_(True)).order_by(Recipient.user_id)).all()
+    """Active recipients with a role, in one of some beneficiary groups, or all of them (by user id)."""
+    stmt = select(Recipient.user_id).where(Recipient.active.is_(True)).order_by(Recipient.user_id)
     if everyone:
-        return [r.user_id for r in rows]
+        return list(session.scalars(stmt))
     if role:
-        return [r.user_id for r in rows if role in (r.roles or [])]
-    wanted = set(groups or [])
-    return [r.user_id for r in rows if wanted & set(r.groups or [])] if wanted else []
+        return list(session.scalars(stmt.where(Recipient.user_id.in_(
+            select(RecipientRole.user_id).where(RecipientRole.role == role)))))
+    if not groups:
+        return []
+    return list(session.scalars(stmt.where(Recipient.user_id.in_(
+        select(RecipientGroup.user_id).where(RecipientGroup.group_name.in_(list(groups)))))))
 
 
 def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None]],
@@ -85,7 +90,6 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
                                 severity=notice.severity)
         return texts[key]
 
-    insert = _insert(session)
     for chunk in _chunks(people):
         ids = [uid for uid, _ in chunk]
         # Plain rows, not ORM objects: a broadcast reads thousands of them.
@@ -121,9 +125,9 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
             # executemany with RETURNING: batched into multi-row INSERTs by SQLAlchemy, compiled once, and
             # the returned ids say how many were new (rowcount is unreliable for executemany).
             outcome.inboxed += len(session.execute(
-                insert(InboxEntry).on_conflict_do_nothing(index_elements=["user_id", "source_key"])
-                .returning(InboxEntry.id), entries).all())
-        outcome.deliveries += _queue(session, insert, deliveries)
+                insert_ignoring(session, InboxEntry, ["user_id", "source_key"]).returning(InboxEntry.id),
+                entries).all())
+        outcome.deliveries += _queue(session, deliveries)
     if group_channel_ids:
         groups = session.scalars(select(Channel).where(Channel.id.in_(list(group_channel_ids)),
                                                        Channel.active.is_(True))).all()
@@ -131,7 +135,7 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
         for channel in groups:
             title, body = text_for(channel.locale, None, "Asia/Shanghai")
             rows.append(_delivery(notice, channel.id, None, title, body, now, None))
-        outcome.deliveries += _queue(session, insert, rows)
+        outcome.deliveries += _queue(session, rows)
     return outcome
 
 
@@ -144,10 +148,10 @@ def _delivery(notice: Notice, channel_id: int, user_id: int | None, title: str, 
             "expires_at": notice.expires_at, "created_at": now}
 
 
-def _queue(session: Session, insert, rows: list[dict]) -> int:
+def _queue(session: Session, rows: list[dict]) -> int:
     total = 0
     for chunk in _chunks(rows):
-        total += len(session.execute(insert(Delivery).on_conflict_do_nothing(index_elements=["source_key", "channel_id"])
+        total += len(session.execute(insert_ignoring(session, Delivery, ["source_key", "channel_id"])
                                      .returning(Delivery.id), chunk).all())
     return total
 

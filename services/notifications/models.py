@@ -26,11 +26,32 @@ class Recipient(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
-    roles: Mapped[list] = mapped_column(JSON, default=list)
+    # Roles and beneficiary groups are rows of recipient_roles and recipient_groups (audiences are chosen by
+    # them in SQL). The grids of an account event, kept whole and never filtered on: the volunteers
+    # service's grid tree is the record of who belongs where.
     grids: Mapped[list] = mapped_column(JSON, default=list)
-    groups: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecipientRole(Base):
+    """A role a recipient holds (an audience "everyone with the merchant role" is read from here)."""
+
+    __tablename__ = "recipient_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("recipients.user_id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    __table_args__ = (Index("ix_recipient_roles_role", "role"),)
+
+
+class RecipientGroup(Base):
+    """A beneficiary group a recipient belongs to (rider, courier, …), confirmed by a coordinator."""
+
+    __tablename__ = "recipient_groups"
+    user_id: Mapped[int] = mapped_column(ForeignKey("recipients.user_id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    __table_args__ = (Index("ix_recipient_groups_group", "group_name"),)
 
 
 class InboxEntry(Base):
@@ -152,9 +173,10 @@ class Broadcast(Base):
     title_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
     body_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     severity: Mapped[str] = mapped_column(String(16), default="info")
+    # Snapshots taken when it was created, only ever read whole: the audience as asked (shown back), everyone it
+    # reached then (the fan-out walks it chunk by chunk), and the group channels (teams, grids) it addresses.
     audience: Mapped[list] = mapped_column(JSON, default=list)
     recipient_ids: Mapped[list] = mapped_column(JSON, default=list)
-    # Group channels (teams, grids) addressed by the audience.
     group_channel_ids: Mapped[list] = mapped_column(JSON, default=list)
     # scheduled (waits for send_at) | sending (claimed) | done
     state: Mapped[str] = mapped_column(String(12), default="scheduled")

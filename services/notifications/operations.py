@@ -1,6 +1,7 @@
 """Use-cases of the notifications service: events to notices, the inbox, preferences and channels."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -8,14 +9,25 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import channels as addresses
-from services.notifications.fanout import Notice, _insert, deliver, group_channel_ids, ids_in_directory
-from services.notifications.models import Channel, Delivery, InboxEntry, Preference, Recipient, Reminder
+from services.notifications.contracts import ChannelSchema, InboxEntrySchema, PreferencesSchema
+from services.notifications.fanout import Notice, deliver, group_channel_ids, ids_in_directory
+from services.notifications.models import (
+    Channel,
+    Delivery,
+    InboxEntry,
+    Preference,
+    Recipient,
+    RecipientGroup,
+    RecipientRole,
+    Reminder,
+)
 from services.notifications.routing import AWAITING, resolve, route
-from services.notifications.schemas import ChannelSchema, InboxEntrySchema, PreferencesSchema
 from shared import config
-from shared.db import Database, utcnow
+from shared.claims import claimed, work_through
+from shared.db import Database, insert_ignoring, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.paging import keyset
 from shared.scope import acts_in
 
 # The grid ids a person coordinates (subtrees included), answered by the volunteers service, whose grid
@@ -24,11 +36,21 @@ CoordinatorScope = Callable[[int], list[int]]
 
 
 def upsert_recipient(session, payload: dict) -> None:
-    recipient = session.get(Recipient, payload["user_id"]) or Recipient(user_id=payload["user_id"])
-    for key in ("username", "display_name", "locale", "timezone", "roles", "grids", "groups", "active"):
+    """Keep what an account event says of its account: its profile, and its roles and beneficiary groups
+    (each replaced whole when the event names them)."""
+    user_id = payload["user_id"]
+    recipient = session.get(Recipient, user_id) or Recipient(user_id=user_id)
+    for key in ("username", "display_name", "locale", "timezone", "grids", "active"):
         setattr(recipient, key, payload.get(key, getattr(recipient, key)))
     recipient.updated_at = utcnow()
     session.add(recipient)
+    session.flush()
+    for key, model, column in (("roles", RecipientRole, "role"), ("groups", RecipientGroup, "group_name")):
+        if key in payload:
+            session.execute(delete(model).where(model.user_id == user_id))
+            rows = [{"user_id": user_id, column: value} for value in sorted(set(payload[key] or []))]
+            if rows:
+                session.execute(insert_ignoring(session, model, ["user_id", column]), rows)
 
 
 # -- events --------------------------------------------------------------------------------------------
@@ -89,9 +111,9 @@ def close_mass_digest(session, parent_id: int) -> None:
     would only repeat it; a marker row keeps a check's late event from scheduling another."""
     session.execute(update(Reminder).where(Reminder.key.like(f"digest:{parent_id}:%"),
                                            Reminder.state == "scheduled").values(state="cancelled"))
-    session.execute(_insert(session)(Reminder).values(
+    session.execute(insert_ignoring(session, Reminder, ["key"]).values(
         key=f"digest:{parent_id}:closed", type="action.mass_progress", state="cancelled", user_ids=[],
-        payload={}, due_at=utcnow()).on_conflict_do_nothing(index_elements=["key"]))
+        payload={}, due_at=utcnow()))
 
 
 def schedule_mass_digest(session, digest: tuple[int, list[int]], payload: dict, now: datetime | None = None) -> None:
@@ -111,10 +133,9 @@ def schedule_mass_digest(session, digest: tuple[int, list[int]], payload: dict, 
     working = sum(int(states.get(s) or 0) for s in ("accepted", "in_progress", "resolved", "verified"))
     body = {"action_id": parent_id, "title": payload.get("parent_title") or payload.get("title") or "",
             "total": total, "done": done, "working": working, "waiting": max(total - done - working, 0)}
-    session.execute(_insert(session)(Reminder).values(
+    session.execute(insert_ignoring(session, Reminder, ["key"]).values(
         key=key, type="action.mass_progress", state="scheduled", user_ids=sorted(set(people)), payload=body,
-        due_at=datetime.fromtimestamp((window + 1) * period.total_seconds(), UTC))
-        .on_conflict_do_nothing(index_elements=["key"]))
+        due_at=datetime.fromtimestamp((window + 1) * period.total_seconds(), UTC)))
     reminder = session.scalars(select(Reminder).where(Reminder.key == key).with_for_update()).first()
     if reminder is None or reminder.state != "scheduled":
         return
@@ -154,24 +175,22 @@ REMINDER_STYLE = {"action.deadline_near": ("assignee", "warning"), "action.mass_
 def fire_due_reminders(db: Database, limit: int = 100) -> int:
     """Send every reminder that is due, each once even with several replicas (guarded claim)."""
     now = utcnow()
-    with db.read() as session:
-        due = session.scalars(select(Reminder.id).where(Reminder.state == "scheduled", Reminder.due_at <= now)
-                              .order_by(Reminder.due_at).limit(limit)).all()
-    fired = 0
-    for reminder_id in due:
-        with db.transaction() as session:
-            claimed = session.execute(update(Reminder).where(Reminder.id == reminder_id,
-                                                             Reminder.state == "scheduled")
-                                      .values(state="fired", fired_at=now)).rowcount
-            if claimed != 1:
-                continue  # another replica fired it
-            reminder = session.get(Reminder, reminder_id)
-            audience, severity = REMINDER_STYLE.get(reminder.type, ("assignee", "warning"))
-            notice = Notice(source_key=f"reminder:{reminder.id}", type=reminder.type, category="actions",
-                            payload=dict(reminder.payload), severity=severity, data=_ids_of(reminder.payload))
-            deliver(session, notice, [(uid, audience) for uid in reminder.user_ids])
-            fired += 1
-    return fired
+    due = select(Reminder.id).where(Reminder.state == "scheduled", Reminder.due_at <= now) \
+        .order_by(Reminder.due_at).limit(limit)
+    return work_through(db, due, functools.partial(_fire_reminder, now=now))
+
+
+def _fire_reminder(session, reminder_id: int, *, now: datetime) -> bool:
+    """Claim one reminder (scheduled → fired) and tell its people; False when another replica fired it."""
+    if not claimed(session, update(Reminder).where(Reminder.id == reminder_id, Reminder.state == "scheduled")
+                   .values(state="fired", fired_at=now)):
+        return False
+    reminder = session.get(Reminder, reminder_id)
+    audience, severity = REMINDER_STYLE.get(reminder.type, ("assignee", "warning"))
+    notice = Notice(source_key=f"reminder:{reminder.id}", type=reminder.type, category="actions",
+                    payload=dict(reminder.payload), severity=severity, data=_ids_of(reminder.payload))
+    deliver(session, notice, [(uid, audience) for uid in reminder.user_ids])
+    return True
 
 
 # -- inbox ---------------------------------------------------------------------------------------------
@@ -182,15 +201,6 @@ def _unread(session, user_id: int) -> int:
                                  InboxEntry.superseded_at.is_(None)))
 
 
-def _cursor(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor from a previous page"]}) from None
-
-
 def list_inbox(db: Database, caller: Caller, query: dict) -> dict:
     caller.require()
     with db.read() as session:
@@ -199,14 +209,8 @@ def list_inbox(db: Database, caller: Caller, query: dict) -> dict:
             stmt = stmt.where(InboxEntry.read_at.is_(None), InboxEntry.superseded_at.is_(None))
         if query.get("category"):
             stmt = stmt.where(InboxEntry.category == query["category"])
-        cursor = _cursor(query.get("cursor"))
-        if cursor is not None:
-            stmt = stmt.where(InboxEntry.id < cursor)
-        items = session.scalars(stmt.order_by(InboxEntry.id.desc()).limit(query["limit"] + 1)).all()
-        more = len(items) > query["limit"]
-        items = items[: query["limit"]]
-        return {"items": InboxEntrySchema(many=True).dump(items),
-                "next_cursor": str(items[-1].id) if more else None, "unread_count": _unread(session, caller.user_id)}
+        page = keyset(session, stmt, InboxEntry.id, query)
+        return page.answer(InboxEntrySchema(many=True).dump, unread_count=_unread(session, caller.user_id))
 
 
 def mark_read(db: Database, caller: Caller, entry_id: int) -> dict:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import eventlet
 
 from services.notifications import broadcasts, deliveries, operations
-from services.notifications.models import infra
-from services.notifications.schemas import (
+from services.notifications.contracts import (
     BroadcastQuerySchema,
     BroadcastRequestSchema,
     ChannelQuerySchema,
@@ -15,6 +14,7 @@ from services.notifications.schemas import (
     PreferencesSchema,
     ReplayRequestSchema,
 )
+from services.notifications.models import infra
 from shared import config
 from shared.db import utcnow
 from shared.events import REGISTRY
@@ -127,9 +127,7 @@ class NotificationsService(ServiceBase):
     def list_deliveries(self, query: dict | None = None) -> dict:
         """Channel messages by status (parked by default) with their attempt log; admins only."""
         self.caller.require_role("admin")
-        query = load(DeliveryQuerySchema, query or {})
-        return deliveries.list_deliveries(self.db, query["status"], query["limit"],
-                                          operations._cursor(query.get("cursor")))
+        return deliveries.list_deliveries(self.db, load(DeliveryQuerySchema, query or {}))
 
     @rpc
     def replay_deliveries(self, data: dict | None = None) -> dict:
@@ -147,8 +145,7 @@ class NotificationsService(ServiceBase):
     @timer(interval=config.env_float("NUANXIN_BROADCAST_INTERVAL", 1.0))
     def fan_out_broadcasts(self):
         """Fan out scheduled broadcasts that are due, and resume any whose process died."""
-        for broadcast_id in broadcasts.due_broadcasts(self.db):
-            broadcasts.fan_out(self.db, broadcast_id)
+        broadcasts.fan_out(self.db)
 
     @timer(interval=config.env_float("NUANXIN_REMINDER_INTERVAL", 5.0))
     def fire_reminders(self):

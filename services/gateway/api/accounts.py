@@ -87,7 +87,7 @@ def revoke_role(account_id, role):
 def set_groups(data, account_id):
     """Confirm the beneficiary groups of an account, e.g. rider; replaces the list. Coordinators: people
     inside their grids, never their own account or a coordinator's; admins: anyone."""
-    return respond(accounts.set_groups(db(), current_caller(), account_id, data["groups"], _volunteers))
+    return respond(accounts.set_groups(db(), current_caller(), account_id, data, _volunteers))
 
 
 @blp.post("/accounts/<int:account_id>/deactivate")
@@ -123,7 +123,7 @@ def token(data):
     attempt = throttle.Attempt(accounts.normalise_username(data["username"]), request.remote_addr)
     throttle.check(db(), attempt)
     try:
-        tokens = accounts.sign_in(db(), data["username"], data["password"])
+        tokens = accounts.sign_in(db(), data)
     except Unauthenticated:
         throttle.record_failure(db(), attempt)
         raise
@@ -199,7 +199,7 @@ def change_password(data):
     attempt = throttle.Attempt(f"#{caller.user_id}", request.remote_addr)
     throttle.check(db(), attempt)
     try:
-        accounts.change_password(db(), caller, data["current_password"], data["new_password"])
+        accounts.change_password(db(), caller, data)
     except accounts.WrongPassword:
         # A stolen access token must not become a way to guess the password.
         throttle.record_failure(db(), attempt)

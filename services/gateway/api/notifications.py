@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.gateway.api import SECURED, call, created, etag, json_body, respond
+from services.gateway.api import SECURED, call, created, etag, respond
 from services.gateway.schemas import UnreadSchema
-from services.notifications.schemas import (
+from services.notifications.contracts import (
     BroadcastPageSchema,
     BroadcastPreviewSchema,
     BroadcastQuerySchema,
@@ -34,9 +34,9 @@ blp = Blueprint("notifications", __name__, description="Inbox, notification sett
 @blp.arguments(InboxQuerySchema, location="query")
 @blp.response(200, InboxPageSchema)
 @blp.doc(security=SECURED)
-def list_notifications(_query):
+def list_notifications(query):
     """The caller's inbox, newest first, with the unread count."""
-    return respond(call("notifications", "list_inbox", request.args.to_dict()))
+    return respond(call("notifications", "list_inbox", query))
 
 
 @blp.get("/notifications/unread")
@@ -85,20 +85,20 @@ def get_preferences():
 @blp.arguments(PreferencesSchema)
 @blp.response(200, PreferencesSchema)
 @blp.doc(security=SECURED)
-def put_preferences(_data):
+def put_preferences(data):
     """Replace the caller's preferences. Critical notices (typhoon alerts, escalation to the command)
     ignore them."""
-    return respond(call("notifications", "put_preferences", json_body()))
+    return respond(call("notifications", "put_preferences", data))
 
 
 @blp.get("/notification-channels")
 @blp.arguments(ChannelQuerySchema, location="query")
 @blp.response(200, ChannelPageSchema)
 @blp.doc(security=SECURED)
-def list_channels(_query):
+def list_channels(query):
     """The caller's channels, or with `team_id`/`grid_id` a group's (coordinators). Addresses are masked.
     Answered whole."""
-    return respond(whole(call("notifications", "list_channels", request.args.to_dict())))
+    return respond(whole(call("notifications", "list_channels", query)))
 
 
 @blp.post("/notification-channels")
@@ -106,9 +106,9 @@ def list_channels(_query):
 @blp.response(201, ChannelSchema)
 @blp.alt_response(409, description="A channel of that name exists already")
 @blp.doc(security=SECURED)
-def add_channel(_data):
+def add_channel(data):
     """Add an e-mail, WeCom, DingTalk, ntfy, webhook… address (any Apprise URL). Stored encrypted."""
-    channel = call("notifications", "add_channel", json_body())
+    channel = call("notifications", "add_channel", data)
     return created(channel, f"/api/v1/notification-channels/{channel['id']}")
 
 
@@ -127,9 +127,9 @@ def remove_channel(channel_id):
 @blp.alt_response(403, description="A coordinator addressed something outside their grids")
 @blp.alt_response(503, description="The volunteers service did not answer (teams and grids); try again")
 @blp.doc(security=SECURED)
-def create_broadcast(_data):
+def create_broadcast(data):
     """Send a notice to an audience (coordinators: grids in their scope; admins: anyone)."""
-    broadcast = call("notifications", "create_broadcast", json_body())
+    broadcast = call("notifications", "create_broadcast", data)
     return created(broadcast, f"/api/v1/broadcasts/{broadcast['id']}")
 
 
@@ -139,19 +139,19 @@ def create_broadcast(_data):
 @blp.alt_response(403, description="A coordinator addressed something outside their grids")
 @blp.alt_response(503, description="The volunteers service did not answer (teams and grids); try again")
 @blp.doc(security=SECURED)
-def preview_broadcast(_data):
+def preview_broadcast(data):
     """How many people a broadcast would reach, in all and per audience item, before sending it:
     checked and authorised as POST /broadcasts, and writes nothing."""
-    return respond(call("notifications", "preview_broadcast", json_body()))
+    return respond(call("notifications", "preview_broadcast", data))
 
 
 @blp.get("/broadcasts")
 @blp.arguments(BroadcastQuerySchema, location="query")
 @blp.response(200, BroadcastPageSchema)
 @blp.doc(security=SECURED)
-def list_broadcasts(_query):
+def list_broadcasts(query):
     """The caller's broadcasts, newest first (every one for admins; `mine`: only those you sent)."""
-    return respond(call("notifications", "list_broadcasts", request.args.to_dict()))
+    return respond(call("notifications", "list_broadcasts", query))
 
 
 @blp.get("/broadcasts/<int:broadcast_id>")
@@ -167,15 +167,15 @@ def get_broadcast(broadcast_id):
 @blp.arguments(DeliveryQuerySchema, location="query")
 @blp.response(200, DeliveryPageSchema)
 @blp.doc(security=SECURED)
-def list_deliveries(_query):
+def list_deliveries(query):
     """Channel messages by status (parked by default) with every attempt and its error; admins only."""
-    return respond(call("notifications", "list_deliveries", request.args.to_dict()))
+    return respond(call("notifications", "list_deliveries", query))
 
 
 @blp.post("/notification-deliveries/replay")
 @blp.arguments(ReplayRequestSchema)
 @blp.response(200, ReplayResultSchema)
 @blp.doc(security=SECURED)
-def replay_deliveries(_data):
+def replay_deliveries(data):
     """Send parked channel messages again (all of them when no ids are given); admins only."""
-    return respond(call("notifications", "replay_deliveries", json_body()))
+    return respond(call("notifications", "replay_deliveries", data))

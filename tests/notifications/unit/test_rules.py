@@ -7,9 +7,9 @@ import pytest
 from marshmallow import ValidationError
 
 from services.notifications import channels, deliveries
+from services.notifications.contracts import BroadcastRequestSchema, ChannelRequestSchema, PreferencesSchema
 from services.notifications.fanout import allowed
 from services.notifications.quiet_hours import quiet_until
-from services.notifications.schemas import BroadcastRequestSchema, ChannelRequestSchema, PreferencesSchema
 
 
 def shanghai(hour: int, minute: int = 0, day: int = 15) -> datetime:

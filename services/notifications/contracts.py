@@ -1,4 +1,4 @@
-"""The notifications service's RPC and HTTP contract."""
+"""The notifications service's contracts: the RPC request and response schemas, shared with the gateway."""
 from __future__ import annotations
 
 import re
