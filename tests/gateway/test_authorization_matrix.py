@@ -1,8 +1,9 @@
 """Walks the authorisation matrix (tests/gateway/matrix.py) against the running suite.
 
-Every operation of /api/openapi.json has a rule; anonymous callers get 401 on every operation not public;
-every listed denial answers its status, changes nothing, and — where the rule names one — the rightful
-caller succeeds with the very same request afterwards.
+Every operation of /api/openapi.json has a rule; every rule that is not public has at least one denial;
+anonymous callers get 401 on every operation not public; every listed denial answers its status, changes
+nothing (a write's denial compares a snapshot of what it would change), and — where the rule names one —
+the rightful caller succeeds with the very same request afterwards.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.matrix import MATRIX, RULES, build_world, denial_cases, render_markdown
+from tests.gateway.matrix import MATRIX, RULES, build_world, denial_cases, nothing, render_markdown
 
 pytestmark = pytest.mark.integration
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "authorization.md"
@@ -39,6 +40,15 @@ def test_the_written_matrix_is_the_table():
         "regenerate it: python -m tests.gateway.matrix > docs/authorization.md"
 
 
+def test_every_secured_rule_has_a_denial():
+    secured = [rule for rule in MATRIX if not rule.public]
+    proven = [rule for rule in secured if rule.denials]
+    print(f"\nsecured rules: {len(secured)}; with a proven denial: {len(proven)}; "
+          f"denials: {sum(len(rule.denials) for rule in secured)}")
+    assert [rule.key for rule in secured if not rule.denials] == [], \
+        "every operation that is not public needs a denial in tests/gateway/matrix.py"
+
+
 def _concrete(path: str) -> str:
     # A path parameter that is an enumeration (a role) takes one of its values; the others an id.
     return re.sub(r"\{[^}]+\}", "1", path.replace("{role}", "merchant"))
@@ -62,7 +72,9 @@ def world(suite):
                          ids=[f"{r.key} as {d.actor}" for r, d in denial_cases()])
 def test_denials_answer_their_status_and_change_nothing(world, rule, denial):
     probe = denial.build(world)
-    client = world.actors[denial.actor]
+    client = probe.caller or world.actors[denial.actor]
+    if rule.method != "GET":
+        assert probe.state is not nothing, f"{rule.key} as {denial.actor}: a write's denial needs a state snapshot"
     before = probe.state()
     response = client.request(rule.method, probe.path, json=probe.body, params=probe.query)
     accepted = {denial.status} | ({denial.deviation} if denial.deviation else set())
