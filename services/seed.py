@@ -103,7 +103,7 @@ def ensure_people() -> dict[str, dict]:
 SEED_MODULES = [
     "services.bookings.seed",
     "services.volunteers.seed",
-    "services.volunteers.charity_seed",
+    "services.volunteers.charity.seed",
     "services.notifications.seed",
 ]
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.volunteers import dispatch, escalation, lifecycle
-from services.volunteers.charity_models import Merchant
+from services.volunteers.charity.models import Merchant
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Category, Team, TimelineEntry, Volunteer, WorkLog
 from services.volunteers.schemas import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from services.volunteers.charity_models import Claim, Merchant
+from services.volunteers.charity.models import Claim, Merchant
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Category, TimelineEntry, Visit
 from services.volunteers.schemas import GridReportSchema

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.volunteers import escalation
-from services.volunteers.charity_models import Merchant
+from services.volunteers.charity.models import Merchant
 from services.volunteers.models import Grid, TeamMember, Volunteer
 from services.volunteers.schemas import GridSchema
 from shared.db import Database

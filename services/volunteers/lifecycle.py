@@ -1,4 +1,4 @@
-"""State machines for actions (reported problems) and micro-wishes, expressed as data.
+"""The state machine of actions (reported problems), expressed as data (a micro-wish's is charity's: `charity.rules`).
 
 Pure domain code: no database, no nameko, no clock.  The service layer loads a row,
 asks this module which state the row may move to, checks the actor with :func:`may`,
@@ -35,18 +35,11 @@ __all__ = [
     "Transition",
     "VERB_ALIASES",
     "VerbRule",
-    "WISH_OPEN_STATES",
-    "WISH_ROLES",
-    "WISH_STATES",
-    "WISH_VERBS",
     "allowed_verbs",
     "available_verbs",
     "follow_up",
     "may",
     "next_state",
-    "wish_allowed_verbs",
-    "wish_may",
-    "wish_next_state",
 ]
 
 #: Grid / escalation levels: 1 micro-grid (grid workers), 2 big grid (branch
@@ -396,70 +389,6 @@ def available_verbs(state: str, actor_relations: Collection[str]) -> list[str]:
 def follow_up(state: str) -> str | None:
     """The verb the service applies automatically after reaching ``state``, if any."""
     return AUTO_FOLLOW_UP.get(state)
-
-
-# ---------------------------------------------------------------- micro-wishes
-
-WISH_STATES: tuple[str, ...] = (
-    "draft",
-    "submitted",
-    "published",
-    "rejected",
-    "adopted",
-    "delivered",
-    "fulfilled",
-    "withdrawn",
-)
-#: Before adoption the owner may still withdraw.
-WISH_OPEN_STATES: frozenset[str] = frozenset({"draft", "submitted", "published"})
-
-#: "owner" posted the wish (often a grid worker on behalf of a resident);
-#: "beneficiary" receives it; "volunteer" is anyone who may adopt; "adopter" is the
-#: one volunteer who did.
-WISH_ROLES: frozenset[str] = frozenset({"owner", "beneficiary", "coordinator", "volunteer", "adopter"})
-
-WISH_VERBS: Mapping[str, VerbRule] = {
-    rule.verb: rule
-    for rule in (
-        VerbRule("submit", frozenset({"draft"}), "submitted", frozenset({"owner"})),
-        # A coordinator may vet a draft directly (wishes typed in on a resident's behalf).
-        VerbRule("publish", frozenset({"draft", "submitted"}), "published", _COORDINATOR),
-        VerbRule(
-            "reject",
-            frozenset({"draft", "submitted"}),
-            "rejected",
-            _COORDINATOR,
-            optional=("reason",),
-        ),
-        # Only a published wish can be adopted, so a second adopter finds it already
-        # "adopted" and gets IllegalTransition: exactly one adopter.
-        VerbRule("adopt", frozenset({"published"}), "adopted", frozenset({"volunteer"})),
-        VerbRule("deliver", frozenset({"adopted"}), "delivered", frozenset({"adopter"})),
-        VerbRule("confirm", frozenset({"delivered"}), "fulfilled", frozenset({"beneficiary"})),
-        VerbRule("withdraw", WISH_OPEN_STATES, "withdrawn", frozenset({"owner"}), optional=("reason",)),
-    )
-}
-
-
-def wish_allowed_verbs(state: str) -> list[str]:
-    """Verbs possible from a micro-wish ``state``, in table order."""
-    if state not in WISH_STATES:
-        raise ValueError(f"unknown wish state {state!r}")
-    return _allowed(WISH_VERBS, state)
-
-
-def wish_next_state(state: str, verb: str, **flags: Any) -> str:
-    """Return the state a micro-wish reaches by applying ``verb``.
-
-    Only ``reject`` and ``withdraw`` take a flag (optional ``reason``).  Raises
-    :class:`IllegalTransition`, ``ValueError`` or ``TypeError`` like :func:`next_state`.
-    """
-    return _next(WISH_VERBS, WISH_STATES, {}, state, verb, flags)
-
-
-def wish_may(verb: str, actor_relations: Collection[str]) -> bool:
-    """Whether an actor with these relations (subset of :data:`WISH_ROLES`) may do ``verb``."""
-    return _may(WISH_VERBS, {}, verb, actor_relations, None)
 
 
 # ------------------------------------------------------------------- timeline

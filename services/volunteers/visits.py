@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.volunteers import escalation, lifecycle
 from services.volunteers.actions import new_action, payload, writing
-from services.volunteers.charity_models import Merchant
+from services.volunteers.charity.models import Merchant
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Visit
 from services.volunteers.schemas import GridStatusSchema, OverdueGridSchema, VisitSchema

@@ -1,7 +1,10 @@
-"""The RPC and HTTP contract of merchants, charity items (pledges), claims, micro-wishes and their reports.
+"""The RPC and HTTP contract of merchants, charity items, claims, micro-wishes and their reports: the one
+public module of charity's request and answer schemas.
 
-The gateway validates requests with these schemas, the volunteers service validates them again, and
-the OpenAPI document is generated from them.
+The gateway validates requests with these schemas and forwards what they loaded, the volunteers service
+loads it again with the same schema (every schema here loads its own output unchanged), and the OpenAPI
+document is generated from them. The API's names of a charity item are its first ones, as the web app and
+clients know them: paths `/pledges`, schemas `Pledge*`, fields `pledge_id` and `pledge_title`.
 """
 from __future__ import annotations
 
@@ -9,9 +12,15 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, validate, validates, validates_schema
 
-from services.volunteers.charity_rules import ALL_WEEKDAYS, HHMM, PERIODS, PLEDGE_STATES, RedemptionHours
-from services.volunteers.lifecycle import WISH_STATES
-from services.volunteers.schemas import TimelineEntrySchema
+from services.volunteers.charity.rules import (
+    ALL_WEEKDAYS,
+    HHMM,
+    ITEM_STATES,
+    PERIODS,
+    WISH_STATES,
+    RedemptionHours,
+)
+from services.volunteers.contracts import TimelineEntrySchema
 from shared import fields
 from shared.identity import BENEFICIARY_GROUPS
 from shared.inputs import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN
@@ -23,8 +32,6 @@ MERCHANT_STATES = ("pending", "approved", "rejected", "suspended")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 ID = validate.Range(min=1, max=MAX_ID)
 CLAIM_STATES = ("claimed", "redeemed", "expired")
-
-
 
 
 # ------------------------------------------------------------------------------ merchants
@@ -100,7 +107,7 @@ class MerchantRejectionSchema(Schema):
         "description": "why the shop is not approved; its owner reads it"})
 
 
-# -------------------------------------------------------------------------------- pledges
+# -------------------------------------------------------------------------- charity items
 
 class RedemptionHoursSchema(Schema):
     start = fields.String(load_default="00:00", validate=validate.Regexp(HHMM, error="use HH:MM"))
@@ -184,7 +191,7 @@ class PledgeQuerySchema(PageQuerySchema):
     group = fields.String(validate=validate.OneOf(BENEFICIARY_GROUPS))
     merchant_id = fields.Integer(validate=ID)
     mine = fields.Boolean(load_default=False, metadata={"description": "My shops' items in every state"})
-    status = fields.String(validate=validate.OneOf(PLEDGE_STATES), metadata={"description": "With mine=true"})
+    status = fields.String(validate=validate.OneOf(ITEM_STATES), metadata={"description": "With mine=true"})
 
 
 PledgePageSchema = page_of(PledgeSchema, "PledgePageSchema")

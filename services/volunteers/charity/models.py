@@ -1,4 +1,8 @@
-"""Tables of merchants, their charity items (pledges) and claims, and micro-wishes (same database)."""
+"""Tables of merchants, their charity items and claims, and micro-wishes (same database).
+
+The tables keep their first names (`pledges`, `pledge_stock`, the columns `pledge_id`): a charity item's
+row is a `pledges` row, as the HTTP paths (`/pledges`) and the events (`pledge.*`) still say.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -52,7 +56,7 @@ class Merchant(Base):
     rejected_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-class Pledge(Base):
+class CharityItem(Base):
     """A charity item a merchant offers ("one free coffee a day for riders, 10 a day")."""
 
     __tablename__ = "pledges"
@@ -73,20 +77,23 @@ class Pledge(Base):
     redemption_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), index=True, default="active")  # active|paused|suspended|ended
     status_note: Mapped[str] = mapped_column(Text, default="")
+    # SQLAlchemy's version counter: every UPDATE of the row checks the version it read and counts it up,
+    # so a concurrent change is a StaleDataError, never a lost update. The ETag of the item.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     merchant: Mapped[Merchant] = relationship()
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("stock > 0", name="ck_pledges_stock_positive"),
         CheckConstraint("per_person_limit > 0", name="ck_pledges_per_person_positive"),
     )
 
 
-class PledgeStock(Base):
-    """How many of a pledge's units were taken in one stock period (a day, an ISO week, or "total").
+class CharityItemStock(Base):
+    """How many of a charity item's units were taken in one stock period (a day, an ISO week, or "total").
 
     Claims take a unit with a guarded `UPDATE ... SET taken = taken + 1 WHERE taken < stock`, so the
     database, not Python, makes the 11th coffee impossible.
@@ -101,7 +108,7 @@ class PledgeStock(Base):
 
 
 class Claim(Base):
-    """A beneficiary's claim on a pledge: a one-time code, redeemable in one redemption window."""
+    """A beneficiary's claim on a charity item: a one-time code, redeemable in one redemption window."""
 
     __tablename__ = "claims"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +129,7 @@ class Claim(Base):
     redeemed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     expired_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
-    pledge: Mapped[Pledge] = relationship()
+    item: Mapped[CharityItem] = relationship()
 
     __table_args__ = (
         UniqueConstraint("code", name="uq_claims_code"),

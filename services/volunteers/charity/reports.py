@@ -2,16 +2,26 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from services.volunteers.charity import count_live, deny, relations_to_shop, subtree, zone_of
-from services.volunteers.charity_models import Claim, Merchant, Pledge
+from services.volunteers.charity.access import deny, in_subtree, relations_to_shop, zone_of
+from services.volunteers.charity.models import CharityItem, Claim, Merchant
 from services.volunteers.models import Grid
 from shared.db import Database
 from shared.errors import NotFound
 from shared.identity import Caller
+
+
+def count_live(session: Session, merchant_ids: Iterable[int]) -> dict[int, int]:
+    """Active charity items per shop."""
+    rows = session.execute(select(CharityItem.merchant_id, func.count()).where(
+        CharityItem.merchant_id.in_(list(merchant_ids)), CharityItem.status == "active")
+        .group_by(CharityItem.merchant_id)).all()
+    return dict(rows)
 
 
 def _month_bounds(month: str, zone) -> tuple[datetime, datetime]:
@@ -36,17 +46,17 @@ def merchant_month(db: Database, caller: Caller, merchant_id: int, month: str) -
             select(Claim.pledge_id, Claim.state, func.count())
             .where(Claim.merchant_id == merchant.id, Claim.claimed_at >= start, Claim.claimed_at < end)
             .group_by(Claim.pledge_id, Claim.state)).all()
-        by_pledge: dict[int, Counter] = {}
-        for pledge_id, state, number in counts:
-            by_pledge.setdefault(pledge_id, Counter())[state] += number
+        by_item: dict[int, Counter] = {}
+        for item_id, state, number in counts:
+            by_item.setdefault(item_id, Counter())[state] += number
         items, totals = [], Counter()
-        for pledge in session.scalars(select(Pledge).where(Pledge.merchant_id == merchant.id)
-                                      .order_by(Pledge.id)).all():
-            states = by_pledge.get(pledge.id, Counter())
+        for item in session.scalars(select(CharityItem).where(CharityItem.merchant_id == merchant.id)
+                                    .order_by(CharityItem.id)).all():
+            states = by_item.get(item.id, Counter())
             row = {"claims": sum(states.values()), "redemptions": states["redeemed"],
                    "expired": states["expired"], "open": states["claimed"]}
             totals.update(row)
-            items.append({"pledge_id": pledge.id, "title": pledge.title, "status": pledge.status, **row})
+            items.append({"pledge_id": item.id, "title": item.title, "status": item.status, **row})
         return {"merchant_id": merchant.id, "merchant_name": merchant.name, "month": month, "items": items,
                 "totals": {key: totals[key] for key in ("claims", "redemptions", "expired", "open")}}
 
@@ -58,7 +68,7 @@ def grid_merchants(db: Database, caller: Caller, grid_id: int) -> dict:
         grid = session.get(Grid, grid_id)
         if grid is None:
             raise NotFound(f"Grid {grid_id} does not exist.")
-        merchants = session.scalars(select(Merchant).where(Merchant.grid_id.in_(subtree(session, [grid_id])),
+        merchants = session.scalars(select(Merchant).where(Merchant.grid_id.in_(in_subtree(session, grid_id)),
                                                            Merchant.status == "approved")).all()
         live = count_live(session, [m.id for m in merchants])
         return {"grid_id": grid.id, "grid_name": grid.name, "merchants": len(merchants),

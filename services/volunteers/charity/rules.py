@@ -1,13 +1,14 @@
-"""The rules of charity items, as plain Python: periods, redemption windows, eligibility, codes, states.
+"""The rules of charity, as plain Python: periods, redemption windows, eligibility, codes, the states of a
+charity item and the lifecycle of a micro-wish.
 
-No database, no nameko. Everything that depends on the wall clock takes the merchant's local time
+No database, no nameko, no clock. Everything that depends on the wall clock takes the merchant's local time
 (an aware datetime in the shop's IANA zone), so "a day" is a Shanghai day, not a UTC one.
 """
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from services.volunteers.lifecycle import IllegalTransition, VerbRule
 
 PERIODS = ("day", "week", "total")
-PLEDGE_STATES = ("active", "paused", "suspended", "ended")
+ITEM_STATES = ("active", "paused", "suspended", "ended")
 # Kinds of worker who count as "all outdoor workers" (the group `outdoor` on an item).
 OUTDOOR_GROUPS = frozenset({"rider", "courier", "sanitation", "outdoor"})
 
@@ -132,10 +133,33 @@ def qr_payload(code: str) -> str:
     return QR_PREFIX + code
 
 
-# ------------------------------------------------------------------------- pledge states
+# -------------------------------------------------------------------------- the verb tables
+
+def _allowed(table: Mapping[str, VerbRule], state: str) -> list[str]:
+    return [verb for verb, rule in table.items() if state in rule.sources]
+
+
+def _target(table: Mapping[str, VerbRule], state: str, verb: str) -> str:
+    """The state `verb` leads to from `state`; IllegalTransition (naming what is allowed) otherwise."""
+    rule = table.get(verb)
+    if rule is None or state not in rule.sources:
+        raise IllegalTransition(state, verb, _allowed(table, state))
+    return rule.target
+
+
+def _may(table: Mapping[str, VerbRule], verb: str, relations: Collection[str], state: str | None) -> bool:
+    rule = table.get(verb)
+    if rule is None:
+        raise ValueError(f"unknown verb {verb!r}")
+    relations = set(relations)
+    return bool(relations & rule.roles) or (state is not None and any(
+        role in relations and state in states for role, states in rule.conditional_roles.items()))
+
+
+# -------------------------------------------------------------------- charity item states
 
 # owner: the merchant whose item it is; coordinator: a coordinator whose grids cover the shop.
-PLEDGE_VERBS: dict[str, VerbRule] = {
+ITEM_VERBS: dict[str, VerbRule] = {
     rule.verb: rule
     for rule in (
         VerbRule("pause", frozenset({"active"}), "paused", frozenset({"owner"})),
@@ -149,20 +173,72 @@ PLEDGE_VERBS: dict[str, VerbRule] = {
 EDITABLE_STATES = frozenset({"active", "paused", "suspended"})
 
 
-def pledge_allowed_verbs(state: str) -> list[str]:
-    return [verb for verb, rule in PLEDGE_VERBS.items() if state in rule.sources]
+def item_allowed_verbs(state: str) -> list[str]:
+    return _allowed(ITEM_VERBS, state)
 
 
-def pledge_next_state(state: str, verb: str) -> str:
-    """The state a pledge reaches by `verb`; IllegalTransition (naming what is allowed) otherwise."""
-    rule = PLEDGE_VERBS.get(verb)
-    if rule is None or state not in rule.sources:
-        raise IllegalTransition(state, verb, pledge_allowed_verbs(state))
-    return rule.target
+def item_next_state(state: str, verb: str) -> str:
+    """The state a charity item reaches by `verb`; IllegalTransition (naming what is allowed) otherwise."""
+    return _target(ITEM_VERBS, state, verb)
 
 
-def pledge_may(verb: str, relations: Collection[str], state: str) -> bool:
-    rule = PLEDGE_VERBS[verb]
-    relations = set(relations)
-    return bool(relations & rule.roles) or any(
-        role in relations and state in states for role, states in rule.conditional_roles.items())
+def item_may(verb: str, relations: Collection[str], state: str) -> bool:
+    return _may(ITEM_VERBS, verb, relations, state)
+
+
+# ------------------------------------------------------------------------- micro-wishes
+
+WISH_STATES: tuple[str, ...] = (
+    "draft", "submitted", "published", "rejected", "adopted", "delivered", "fulfilled", "withdrawn")
+#: Before adoption the owner may still withdraw.
+WISH_OPEN_STATES: frozenset[str] = frozenset({"draft", "submitted", "published"})
+
+#: "owner" posted the wish (often a grid worker on behalf of a resident); "beneficiary" receives it;
+#: "volunteer" is anyone who may adopt; "adopter" is the one who did.
+WISH_ROLES: frozenset[str] = frozenset({"owner", "beneficiary", "coordinator", "volunteer", "adopter"})
+_COORDINATOR = frozenset({"coordinator"})
+
+#: The verbs are the API's (POST /wishes/{id}/<verb>): the owner's confirmation of receipt is `fulfil`.
+WISH_VERBS: Mapping[str, VerbRule] = {
+    rule.verb: rule
+    for rule in (
+        VerbRule("submit", frozenset({"draft"}), "submitted", frozenset({"owner"})),
+        # A coordinator may vet a draft directly (wishes typed in on a resident's behalf).
+        VerbRule("publish", frozenset({"draft", "submitted"}), "published", _COORDINATOR),
+        VerbRule("reject", frozenset({"draft", "submitted"}), "rejected", _COORDINATOR, optional=("reason",)),
+        # Only a published wish can be adopted, so a second adopter finds it already "adopted" and gets
+        # IllegalTransition: exactly one adopter.
+        VerbRule("adopt", frozenset({"published"}), "adopted", frozenset({"volunteer"})),
+        VerbRule("deliver", frozenset({"adopted"}), "delivered", frozenset({"adopter"})),
+        VerbRule("fulfil", frozenset({"delivered"}), "fulfilled", frozenset({"beneficiary"})),
+        VerbRule("withdraw", WISH_OPEN_STATES, "withdrawn", frozenset({"owner"}), optional=("reason",)),
+    )
+}
+
+
+def wish_allowed_verbs(state: str) -> list[str]:
+    """Verbs possible from a micro-wish `state`, in table order."""
+    if state not in WISH_STATES:
+        raise ValueError(f"unknown wish state {state!r}")
+    return _allowed(WISH_VERBS, state)
+
+
+def wish_next_state(state: str, verb: str, **flags) -> str:
+    """The state a micro-wish reaches by `verb`. Only `reject` and `withdraw` take a flag (an optional text
+    `reason`). IllegalTransition when the verb is not possible from `state`; ValueError for an unknown state
+    or a reason that is not a text; TypeError for a flag the verb does not take."""
+    if state not in WISH_STATES:
+        raise ValueError(f"unknown state {state!r}")
+    target = _target(WISH_VERBS, state, verb)
+    unknown = sorted(set(flags) - set(WISH_VERBS[verb].optional))
+    if unknown:
+        raise TypeError(f"{verb!r} does not take flag(s): {', '.join(unknown)}")
+    reason = flags.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError("'reason' must be a text")
+    return target
+
+
+def wish_may(verb: str, relations: Collection[str]) -> bool:
+    """Whether an actor with these relations (a subset of WISH_ROLES) may do `verb` to a wish."""
+    return _may(WISH_VERBS, verb, relations, None)

@@ -50,7 +50,6 @@ ITEMS = [
 ]
 
 
-
 def grid_of(street: str, index: int) -> str:
     """U巷 lies in 第7微网格; the first seven shops of 中潭一哩街区 in 第5微网格, the other seven in 第6."""
     if street == U_LANE:
@@ -75,7 +74,7 @@ def seed(call, people: dict) -> None:
             "user_id": people[owner]["id"] if owner in people else None, "status": "approved"})
     for shop, item in ITEMS:
         if shops[shop]["user_id"] is not None:
-            call("volunteers", "ensure_pledge", {"merchant_id": shops[shop]["id"], **item})
+            call("volunteers", "ensure_item", {"merchant_id": shops[shop]["id"], **item})
     call("volunteers", "ensure_wish", {**WISH, "owner_id": people["rider"]["id"],
                                        "grid_id": grids.get("第7微网格"), "state": "published"})
 

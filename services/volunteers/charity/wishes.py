@@ -1,26 +1,30 @@
 """Use-cases of micro-wishes (微心愿): post, vet, adopt (exactly one adopter), deliver, confirm receipt.
 
-The states and who may move them live in `lifecycle` (WISH_VERBS); every move is a guarded UPDATE on
+The states and who may move them live in `rules` (WISH_VERBS, the API's verbs); every move is a guarded UPDATE on
 the state the caller saw, so of many concurrent adopters exactly one wins and the others get 409.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.volunteers.actions import actor_name
-from services.volunteers.charity import Emit, check_grid, coordinates, page, subtree, vetting_payload
-from services.volunteers.charity_models import Wish, WishTransition
-from services.volunteers.charity_schemas import WishSchema
-from services.volunteers.lifecycle import IllegalTransition, wish_allowed_verbs, wish_may, wish_next_state
+from services.volunteers.charity.access import Emit, check_grid, coordinated, coordinates, in_subtree
+from services.volunteers.charity.contracts import WishSchema
+from services.volunteers.charity.events import vetting_payload
+from services.volunteers.charity.models import Wish, WishTransition
+from services.volunteers.charity.rules import wish_allowed_verbs, wish_may, wish_next_state
+from services.volunteers.lifecycle import IllegalTransition
+from shared.claims import claimed
 from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity import Caller
+from shared.paging import keyset
 
 # What each state change tells the rest of the suite.
 EVENTS = {"published": "wish.published", "adopted": "wish.adopted", "fulfilled": "wish.fulfilled"}
-# The API says "fulfil" for the owner's confirmation of receipt (the lifecycle's verb "confirm").
-API_VERBS = {"confirm": "fulfil"}
+# Timelines recorded before the verbs were the API's name the owner's confirmation of receipt "confirm".
+RECORDED_AS = {"confirm": "fulfil"}
 PUBLIC_STATES = frozenset({"published", "adopted", "delivered", "fulfilled"})
 ADOPTER_ROLES = ("merchant", "volunteer")
 
@@ -34,7 +38,7 @@ def _dump(session: Session, wish: Wish) -> dict:
     timeline = session.scalars(select(WishTransition).where(WishTransition.wish_id == wish.id)
                                .order_by(WishTransition.id)).all()
     body = {c.key: getattr(wish, c.key) for c in Wish.__table__.columns}
-    body["timeline"] = [{"verb": API_VERBS.get(t.verb, t.verb), "from_state": t.from_state, "to_state": t.to_state,
+    body["timeline"] = [{"verb": RECORDED_AS.get(t.verb, t.verb), "from_state": t.from_state, "to_state": t.to_state,
                          "actor_id": t.actor_id, "actor_name": t.actor_name, "at": t.at,
                          "note": t.note} for t in timeline]
     return WishSchema().dump(body)
@@ -115,7 +119,7 @@ def get_wish(db: Database, caller: Caller, wish_id: int) -> dict:
 
 
 def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str, note: str = "") -> dict:
-    """Apply a lifecycle verb (publish, reject, adopt, deliver, confirm, withdraw) if the caller may."""
+    """Apply a lifecycle verb (publish, reject, adopt, deliver, fulfil, withdraw) if the caller may."""
     caller.require()
     now = utcnow()
     with db.transaction() as session:
@@ -130,15 +134,14 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
             raise _illegal(exc) from None
         relations = _relations(session, caller, wish)
         if not wish_may(verb, relations):
-            raise Forbidden(f"You may not {API_VERBS.get(verb, verb)} this wish.")
+            raise Forbidden(f"You may not {verb} this wish.")
         values = {"state": target, "updated_at": now}
         if verb == "adopt":
             values.update(adopter_id=caller.user_id, adopter_name=caller.display_name)
         if verb == "reject" and note:
             values["note"] = note
         # Guarded on the state we saw: a concurrent move makes this match nothing.
-        moved = session.execute(update(Wish).where(Wish.id == wish.id, Wish.state == seen).values(**values)).rowcount
-        if moved != 1:
+        if not claimed(session, update(Wish).where(Wish.id == wish.id, Wish.state == seen).values(**values)):
             current = session.scalar(select(Wish.state).where(Wish.id == wish_id))
             raise _illegal(IllegalTransition(current, verb, wish_allowed_verbs(current),
                                              detail="someone else moved it first"))
@@ -152,8 +155,8 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
 
 
 def _illegal(exc: IllegalTransition) -> Conflict:
-    allowed = [API_VERBS.get(v, v) for v in exc.allowed]
-    message = f"Cannot {API_VERBS.get(exc.action, exc.action)} a wish in state {exc.state!r}"
+    allowed = list(exc.allowed)
+    message = f"Cannot {exc.action} a wish in state {exc.state!r}"
     if exc.detail:
         message += f" ({exc.detail})"
     return Conflict(f"{message}; allowed: {', '.join(allowed) or 'none'}.",
@@ -162,7 +165,7 @@ def _illegal(exc: IllegalTransition) -> Conflict:
 
 def list_wishes(db: Database, caller: Caller, query: dict) -> dict:
     """Open wishes (published) by default; `mine` for wishes I posted or adopted; other states for the
-    coordinators who vet them (within their grids) and for their owners."""
+    coordinators who vet them (within their grids) and for their owners. Newest first."""
     with db.read() as session:
         stmt = select(Wish)
         if query.get("mine"):
@@ -173,6 +176,10 @@ def list_wishes(db: Database, caller: Caller, query: dict) -> dict:
         else:
             stmt = stmt.where(Wish.state == (query.get("state") or "published"))
         if query.get("grid_id") is not None:
-            stmt = stmt.where(Wish.grid_id.in_(subtree(session, [query["grid_id"]])))
-        return page(session, stmt, Wish, query, lambda w: _dump(session, w),
-                    keep=lambda w: _visible(session, caller, w))
+            stmt = stmt.where(Wish.grid_id.in_(in_subtree(session, query["grid_id"])))
+        # What the caller may see (as `_visible`): public states, their own and adopted wishes, and those
+        # of the grids they coordinate.
+        own = (or_(Wish.owner_id == caller.user_id, Wish.adopter_id == caller.user_id)
+               if caller.user_id is not None else false())
+        stmt = stmt.where(or_(Wish.state.in_(sorted(PUBLIC_STATES)), own, coordinated(session, caller, Wish.grid_id)))
+        return keyset(session, stmt, Wish.id, query).answer(lambda rows: [_dump(session, w) for w in rows])

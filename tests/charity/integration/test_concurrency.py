@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from services.volunteers.charity_models import Claim, PledgeStock, Wish, WishTransition
+from services.volunteers.charity.models import CharityItemStock, Claim, Wish, WishTransition
 from tests.charity.support import coordinator, grid_tree, open_shop, register_pledge, users
 
 
@@ -47,7 +47,7 @@ def test_hundred_simultaneous_claims_for_ten_remaining(world):
 
     with suite.database("volunteers").read() as session:
         assert session.scalar(select(func.count()).select_from(Claim).where(Claim.pledge_id == pledge["id"])) == 12
-        taken = session.scalars(select(PledgeStock.taken).where(PledgeStock.pledge_id == pledge["id"])).all()
+        taken = session.scalars(select(CharityItemStock.taken).where(CharityItemStock.pledge_id == pledge["id"])).all()
         assert taken == [12]
     assert owner.get(f"/pledges/{pledge['id']}").json()["remaining"] == 0
 

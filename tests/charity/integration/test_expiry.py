@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
 
-from services.volunteers.charity_models import Claim, PledgeStock
+from services.volunteers.charity.models import CharityItemStock, Claim
 from tests.charity.support import grid_tree, open_shop, register_pledge
 from tests.support.suite import wait_for
 
@@ -38,7 +38,7 @@ def test_each_claim_expires_once_with_two_replicas(suite_factory):
     rows = wait_for(states, timeout=15, message="the two open claims to expire")
     assert [r.slot for r in rows] == [1, None, None]
     with db.read() as session:
-        assert session.scalar(select(PledgeStock.taken).where(PledgeStock.pledge_id == pledge["id"])) == 1
+        assert session.scalar(select(CharityItemStock.taken).where(CharityItemStock.pledge_id == pledge["id"])) == 1
         events = [json.loads(e)["payload"]["claim_id"] for (e,) in session.execute(
             text("SELECT envelope FROM outbox WHERE type = 'claim.expired'")).all()]
     assert sorted(events) == [claims[1]["id"], claims[2]["id"]]

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from services.volunteers.charity_models import Claim, Merchant, Pledge
-from services.volunteers.charity_rules import new_code
+from services.volunteers.charity.models import CharityItem, Claim, Merchant
+from services.volunteers.charity.rules import new_code
 from tests.charity.support import coordinator, grid_tree, open_shop, register_pledge, unique
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,9 +32,9 @@ def row(suite, model, row_id):
         return {c.key: getattr(item, c.key) for c in model.__table__.columns}
 
 
-def pledge_count(suite, merchant_id):
+def item_count(suite, merchant_id):
     with suite.database("volunteers").read() as session:
-        return session.scalar(select(func.count()).select_from(Pledge).where(Pledge.merchant_id == merchant_id))
+        return session.scalar(select(func.count()).select_from(CharityItem).where(CharityItem.merchant_id == merchant_id))
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -49,22 +49,22 @@ def pledge_count(suite, merchant_id):
     ({"surprise": 1}, "surprise"),
 ])
 def test_bad_items_are_refused_with_field_messages_and_nothing_written(suite, world, change, field):
-    before = pledge_count(suite, world["shop"]["id"])
+    before = item_count(suite, world["shop"]["id"])
     body = {"merchant_id": world["shop"]["id"], "title": "免费理发", "beneficiary_groups": ["rider"], "stock": 5,
             **change}
     response = world["owner"].post("/pledges", json=body)
     assert response.status_code == 422, response.text
     assert response.headers["Content-Type"] == "application/problem+json"
     assert field in response.json()["errors"], response.json()
-    assert pledge_count(suite, world["shop"]["id"]) == before
+    assert item_count(suite, world["shop"]["id"]) == before
 
 
 def test_an_item_for_another_merchants_shop_is_forbidden(suite, world):
-    before = pledge_count(suite, world["shop"]["id"])
+    before = item_count(suite, world["shop"]["id"])
     response = world["rival"].post("/pledges", json={"merchant_id": world["shop"]["id"], "title": "冒名咖啡",
                                                      "beneficiary_groups": ["rider"], "stock": 5})
     assert response.status_code == 403  # the shop is public, so 403 (docs/api.md)
-    assert pledge_count(suite, world["shop"]["id"]) == before
+    assert item_count(suite, world["shop"]["id"]) == before
 
 
 def test_items_of_a_pending_shop_stay_hidden_until_approval(suite, world):
@@ -145,14 +145,14 @@ def test_owner_pauses_edits_and_ends_coordinator_suspends(suite, world):
     assert stale.status_code == 412
     backwards = owner.patch(path, json={"valid_from": "2031-01-10", "valid_until": "2031-01-01"})
     assert backwards.status_code == 422 and "valid_until" in backwards.json()["errors"]
-    assert row(suite, Pledge, pledge["id"])["stock"] == 5
+    assert row(suite, CharityItem, pledge["id"])["stock"] == 5
 
     # Another merchant changes nothing (the paused item is not public: it does not exist for them).
-    before = row(suite, Pledge, pledge["id"])
+    before = row(suite, CharityItem, pledge["id"])
     assert world["rival"].patch(path, json={"stock": 99}).status_code == 404
     assert world["rival"].post(f"{path}/end", json={}).status_code == 404
     assert world["rival"].get(f"{path}/claims").status_code == 404
-    assert row(suite, Pledge, pledge["id"]) == before
+    assert row(suite, CharityItem, pledge["id"]) == before
 
     assert owner.post(f"{path}/resume", json={}).json()["status"] == "active"
     assert owner.post(f"{path}/suspend", json={}).status_code == 403

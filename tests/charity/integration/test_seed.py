@@ -1,7 +1,7 @@
 """The demo seed: 28 good shops in one initiative, the coffee owner's items, the rice-cooker wish; twice."""
 from __future__ import annotations
 
-from services.volunteers import charity_seed
+from services.volunteers.charity import seed as charity_seed
 from tests.charity.support import make_grid, unique
 
 

@@ -6,16 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.volunteers.charity_rules import (
+from services.volunteers.charity.rules import (
     CODE_ALPHABET,
     RedemptionHours,
     claim_window,
     eligible,
+    item_may,
+    item_next_state,
     new_code,
     normalise_code,
     period_key,
-    pledge_may,
-    pledge_next_state,
     qr_payload,
 )
 from services.volunteers.lifecycle import IllegalTransition
@@ -106,18 +106,18 @@ def test_codes_typed_at_the_counter_are_normalised():
 
 
 def test_item_states_and_who_moves_them():
-    assert pledge_next_state("active", "pause") == "paused"
-    assert pledge_next_state("paused", "resume") == "active"
-    assert pledge_next_state("active", "suspend") == "suspended"
-    assert pledge_next_state("suspended", "end") == "ended"
+    assert item_next_state("active", "pause") == "paused"
+    assert item_next_state("paused", "resume") == "active"
+    assert item_next_state("active", "suspend") == "suspended"
+    assert item_next_state("suspended", "end") == "ended"
     with pytest.raises(IllegalTransition) as failure:
-        pledge_next_state("ended", "resume")
+        item_next_state("ended", "resume")
     assert failure.value.allowed == []
     with pytest.raises(IllegalTransition) as failure:
-        pledge_next_state("paused", "pause")
+        item_next_state("paused", "pause")
     assert set(failure.value.allowed) == {"resume", "end", "suspend"}
-    assert pledge_may("pause", {"owner"}, "active")
-    assert not pledge_may("suspend", {"owner"}, "active")
-    assert pledge_may("resume", {"owner"}, "paused")
-    assert not pledge_may("resume", {"owner"}, "suspended")  # only a coordinator lifts a suspension
-    assert pledge_may("resume", {"coordinator"}, "suspended")
+    assert item_may("pause", {"owner"}, "active")
+    assert not item_may("suspend", {"owner"}, "active")
+    assert item_may("resume", {"owner"}, "paused")
+    assert not item_may("resume", {"owner"}, "suspended")  # only a coordinator lifts a suspension
+    assert item_may("resume", {"coordinator"}, "suspended")
