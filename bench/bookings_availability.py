@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import create_engine, insert, text
 
 from services.bookings import catalogue
+from services.bookings.contracts import AvailabilityQuerySchema, SpaceRulesSchema
 from services.bookings.models import Booking, Occurrence, Site, Space
-from services.bookings.schemas import AvailabilityQuerySchema, SpaceRulesSchema
 from shared.db import database_for
 from shared.identity import Caller
 from shared.migrations import upgrade

@@ -12,19 +12,20 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.bookings.availability import check_capacity, free_intervals, open_intervals
-from services.bookings.models import LIVE_STATES, Blackout, Booking, Occurrence, Site, Space
-from services.bookings.rules import Blackout as BlackoutPeriod
-from services.bookings.rules import OpeningHours, RuleViolation, SpacePolicy
-from services.bookings.schemas import (
+from services.bookings.contracts import (
     AvailabilitySchema,
     BlackoutSchema,
     SiteSchema,
     SpaceRulesSchema,
     SpaceSchema,
 )
+from services.bookings.models import LIVE_STATES, Blackout, Booking, Occurrence, Site, Space
+from services.bookings.rules import Blackout as BlackoutPeriod
+from services.bookings.rules import OpeningHours, RuleViolation, SpacePolicy
 from shared.db import Database
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.paging import Page, cursor_of, keyset
 
 CATALOGUE_ROLES = ("admin", "coordinator")
 
@@ -32,21 +33,6 @@ CATALOGUE_ROLES = ("admin", "coordinator")
 def invalid(violation: RuleViolation) -> Invalid:
     """A broken booking rule as a 422 naming the field and the rule."""
     return Invalid(violation.message, errors={violation.field: [violation.message]})
-
-
-def cursor_id(query: dict) -> int | None:
-    if not query.get("cursor"):
-        return None
-    try:
-        return int(query["cursor"])
-    except ValueError:
-        raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor from a previous page"]}) from None
-
-
-def page(items: list, limit: int, dump) -> dict:
-    more = len(items) > limit
-    items = items[:limit]
-    return {"items": dump(items), "next_cursor": str(items[-1].id) if more and items else None}
 
 
 # --------------------------------------------------------------------------- policy and shared queries
@@ -87,7 +73,7 @@ def get_space(session: Session, space_id: int, *, lock: bool = False) -> Space:
 
 
 def manages(caller: Caller, space: Space) -> bool:
-    return caller.is_admin or (caller.user_id is not None and caller.user_id in (space.manager_ids or []))
+    return caller.is_admin or (caller.user_id is not None and caller.user_id in space.manager_ids)
 
 
 def blackouts_of(session: Session, space: Space, start: datetime, end: datetime) -> list[BlackoutPeriod]:
@@ -136,15 +122,11 @@ def create_site(db: Database, caller: Caller, data: dict) -> dict:
 
 def list_sites(db: Database, caller: Caller, query: dict) -> dict:
     caller.require()
-    after = cursor_id(query)
     with db.read() as session:
         stmt = select(Site)
         if query.get("kind"):
             stmt = stmt.where(Site.kind == query["kind"])
-        if after is not None:
-            stmt = stmt.where(Site.id > after)
-        rows = session.scalars(stmt.order_by(Site.id).limit(query["limit"] + 1)).all()
-        return page(rows, query["limit"], SiteSchema(many=True).dump)
+        return keyset(session, stmt, Site.id, query, newest_first=False).answer(SiteSchema(many=True).dump)
 
 
 def _new_space(session: Session, site: Site, data: dict) -> Space:
@@ -219,7 +201,7 @@ def _free_for(session: Session, space: Space, start: datetime, end: datetime, un
 def search_spaces(db: Database, caller: Caller, query: dict) -> dict:
     """Active spaces by site, kind, capacity, equipment, and (optionally) free for a whole period."""
     caller.require()
-    after = cursor_id(query)
+    after = cursor_of(query)
     limit = query["limit"]
     wanted = {tag.strip() for tag in (query.get("equipment") or "").split(",") if tag.strip()}
     with db.read() as session:
@@ -243,7 +225,9 @@ def search_spaces(db: Database, caller: Caller, query: dict) -> dict:
             found.append(space)
             if len(found) > limit:
                 break
-        return page(found, limit, SpaceSchema(many=True).dump)
+        more = len(found) > limit
+        found = found[:limit]
+        return Page(found, str(found[-1].id) if more else None).answer(SpaceSchema(many=True).dump)
 
 
 def ensure_space(db: Database, caller: Caller, site_name: str, data: dict) -> dict:
@@ -285,8 +269,8 @@ def list_blackouts(db: Database, caller: Caller, space_id: int, query: dict) -> 
     with db.read() as session:
         space = get_space(session, space_id)
         stmt = select(Blackout).where(or_(Blackout.space_id == space.id, Blackout.site_id == space.site_id))
-        if query.get("from_"):
-            stmt = stmt.where(Blackout.ends_at > query["from_"])
+        if query.get("from"):
+            stmt = stmt.where(Blackout.ends_at > query["from"])
         if query.get("to"):
             stmt = stmt.where(Blackout.starts_at < query["to"])
         return BlackoutSchema(many=True).dump(session.scalars(stmt.order_by(Blackout.starts_at).limit(500)).all())
@@ -298,7 +282,7 @@ def list_blackouts(db: Database, caller: Caller, space_id: int, query: dict) -> 
 def availability(db: Database, caller: Caller, space_id: int, query: dict) -> dict:
     """Free intervals (free units for pools) and busy periods; others' bookings show only as busy."""
     caller.require()
-    start, end = query["from_"], query["to"]
+    start, end = query["from"], query["to"]
     with db.read() as session:
         space = get_space(session, space_id)
         policy = policy_of(space)

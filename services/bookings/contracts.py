@@ -1,11 +1,14 @@
-"""The bookings service's RPC and HTTP contract (the gateway documents the API from these schemas).
+"""The bookings service's contracts: the request and response schemas of its RPC (and so of the HTTP API).
 
-The same schemas validate at the gateway, validate again in the service, and generate the OpenAPI
-document. Rules that need the space (opening hours, quotas, conflicts) are checked by the service.
+The one public module of the service: the gateway imports these schemas (and nothing else of bookings), validates
+with them, documents the API from them and forwards the data it loaded; the service loads that data again with the
+same schema, so every schema here loads its own loaded output unchanged (a `data_key` field keeps its loaded value
+under that key, via `attribute`). Rules that need the space (opening hours, quotas, conflicts) are the service's.
 """
 from marshmallow import Schema, ValidationError, validate, validates, validates_schema
 
 from services.bookings.rules import OpeningHours, RuleViolation, validate_timezone
+from services.bookings.states import WAITLIST_STATES
 from shared import fields
 from shared.identity import ROLES
 from shared.paging import PageQuerySchema, page_of
@@ -195,20 +198,20 @@ BlackoutPageSchema = page_of(BlackoutSchema, "BlackoutPageSchema", whole=True)
 
 
 class BlackoutQuerySchema(Schema):
-    from_ = fields.AwareDateTime(data_key="from")
+    from_ = fields.AwareDateTime(data_key="from", attribute="from")
     to = fields.AwareDateTime()
 
 
 class AvailabilityQuerySchema(Schema):
-    from_ = fields.AwareDateTime(data_key="from", required=True)
+    from_ = fields.AwareDateTime(data_key="from", attribute="from", required=True)
     to = fields.AwareDateTime(required=True)
 
     @validates_schema
     def _period(self, data, **_):
-        if "from_" in data and "to" in data:
-            if data["to"] <= data["from_"]:
+        if "from" in data and "to" in data:
+            if data["to"] <= data["from"]:
                 raise ValidationError("must be after from", "to")
-            elif (data["to"] - data["from_"]).days > 62:
+            elif (data["to"] - data["from"]).days > 62:
                 raise ValidationError("at most 62 days per request", "to")
 
 
@@ -348,7 +351,8 @@ class BookingQuerySchema(Page):
         "description": "managed: only the bookings of spaces you manage (every booking, for admins)"})
     space_id = fields.Integer(validate=validate.Range(min=1))
     status = fields.String(validate=validate.OneOf(BOOKING_STATES))
-    from_ = fields.AwareDateTime(data_key="from", metadata={"description": "Having an occurrence ending after"})
+    from_ = fields.AwareDateTime(data_key="from", attribute="from",
+                                 metadata={"description": "Having an occurrence ending after"})
     to = fields.AwareDateTime(metadata={"description": "Having an occurrence starting before"})
 
     @validates_schema
@@ -408,6 +412,8 @@ class WaitlistEntrySchema(Schema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     status = fields.String()
+    reason = fields.String(metadata={"description": "Why the entry was skipped (the rule of the space you broke "
+                                                    "when the slot was offered or accepted), else empty"})
     position = fields.Integer(allow_none=True)
     booking_id = fields.Integer(allow_none=True)
     hold_until = fields.AwareDateTime(allow_none=True)
@@ -415,7 +421,7 @@ class WaitlistEntrySchema(Schema):
 
 
 class WaitlistQuerySchema(Page):
-    status = fields.String(validate=validate.OneOf(("waiting", "offered", "accepted", "lapsed", "left", "closed")))
+    status = fields.String(validate=validate.OneOf(WAITLIST_STATES))
 
 
 WaitlistPageSchema = page_of(WaitlistEntrySchema, "WaitlistPageSchema")

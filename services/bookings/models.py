@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.bookings.states import LIVE_STATES  # noqa: F401 (re-exported: the queries filter on it)
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
 
-# Occurrence states that hold their slot; only these take part in the exclusivity constraint.
-# `held`: a freed slot kept for the first person on the waitlist while they decide.
-LIVE_STATES = ("pending", "confirmed", "checked_in", "held")
+# Occurrence states that hold their slot (LIVE_STATES, see states.py) are the only ones in the exclusivity
+# constraint. `held`: a freed slot kept for the first person on the waitlist while they decide.
 
 
 class Base(DeclarativeBase):
@@ -46,7 +46,6 @@ class Space(Base):
     equipment: Mapped[list] = mapped_column(JSON, default=list)
     # Opening hours and booking rules as JSON (see rules.py for their meaning).
     rules: Mapped[dict] = mapped_column(JSON, default=dict)
-    manager_ids: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The longest period (duration + buffer, minutes) any occurrence of this space may block, ever:
@@ -54,6 +53,32 @@ class Space(Base):
     max_block_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60, server_default="1440")
 
     site: Mapped[Site] = relationship()
+    managers: Mapped[list[SpaceManager]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=lambda: SpaceManager.user_id)
+
+    @property
+    def manager_ids(self) -> list[int]:
+        """The people who manage the space (approve its bookings, change its rules), by user id."""
+        return [m.user_id for m in self.managers]
+
+    @manager_ids.setter
+    def manager_ids(self, user_ids) -> None:
+        wanted = list(dict.fromkeys(user_ids or ()))
+        kept = {m.user_id: m for m in self.managers if m.user_id in wanted}
+        self.managers = [kept.get(user_id) or SpaceManager(user_id=user_id) for user_id in wanted]
+
+    @classmethod
+    def managed_by(cls, user_id: int):
+        """SQL: the spaces `user_id` manages."""
+        return cls.id.in_(select(SpaceManager.space_id).where(SpaceManager.user_id == user_id))
+
+
+class SpaceManager(Base):
+    """One manager of one space (a relation filtered in SQL, hence a table, not a JSON list)."""
+
+    __tablename__ = "space_managers"
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 
 class Blackout(Base):
@@ -77,7 +102,8 @@ class Booking(Base):
     booker_id: Mapped[int] = mapped_column(Integer, index=True)
     team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title: Mapped[str] = mapped_column(String(200), default="")
-    # pending | confirmed | rejected | cancelled | expired | offered (waitlist hold) | lapsed
+    # See states.BOOKING: pending | confirmed | rejected | cancelled | expired | released | offered (waitlist
+    # hold) | lapsed
     status: Mapped[str] = mapped_column(String(16))
     units: Mapped[int] = mapped_column(Integer, default=1)
     starts_at: Mapped[datetime] = mapped_column()
@@ -85,6 +111,9 @@ class Booking(Base):
     rrule: Mapped[str | None] = mapped_column(Text, nullable=True)
     exdates: Mapped[list] = mapped_column(JSON, default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # SQLAlchemy's version counter: every UPDATE of the row bumps it and carries `WHERE version = :seen`,
+    # so a concurrent change is a StaleDataError, never a lost update. The booking's ETag and the
+    # calendar's SEQUENCE.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -97,6 +126,8 @@ class Booking(Base):
     occurrences: Mapped[list[Occurrence]] = relationship(
         back_populates="booking", order_by=lambda: [Occurrence.starts_at, Occurrence.unit])
 
+    __mapper_args__ = {"version_id_col": version}
+
 
 class Occurrence(Base):
     __tablename__ = "occurrences"
@@ -108,7 +139,8 @@ class Occurrence(Base):
     ends_at: Mapped[datetime] = mapped_column()
     # End of the slot this occurrence blocks: its end plus the space's buffer.
     blocked_until: Mapped[datetime] = mapped_column()
-    # pending | confirmed | checked_in | held | cancelled | rejected | expired | released | lapsed
+    # See states.OCCURRENCE: pending | confirmed | checked_in | held | cancelled | rejected | expired | released
+    # | lapsed
     status: Mapped[str] = mapped_column(String(16))
     checked_in_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # When an un-checked-in occurrence is given back (spaces that require check-in), else NULL.
@@ -135,8 +167,11 @@ class WaitlistEntry(Base):
     units: Mapped[int] = mapped_column(Integer, default=1)
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
-    # waiting | offered | accepted | lapsed | left | closed (the slot started before it freed up)
+    # See states.WAITLIST: waiting | offered | accepted | lapsed | left | closed (the slot started before it
+    # freed up) | skipped (the person broke a rule of the space when the slot was offered or accepted)
     status: Mapped[str] = mapped_column(String(16), index=True)
+    # Why an entry was skipped (the rule broken), else "".
+    reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)
     hold_until: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

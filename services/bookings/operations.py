@@ -5,23 +5,19 @@ listing every conflicting occurrence. Exclusivity itself is the database's job (
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import exists, or_, select, text
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.bookings import calendar, waitlist
-from services.bookings.catalogue import (
-    blackouts_of,
-    cursor_id,
-    get_space,
-    invalid,
-    manages,
-    page,
-    policy_of,
-)
+from services.bookings.admission import TeamLeads, authorise, check_rules
+from services.bookings.catalogue import get_space, invalid, manages, policy_of
+from services.bookings.contracts import BookingPreviewSchema, BookingSchema
 from services.bookings.models import LIVE_STATES, Booking, Occurrence, Space
 from services.bookings.payloads import booking_event_payload, slot_starts
 from services.bookings.placement import (
@@ -32,19 +28,30 @@ from services.bookings.placement import (
     place,
 )
 from services.bookings.recurrence import MAX_OCCURRENCES, expand, from_local, parse_rule, to_local
-from services.bookings.rules import RuleViolation, SpacePolicy, check_in_window, check_request, may_book
-from services.bookings.schemas import BookingPreviewSchema, BookingSchema
+from services.bookings.rules import RuleViolation, check_in_window
+from services.bookings.states import BOOKING, OCCURRENCE, requested
 from shared.config import env_float, env_int
 from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.identity import Caller
+from shared.paging import keyset
 
 # How many times a pool booking re-picks units after losing a race for one on PostgreSQL.
 ASSIGN_ATTEMPTS = env_int("BOOKINGS_ASSIGN_ATTEMPTS", 8)
 MAX_SERIES = env_int("BOOKINGS_MAX_OCCURRENCES", MAX_OCCURRENCES)
 CHECKIN_OPENS = timedelta(minutes=env_float("BOOKINGS_CHECKIN_OPENS_MINUTES", 15))
 
-TeamLeads = Callable[[int], list[int]]
+STALE = "The booking changed at the same moment (someone else was quicker); reload it."
+
+
+@contextmanager
+def writing(db: Database, stale: type[Conflict] | type[PreconditionFailed] = Conflict) -> Iterator[Session]:
+    """A write transaction whose lost version race on a booking (at any flush) answers `stale` (409 or 412)."""
+    try:
+        with db.transaction() as session:
+            yield session
+    except StaleDataError:
+        raise stale(STALE) from None
 
 
 # --------------------------------------------------------------------------- request → occurrences
@@ -89,47 +96,7 @@ def requested_periods(data: dict, space: Space) -> list[tuple[datetime, datetime
         raise invalid(violation) from None
 
 
-def _person_slots(session: Session, space: Space, person: int, periods) -> list[tuple[datetime, datetime]]:
-    """The person's live slots in this space around the requested weeks (for weekly quotas)."""
-    lo, hi = periods[0][0] - timedelta(days=8), periods[-1][1] + timedelta(days=8)
-    rows = session.execute(
-        select(Occurrence.booking_id, Occurrence.starts_at, Occurrence.ends_at).join(Booking)
-        .where(Booking.booker_id == person, Occurrence.space_id == space.id,
-               Occurrence.status.in_(LIVE_STATES), Occurrence.starts_at >= lo, Occurrence.starts_at < hi)
-    ).all()
-    return sorted({(r.starts_at, r.ends_at) for r in rows})
-
-
-def check_rules(session: Session, space: Space, policy: SpacePolicy, person: int, periods,
-                *, lock: bool = True) -> None:
-    """Every rule of the space (hours, notice, blackouts, quota) or a 422 naming the one broken.
-
-    `lock` (when booking) queues one person's concurrent requests for a space with a quota."""
-    if lock and (policy.quota_hours_per_week is not None or policy.quota_bookings_per_week is not None):
-        if session.get_bind().dialect.name == "postgresql":
-            # One person's concurrent requests for one space queue here, so a quota cannot be overrun.
-            session.execute(text("SELECT pg_advisory_xact_lock(:space, :person)"),
-                            {"space": space.id, "person": person})
-    existing = _person_slots(session, space, person, periods) if person else []
-    blackouts = blackouts_of(session, space, periods[0][0], periods[-1][1])
-    try:
-        check_request(policy, periods, utcnow(), blackouts, existing)
-    except RuleViolation as violation:
-        raise invalid(violation) from None
-
-
 # --------------------------------------------------------------------------- create
-
-
-def _authorise_booking(caller: Caller, policy: SpacePolicy, team_id: int | None, team_leads: TeamLeads | None):
-    if caller.user_id is None:
-        raise Forbidden("A booking is made by a signed-in person.")
-    if team_id is not None:
-        leads = team_leads(team_id) if team_leads else []
-        if caller.user_id not in leads and not caller.is_admin:
-            raise Forbidden(f"Only the leads of team {team_id} book on its behalf.")
-    if not caller.is_admin and not may_book(policy, caller.roles, [team_id] if team_id else []):
-        raise Forbidden("This space is reserved for some roles or teams; you are not among them.")
 
 
 def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: TeamLeads | None = None) -> dict:
@@ -141,7 +108,7 @@ def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: T
             raise Invalid("Too many units.", errors={"units": [f"the space has only {space.units} units"]})
         periods = requested_periods(data, space)
         space_id = space.id
-    _authorise_booking(caller, policy, data.get("team_id"), team_leads)
+    authorise(caller, policy, data.get("team_id"), team_leads)
     skip = data.get("on_conflict") == "skip" and bool(data.get("rrule"))
     for attempt in range(ASSIGN_ATTEMPTS):
         try:
@@ -170,7 +137,7 @@ def preview_booking(db: Database, caller: Caller, data: dict, team_leads: TeamLe
         if data["units"] > space.units:
             raise Invalid("Too many units.", errors={"units": [f"the space has only {space.units} units"]})
         periods = requested_periods(data, space)
-        _authorise_booking(caller, policy, data.get("team_id"), team_leads)
+        authorise(caller, policy, data.get("team_id"), team_leads)
         check_rules(session, space, policy, caller.user_id, periods, lock=False)
         assigned, conflicts = place(session, space, policy, periods, data["units"])
         occurrences = []
@@ -185,7 +152,7 @@ def preview_booking(db: Database, caller: Caller, data: dict, team_leads: TeamLe
         skip = data.get("on_conflict") == "skip" and bool(data.get("rrule"))
         return BookingPreviewSchema().dump({
             "space_id": space.id, "timezone": space.timezone,
-            "status": "pending" if policy.approval_required else "confirmed",
+            "status": requested(policy.approval_required),
             "rrule": str(parse_rule(data["rrule"])) if data.get("rrule") else None,
             "occurrences": occurrences, "free": len(assigned), "conflicting": len(conflicts),
             "bookable": bool(assigned) and (not conflicts or skip),
@@ -203,7 +170,7 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
         if not skip or not assigned:
             raise conflict_error([o for found in conflicts.values() for o in found], caller.user_id)
         skipped = [periods[i][0].isoformat() for i in sorted(conflicts)]
-    status = "pending" if policy.approval_required else "confirmed"
+    status = requested(policy.approval_required)
     first_start = _instant(data["starts_at"], data.get("timezone") or space.timezone, "starts_at")
     first_end = _instant(data["ends_at"], data.get("timezone") or space.timezone, "ends_at")
     booking = Booking(space_id=space.id, booker_id=caller.user_id, team_id=data.get("team_id"),
@@ -243,7 +210,6 @@ def list_bookings(db: Database, caller: Caller, query: dict) -> dict:
     """The caller's bookings (`mine`, the default), those of spaces they manage (`scope=managed`), or both
     (`mine=false`), newest first; admins manage every space."""
     caller.require()
-    after = cursor_id(query)
     with db.read() as session:
         stmt = select(Booking)
         own = Booking.booker_id == caller.user_id
@@ -251,8 +217,7 @@ def list_bookings(db: Database, caller: Caller, query: dict) -> dict:
             if caller.is_admin:
                 managed = None
             else:
-                managed = Booking.space_id.in_([s.id for s in session.scalars(select(Space)).all()
-                                                if caller.user_id in (s.manager_ids or [])])
+                managed = Booking.space_id.in_(select(Space.id).where(Space.managed_by(caller.user_id)))
             if query.get("scope") == "managed":
                 if managed is not None:
                     stmt = stmt.where(managed)
@@ -264,17 +229,14 @@ def list_bookings(db: Database, caller: Caller, query: dict) -> dict:
             stmt = stmt.where(Booking.space_id == query["space_id"])
         if query.get("status"):
             stmt = stmt.where(Booking.status == query["status"])
-        if query.get("from_") or query.get("to"):
+        if query.get("from") or query.get("to"):
             occ = select(Occurrence.id).where(Occurrence.booking_id == Booking.id)
-            if query.get("from_"):
-                occ = occ.where(Occurrence.ends_at > query["from_"])
+            if query.get("from"):
+                occ = occ.where(Occurrence.ends_at > query["from"])
             if query.get("to"):
                 occ = occ.where(Occurrence.starts_at < query["to"])
             stmt = stmt.where(exists(occ))
-        if after is not None:
-            stmt = stmt.where(Booking.id < after)
-        rows = session.scalars(stmt.order_by(Booking.id.desc()).limit(query["limit"] + 1)).all()
-        return page(rows, query["limit"], BookingSchema(many=True).dump)
+        return keyset(session, stmt, Booking.id, query).answer(BookingSchema(many=True).dump)
 
 
 # --------------------------------------------------------------------------- change
@@ -282,8 +244,9 @@ def list_bookings(db: Database, caller: Caller, query: dict) -> dict:
 
 def update_booking(db: Database, caller: Caller, booking_id: int, data: dict,
                    expected_version: int | None = None) -> dict:
-    """Change title/notes; `expected_version` (If-Match) must be the current version."""
-    with db.transaction() as session:
+    """Change title/notes; `expected_version` (If-Match) must be the current version (else 412, also when
+    another change wins the race to the same version)."""
+    with writing(db, PreconditionFailed) as session:
         booking = _visible_booking(session, caller, booking_id, lock=True)
         if booking.booker_id != caller.user_id and not caller.is_admin:
             raise Forbidden("Only the person who booked changes its title and notes.")
@@ -292,32 +255,30 @@ def update_booking(db: Database, caller: Caller, booking_id: int, data: dict,
         for name in ("title", "notes"):
             if name in data:
                 setattr(booking, name, data[name])
-        booking.version += 1
         booking.updated_at = utcnow()
         session.flush()
         return BookingSchema().dump(booking)
 
 
-def free_rows(session: Session, emit, space: Space, rows: list[Occurrence], status: str) -> None:
-    """Give occurrences back (cancelled, rejected, released…) and offer the freed slots to the waitlist."""
+def free_rows(session: Session, emit, space: Space, rows: list[Occurrence], verb: str) -> None:
+    """Give occurrences back (`verb`: cancel, reject, expire…) and offer the freed slots to the waitlist."""
     for row in rows:
-        row.status = status
+        OCCURRENCE.move(row, verb)
     session.flush()
     periods = sorted({(o.starts_at, o.blocked_until) for o in rows})
     waitlist.offer_freed(session, emit, space, periods)
 
 
-def _settle(booking: Booking, final: str) -> None:
-    """A booking with no live occurrence left takes the final status."""
+def _settle(booking: Booking, verb: str) -> None:
+    """A booking with no live occurrence left takes the state `verb` leads to; it changed either way."""
     if not any(o.status in LIVE_STATES for o in booking.occurrences):
-        booking.status = final
-    booking.version += 1
+        BOOKING.move(booking, verb)
     booking.updated_at = utcnow()
 
 
 def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
     """Cancel one occurrence, this-and-following, or the rest of the series (booker or space manager)."""
-    with db.transaction() as session:
+    with writing(db) as session:
         booking = _visible_booking(session, caller, booking_id, lock=True)
         live = [o for o in booking.occurrences if o.status in LIVE_STATES]
         now = utcnow()
@@ -335,8 +296,8 @@ def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: di
         if not targets:
             raise Conflict("Nothing left to cancel: those occurrences are over or already given back.")
         space = booking.space
-        free_rows(session, emit, space, targets, "cancelled")
-        _settle(booking, "cancelled")
+        free_rows(session, emit, space, targets, "cancel")
+        _settle(booking, "cancel")
         session.flush()
         payload = booking_event_payload(booking, space)
         first = min(targets, key=lambda o: o.starts_at)
@@ -347,23 +308,23 @@ def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: di
         return BookingSchema().dump(booking)
 
 
-def _pending_for_manager(session: Session, caller: Caller, booking_id: int) -> Booking:
+def _decided_by_manager(session: Session, caller: Caller, booking_id: int, verb: str) -> Booking:
+    """The booking, if the caller manages its space and `verb` (approve, reject) is a step from its state."""
     booking = _visible_booking(session, caller, booking_id, lock=True)
     if not manages(caller, booking.space):
         raise Forbidden("Only this space's managers decide on its bookings.")
-    if booking.status != "pending":
-        raise Conflict(f"The booking is {booking.status}, not pending.")
+    BOOKING.next(booking.status, verb)
     return booking
 
 
 def approve_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
-    with db.transaction() as session:
-        booking = _pending_for_manager(session, caller, booking_id)
+    with writing(db) as session:
+        booking = _decided_by_manager(session, caller, booking_id, "approve")
         for row in booking.occurrences:
-            if row.status == "pending":
-                row.status = "confirmed"
-        booking.status, booking.decided_by, booking.reason = "confirmed", caller.user_id, data.get("reason", "")
-        booking.version += 1
+            if OCCURRENCE.can(row.status, "approve"):
+                OCCURRENCE.move(row, "approve")
+        BOOKING.move(booking, "approve")
+        booking.decided_by, booking.reason = caller.user_id, data.get("reason", "")
         booking.updated_at = utcnow()
         session.flush()
         emit(session, "booking.confirmed", booking_event_payload(booking, booking.space))
@@ -371,23 +332,23 @@ def approve_booking(db: Database, emit, caller: Caller, booking_id: int, data: d
 
 
 def reject_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
-    with db.transaction() as session:
-        booking = _pending_for_manager(session, caller, booking_id)
+    with writing(db) as session:
+        booking = _decided_by_manager(session, caller, booking_id, "reject")
         payload = booking_event_payload(booking, booking.space)
         free_rows(session, emit, booking.space, [o for o in booking.occurrences if o.status == "pending"],
-                  "rejected")
-        booking.status, booking.decided_by, booking.reason = "rejected", caller.user_id, data["reason"]
-        booking.version += 1
+                  "reject")
+        BOOKING.move(booking, "reject")
+        booking.decided_by, booking.reason = caller.user_id, data["reason"]
         booking.updated_at = utcnow()
         session.flush()
-        payload.update(status="rejected", reason=data["reason"], decided_by=caller.user_id)
+        payload.update(status=booking.status, reason=data["reason"], decided_by=caller.user_id)
         emit(session, "booking.rejected", payload)
         return BookingSchema().dump(booking)
 
 
 def check_in(db: Database, caller: Caller, booking_id: int, occurrence_id: int) -> dict:
     """Check in to one occurrence: opens shortly before the start, closes at the release deadline or end."""
-    with db.transaction() as session:
+    with writing(db) as session:
         booking = _visible_booking(session, caller, booking_id, lock=True)
         chosen = next((o for o in booking.occurrences if o.id == occurrence_id), None)
         if chosen is None:
@@ -395,8 +356,7 @@ def check_in(db: Database, caller: Caller, booking_id: int, occurrence_id: int) 
                 "occurrence_id": [f"occurrence {occurrence_id} is not part of booking {booking_id}"]})
         if chosen.status == "checked_in":
             raise Conflict("Already checked in.")
-        if chosen.status != "confirmed":
-            raise Conflict(f"The occurrence is {chosen.status}; only a confirmed one can be checked in.")
+        OCCURRENCE.next(chosen.status, "check_in")
         closes = chosen.release_at or chosen.ends_at
         now = utcnow()
         if not check_in_window(chosen.starts_at, now, CHECKIN_OPENS, closes):
@@ -404,9 +364,10 @@ def check_in(db: Database, caller: Caller, booking_id: int, occurrence_id: int) 
             raise Conflict(f"Check-in is open from {opens.isoformat()} until {closes.isoformat()}.",
                            extra={"opens_at": opens.isoformat(), "closes_at": closes.isoformat()})
         for row in booking.occurrences:
-            if row.starts_at == chosen.starts_at and row.status == "confirmed":
-                row.status, row.checked_in_at = "checked_in", now
-        booking.version += 1
+            if row.starts_at == chosen.starts_at and OCCURRENCE.can(row.status, "check_in"):
+                OCCURRENCE.move(row, "check_in")
+                row.checked_in_at = now
+        booking.updated_at = now  # the booking changed: a new version (ETag, calendar SEQUENCE)
         session.flush()
         return BookingSchema().dump(booking)
 

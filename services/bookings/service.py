@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from services.bookings import catalogue, operations, tasks, waitlist
-from services.bookings.models import infra
-from services.bookings.schemas import (
+from services.bookings.contracts import (
     AvailabilityQuerySchema,
     BlackoutQuerySchema,
     BlackoutRequestSchema,
@@ -23,6 +22,7 @@ from services.bookings.schemas import (
     WaitlistQuerySchema,
     WaitlistRequestSchema,
 )
+from services.bookings.models import infra
 from shared.config import env_float
 from shared.errors import Invalid, NotFound
 from shared.idempotency import RequestLogProvider

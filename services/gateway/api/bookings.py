@@ -1,10 +1,10 @@
 """Sites, spaces, availability, bookings, calendars and the waitlist."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask_smorest import Blueprint
 
-from services.bookings.schemas import (
+from services.bookings.contracts import (
     AvailabilityQuerySchema,
     AvailabilitySchema,
     BlackoutPageSchema,
@@ -35,7 +35,7 @@ from services.bookings.schemas import (
     WaitlistQuerySchema,
     WaitlistRequestSchema,
 )
-from services.gateway.api import SECURED, call, created, etag, if_match_version, json_body, respond
+from services.gateway.api import SECURED, call, created, etag, if_match_version, respond, verb
 from shared.paging import whole
 
 blp = Blueprint("bookings", __name__, description="Shared spaces, their bookings, calendars and waitlist")
@@ -61,9 +61,9 @@ def _booking(booking: dict, status: int = 200) -> Response:
 @blp.arguments(SiteQuerySchema, location="query")
 @blp.response(200, SitePageSchema)
 @blp.doc(security=SECURED)
-def list_sites(_query):
+def list_sites(query):
     """Sites (service centres, stations), paginated."""
-    return respond(call("bookings", "list_sites", request.args.to_dict()))
+    return respond(call("bookings", "list_sites", query))
 
 
 @blp.post("/sites")
@@ -71,9 +71,9 @@ def list_sites(_query):
 @blp.response(201, SiteSchema)
 @blp.alt_response(403, description="Only admins and coordinators manage the catalogue")
 @blp.doc(security=SECURED)
-def create_site(_data):
+def create_site(data):
     """Add a site."""
-    site = call("bookings", "create_site", json_body())
+    site = call("bookings", "create_site", data)
     return created(site, f"/api/v1/sites/{site['id']}")
 
 
@@ -81,11 +81,11 @@ def create_site(_data):
 @blp.arguments(SpaceQuerySchema, location="query")
 @blp.response(200, SpacePageSchema)
 @blp.doc(security=SECURED)
-def list_spaces(_query):
+def list_spaces(query):
     """Spaces, filtered by site, kind, capacity, equipment, and free between free_from and free_to.
 
     free_to must be after free_from (else 422 naming free_to)."""
-    return respond(call("bookings", "search_spaces", request.args.to_dict()))
+    return respond(call("bookings", "search_spaces", query))
 
 
 @blp.post("/spaces")
@@ -93,9 +93,9 @@ def list_spaces(_query):
 @blp.response(201, SpaceSchema)
 @blp.alt_response(403, description="Only admins and coordinators manage the catalogue")
 @blp.doc(security=SECURED)
-def create_space(_data):
+def create_space(data):
     """Add a room or a pool of identical units, with opening hours and booking rules."""
-    space = call("bookings", "create_space", json_body())
+    space = call("bookings", "create_space", data)
     return created(space, f"/api/v1/spaces/{space['id']}")
 
 
@@ -111,20 +111,20 @@ def get_space(space_id):
 @blp.arguments(SpaceUpdateSchema)
 @blp.response(200, SpaceSchema)
 @blp.doc(security=SECURED)
-def update_space(_data, space_id):
+def update_space(data, space_id):
     """Change a space; its managers may change rules, capacity and equipment."""
-    return respond(call("bookings", "update_space", space_id, json_body()))
+    return respond(call("bookings", "update_space", space_id, data))
 
 
 @blp.get("/spaces/<int:space_id>/availability")
 @blp.arguments(AvailabilityQuerySchema, location="query")
 @blp.response(200, AvailabilitySchema)
 @blp.doc(security=SECURED)
-def availability(_query, space_id):
+def availability(query, space_id):
     """Free intervals (free units for pools) honouring hours, blackouts, buffers and bookings.
 
     `to` must be after `from` (else 422 naming `to`)."""
-    return respond(call("bookings", "availability", space_id, request.args.to_dict()))
+    return respond(call("bookings", "availability", space_id, query))
 
 
 @blp.get("/spaces/<int:space_id>/calendar.ics")
@@ -139,20 +139,20 @@ def space_calendar(space_id):
 @blp.arguments(BlackoutQuerySchema, location="query")
 @blp.response(200, BlackoutPageSchema)
 @blp.doc(security=SECURED)
-def list_blackouts(_query, space_id):
+def list_blackouts(query, space_id):
     """Blackouts of the space and of its whole site. Answered whole."""
-    return respond(whole(call("bookings", "list_blackouts", space_id, request.args.to_dict())))
+    return respond(whole(call("bookings", "list_blackouts", space_id, query)))
 
 
 @blp.post("/spaces/<int:space_id>/blackouts")
 @blp.arguments(BlackoutRequestSchema)
 @blp.response(201, BlackoutSchema)
 @blp.doc(security=SECURED)
-def add_blackout(_data, space_id):
+def add_blackout(data, space_id):
     """Black out the space (or its whole site) for a period: holidays, maintenance.
 
     ends_at must be after starts_at (else 422 naming ends_at)."""
-    blackout = call("bookings", "add_blackout", space_id, json_body())
+    blackout = call("bookings", "add_blackout", space_id, data)
     return created(blackout, f"/api/v1/spaces/{space_id}/blackouts")
 
 
@@ -165,13 +165,13 @@ def add_blackout(_data, space_id):
 @blp.alt_response(409, description="The time overlaps existing bookings (each one is listed in `conflicts`)")
 @blp.alt_response(422, description=RULE_BROKEN)
 @blp.doc(security=SECURED)
-def create_booking(_data):
+def create_booking(data):
     """Book a space once, or recurring with an RRULE; pending when the space needs approval.
 
     Rules beyond the schema, each a 422 naming its field: ends_at after starts_at, both with an offset or
     both local; timezone an IANA name; team_id a team you lead; and the space's rules — starts_at (notice,
     advance), duration, opening_hours, blackout, quota, units (at most the space's), rrule, exdates."""
-    booking = call("bookings", "create_booking", json_body())
+    booking = call("bookings", "create_booking", data)
     response = created(booking, f"/api/v1/bookings/{booking['id']}")
     response.headers["ETag"] = etag(booking["version"])
     return response
@@ -183,23 +183,23 @@ def create_booking(_data):
 @blp.alt_response(403, description="You may not book this space (or on behalf of this team)")
 @blp.alt_response(422, description="A rule of the space is broken (the field names it), as for a booking")
 @blp.doc(security=SECURED)
-def preview_booking(_data):
+def preview_booking(data):
     """What POST /bookings would do with the same body, writing nothing: every occurrence of a series
     (expanded by the server in the space's zone, across DST changes) with the bookings in its way.
 
     The same body, checks and 422s as POST /bookings; `bookable` says whether that would book. A series
     leaves an occurrence out when its `local_date` is sent in `exdates`."""
-    return respond(call("bookings", "preview_booking", json_body()))
+    return respond(call("bookings", "preview_booking", data))
 
 
 @blp.get("/bookings")
 @blp.arguments(BookingQuerySchema, location="query")
 @blp.response(200, BookingPageSchema)
 @blp.doc(security=SECURED)
-def list_bookings(_query):
+def list_bookings(query):
     """Your bookings (`mine=true`, the default); `scope=managed`: those of spaces you manage; `mine=false`:
     both. Newest first. `mine=true` with `scope=managed` is a contradiction (422 naming mine)."""
-    return respond(call("bookings", "list_bookings", request.args.to_dict()))
+    return respond(call("bookings", "list_bookings", query))
 
 
 @blp.get("/bookings/<int:booking_id>")
@@ -216,9 +216,9 @@ def get_booking(booking_id):
 @blp.response(200, BookingSchema)
 @blp.alt_response(412, description="If-Match names an older version")
 @blp.doc(security=SECURED)
-def update_booking(_data, booking_id):
+def update_booking(data, booking_id):
     """Change the title or notes (send If-Match with the ETag you read)."""
-    return _booking(call("bookings", "update_booking", booking_id, json_body(),
+    return _booking(call("bookings", "update_booking", booking_id, data,
                          expected_version=if_match_version()))
 
 
@@ -230,46 +230,27 @@ def booking_calendar(booking_id):
     return _calendar(call("bookings", "booking_calendar", booking_id), f"booking-{booking_id}.ics")
 
 
-@blp.post("/bookings/<int:booking_id>/cancel")
-@blp.arguments(CancelRequestSchema)
-@blp.response(200, BookingSchema)
-@blp.alt_response(409, description="Nothing left to cancel")
-@blp.doc(security=SECURED)
-def cancel_booking(_data, booking_id):
-    """Cancel one occurrence, this-and-following, or the whole series.
+def _booking_verb(name: str, method: str, body, summary: str, conflict: str):
+    """POST /bookings/{id}/<name>: the validated body goes to one RPC; the answer is the booking with its ETag."""
+    def forward(booking_id, data):
+        return call("bookings", method, booking_id, data)
 
-    scope=occurrence and scope=following need occurrence_id, an occurrence of this booking (else 422)."""
-    return _booking(call("bookings", "cancel_booking", booking_id, json_body()))
+    return verb(blp, f"/bookings/<int:booking_id>/{name}", body, BookingSchema, forward, name=method,
+                summary=summary, responses={409: conflict}, finish=_booking)
 
 
-@blp.post("/bookings/<int:booking_id>/approve")
-@blp.arguments(DecisionSchema)
-@blp.response(200, BookingSchema)
-@blp.alt_response(409, description="The booking is not pending")
-@blp.doc(security=SECURED)
-def approve_booking(_data, booking_id):
-    """A space manager approves a pending booking."""
-    return _booking(call("bookings", "approve_booking", booking_id, json_body()))
-
-
-@blp.post("/bookings/<int:booking_id>/reject")
-@blp.arguments(RejectionSchema)
-@blp.response(200, BookingSchema)
-@blp.alt_response(409, description="The booking is not pending")
-@blp.doc(security=SECURED)
-def reject_booking(_data, booking_id):
-    """A space manager rejects a pending booking, with a reason."""
-    return _booking(call("bookings", "reject_booking", booking_id, json_body()))
-
-
-@blp.post("/bookings/<int:booking_id>/check-in")
-@blp.arguments(CheckInSchema)
-@blp.response(200, BookingSchema)
-@blp.alt_response(409, description="Check-in is not open, or the occurrence is not confirmed")
-@blp.doc(security=SECURED)
-def check_in(_data, booking_id):
-    """Check in to an occurrence (opens shortly before it starts)."""
-    return _booking(call("bookings", "check_in", booking_id, json_body()))
+cancel_booking = _booking_verb(
+    "cancel", "cancel_booking", CancelRequestSchema,
+    "Cancel one occurrence, this-and-following (both need occurrence_id, an occurrence of this booking, else "
+    "422), or the whole series.", "Nothing left to cancel")
+approve_booking = _booking_verb("approve", "approve_booking", DecisionSchema,
+                                "A space manager approves a pending booking.", "The booking is not pending")
+reject_booking = _booking_verb("reject", "reject_booking", RejectionSchema,
+                               "A space manager rejects a pending booking, with a reason.",
+                               "The booking is not pending")
+check_in = _booking_verb("check-in", "check_in", CheckInSchema,
+                         "Check in to an occurrence (opens shortly before it starts).",
+                         "Check-in is not open, or the occurrence is not confirmed")
 
 
 # --------------------------------------------------------------------------- waitlist
@@ -280,12 +261,12 @@ def check_in(_data, booking_id):
 @blp.response(201, WaitlistEntrySchema)
 @blp.alt_response(409, description="The slot is free: book it instead")
 @blp.doc(security=SECURED)
-def join_waitlist(_data):
+def join_waitlist(data):
     """Wait for a full slot; when it frees up you are offered it and it is held for you.
 
     ends_at must be after starts_at, timezone an IANA name, and the slot within the space's rules (422
     naming the field, as for a booking)."""
-    entry = call("bookings", "join_waitlist", json_body())
+    entry = call("bookings", "join_waitlist", data)
     return created(entry, f"/api/v1/waitlist/{entry['id']}")
 
 
@@ -293,9 +274,9 @@ def join_waitlist(_data):
 @blp.arguments(WaitlistQuerySchema, location="query")
 @blp.response(200, WaitlistPageSchema)
 @blp.doc(security=SECURED)
-def list_waitlist(_query):
+def list_waitlist(query):
     """Your waitlist entries, with your place in line."""
-    return respond(call("bookings", "list_waitlist", request.args.to_dict()))
+    return respond(call("bookings", "list_waitlist", query))
 
 
 @blp.delete("/waitlist/<int:entry_id>")
