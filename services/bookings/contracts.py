@@ -413,7 +413,7 @@ class WaitlistEntrySchema(Schema):
     ends_at = fields.AwareDateTime()
     status = fields.String()
     reason = fields.String(metadata={"description": "Why the entry was skipped (the rule of the space you broke "
-                                                    "when the slot was offered or accepted), else empty"})
+                                                    "when the slot freed up for you), else empty"})
     position = fields.Integer(allow_none=True)
     booking_id = fields.Integer(allow_none=True)
     hold_until = fields.AwareDateTime(allow_none=True)

@@ -168,7 +168,7 @@ class WaitlistEntry(Base):
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
     # See states.WAITLIST: waiting | offered | accepted | lapsed | left | closed (the slot started before it
-    # freed up) | skipped (the person broke a rule of the space when the slot was offered or accepted)
+    # freed up) | skipped (when the slot freed up, the person broke a rule of the space: see `reason`)
     status: Mapped[str] = mapped_column(String(16), index=True)
     # Why an entry was skipped (the rule broken), else "".
     reason: Mapped[str] = mapped_column(String(500), default="", server_default="")

@@ -77,7 +77,7 @@ OCCURRENCE = Lifecycle("occurrence", {
     ("held", "cancel"): "cancelled",
 })
 
-#: A waitlist entry. `skipped`: when the slot was offered (or accepted) the person broke a rule of the
+#: A waitlist entry. `skipped`: when the freed slot was to be offered, the person broke a rule of the
 #: space (the entry's `reason` says which); `closed`: the slot began before it freed up.
 WAITLIST = Lifecycle("waitlist entry", {
     ("waiting", "offer"): "offered",
@@ -85,7 +85,6 @@ WAITLIST = Lifecycle("waitlist entry", {
     ("waiting", "close"): "closed",
     ("waiting", "leave"): "left",
     ("offered", "accept"): "accepted",
-    ("offered", "skip"): "skipped",
     ("offered", "lapse"): "lapsed",
     ("offered", "leave"): "left",
 })

@@ -58,7 +58,7 @@ def test_every_live_occurrence_state_can_be_cancelled_and_every_state_is_named()
     assert named <= set(WAITLIST_STATES)
 
 
-def test_a_waiting_or_offered_entry_may_be_skipped_naming_no_other_way_in():
-    assert WAITLIST.sources("skip") == ["waiting", "offered"]
+def test_only_a_waiting_entry_is_skipped_and_that_is_final():
+    assert WAITLIST.sources("skip") == ["waiting"]
     assert WAITLIST.next("waiting", "offer") == "offered"
     assert WAITLIST.allowed("skipped") == []

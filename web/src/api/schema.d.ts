@@ -2138,10 +2138,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Cancel one occurrence, this-and-following, or the whole series.
-         * @description scope=occurrence and scope=following need occurrence_id, an occurrence of this booking (else 422).
-         */
+        /** Cancel one occurrence, this-and-following (both need occurrence_id, an occurrence of this booking, else 422), or the whole series. */
         post: {
             parameters: {
                 query?: never;
@@ -5720,7 +5717,7 @@ export interface paths {
                     limit?: number;
                     /** @description `next_cursor` of the previous page */
                     cursor?: string | null;
-                    status?: "waiting" | "offered" | "accepted" | "lapsed" | "left" | "closed";
+                    status?: "waiting" | "offered" | "accepted" | "lapsed" | "left" | "closed" | "skipped";
                 };
                 header?: never;
                 path?: never;
@@ -7982,6 +7979,8 @@ export interface components {
             hold_until?: string | null;
             id?: number;
             position?: number | null;
+            /** @description Why the entry was skipped (the rule of the space you broke when the slot freed up for you), else empty */
+            reason?: string;
             space_id?: number;
             /** Format: date-time */
             starts_at?: string;

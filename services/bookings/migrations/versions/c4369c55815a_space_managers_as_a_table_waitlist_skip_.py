@@ -2,8 +2,8 @@
 
 Bookings of the spaces someone manages are chosen in SQL, so the JSON list `spaces.manager_ids` becomes the
 table space_managers; every space's managers are carried over, and back on a downgrade. A waitlist entry
-skipped because its person broke a rule of the space when the slot was offered (or accepted) keeps the rule
-in `waitlist.reason`.
+skipped because its person broke a rule of the space when the slot freed up keeps the rule in
+`waitlist.reason`.
 
 Revision ID: c4369c55815a
 Revises: 7fb6a31b62fc
