@@ -12,26 +12,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import false, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.volunteers import dispatch, escalation, lifecycle
 from services.volunteers.charity.models import Merchant
-from services.volunteers.grids import Tree
-from services.volunteers.models import Action, Category, Team, TimelineEntry, Volunteer, WorkLog
-from services.volunteers.schemas import (
+from services.volunteers.contracts import (
     ActionSchema,
     CategorySchema,
     SuggestionSchema,
     TimelineEntrySchema,
     WorkLogSchema,
 )
+from services.volunteers.grids import Tree
+from services.volunteers.models import Action, Category, Team, TimelineEntry, Volunteer, WorkLog
 from services.volunteers.teams import BUSY_STATES, active_member_ids, candidate_of, volunteer_stats
 from shared import config
+from shared.claims import claimed, work_through
 from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.paging import keyset
 
 # States after which a check no longer holds its mass action open.
 DONE_STATES = ("closed", "cancelled", "duplicate")
@@ -100,7 +103,7 @@ def relations(action: Action, caller: Caller, tree: Tree) -> set[str]:
     found: set[str] = set()
     if caller.system:
         found |= {"system", "coordinator"}
-    elif action.grid_id in tree.coordinated_by(caller):
+    elif tree.acts_in(caller, action.grid_id):
         found.add("coordinator")
     if caller.user_id is not None:
         if caller.user_id == action.reporter_id:
@@ -186,8 +189,10 @@ def _refresh_deadline(session: Session, action: Action) -> None:
 
 
 def _save(session: Session, action: Action) -> None:
-    """Flush the guarded UPDATE; a concurrent change of the same version is a conflict, not a lost update."""
+    """Flush the guarded UPDATE; a concurrent change of the same version is a conflict, not a lost update.
+    The row is updated (its version checked and bumped) even when only its people changed (a decline)."""
     _refresh_deadline(session, action)
+    flag_modified(action, "state")
     try:
         session.flush()
     except StaleDataError:
@@ -272,6 +277,7 @@ def action_dict(session: Session, action: Action, caller: Caller, tree: Tree,
     if names is None:
         names = volunteer_names(session, _assignee_ids(action))
     data = ActionSchema().dump({**{c.name: getattr(action, c.name) for c in Action.__table__.columns},
+                                "follower_ids": list(action.follower_ids), "candidate_ids": list(action.candidate_ids),
                                 "accepted_by_name": action.accepted_by_name or names.get(action.accepted_by, "")
                                 if action.accepted_by else None,
                                 "assignees": assignees(action, caller, related, names),
@@ -344,7 +350,8 @@ def list_actions(db: Database, caller: Caller, query: dict) -> dict:
     caller.require()
     with db.read() as session:
         tree = Tree.load(session)
-        statement = select(Action).order_by(Action.id.desc())
+        statement = select(Action).options(selectinload(Action.follower_links), selectinload(Action.candidate_links),
+                                           selectinload(Action.declined_links))
         if query.get("grid_id"):
             tree.get(query["grid_id"])
             statement = statement.where(Action.grid_id.in_(tree.subtree(query["grid_id"])))
@@ -354,30 +361,16 @@ def list_actions(db: Database, caller: Caller, query: dict) -> dict:
         for field in ("state", "level"):  # any of the values given
             if query.get(field):
                 statement = statement.where(getattr(Action, field).in_(sorted(set(query[field]))))
-        if query.get("cursor"):
-            statement = statement.where(Action.id < _cursor(query["cursor"]))
-        limit, found, more = query["limit"], [], False
         uid = caller.user_id
-        # Visibility depends on JSON lists (followers, candidates), so filter in Python, a batch at a time.
-        for action in session.scalars(statement).yield_per(200):
-            mine = uid is not None and (uid == action.reporter_id or uid == action.accepted_by
-                                        or uid in (action.follower_ids or []) or uid in (action.candidate_ids or []))
-            if (query.get("mine") and not mine) or not (mine or _may_see(action, caller, tree)):
-                continue
-            if len(found) == limit:
-                more = True
-                break
-            found.append(action)
-        names = volunteer_names(session, [uid for action in found for uid in _assignee_ids(action)])
-        items = [action_dict(session, action, caller, tree, names) for action in found]
-        return {"items": items, "next_cursor": str(found[-1].id) if more else None}
-
-
-def _cursor(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor this API returned"]}) from None
+        mine = Action.seen_by(uid) if uid is not None else false()
+        if query.get("mine"):
+            statement = statement.where(mine)
+        elif not caller.system:
+            # What the caller may see: their own (reported, followed, asked, accepted) and their grids'.
+            statement = statement.where(or_(mine, Action.grid_id.in_(tree.coordinated_by(caller))))
+        page = keyset(session, statement, Action.id, query)
+        names = volunteer_names(session, [uid for action in page.rows for uid in _assignee_ids(action)])
+        return page.answer(lambda rows: [action_dict(session, action, caller, tree, names) for action in rows])
 
 
 # ---------------------------------------------------------------------------------------------- dispatch
@@ -772,25 +765,24 @@ def escalate_overdue(db: Database, emit, now: datetime | None = None, batch: int
     from shared.identity import SYSTEM
 
     now = now or utcnow()
-    with db.read() as session:
-        due = session.scalars(select(Action.id).where(
-            Action.state.in_(lifecycle.OPEN_STATES), Action.deadline_at <= now,
-            Action.level < lifecycle.MAX_LEVEL).order_by(Action.deadline_at).limit(batch)).all()
-    escalated = 0
-    for action_id in due:
-        try:
-            with writing(db) as session:
-                action = session.get(Action, action_id)
-                decision = escalation.due_escalation(escalation.ActionSnapshot(
-                    action.id, action.state, action.level, action.level_started_at, action.accepted_at,
-                    action.category), limits_of(session.get(Category, action.category)), now)
-                if decision is None or not decision.escalate:
-                    continue  # another replica escalated it first, or it moved on
-                _escalate(session, emit, action, SYSTEM, Tree.load(session), decision.reason, automatic=True)
-                escalated += 1
-        except Conflict:
-            continue  # the guarded UPDATE lost to another replica: that one escalated it
-    return escalated
+    due = (Action.state.in_(lifecycle.OPEN_STATES), Action.deadline_at <= now, Action.level < lifecycle.MAX_LEVEL)
+
+    def handle(session: Session, action_id: int) -> bool:
+        # The claim: clear the deadline of a row still due; a replica that took it first changed the row.
+        if not claimed(session, update(Action).where(Action.id == action_id, *due).values(deadline_at=None)
+                       .execution_options(synchronize_session=False)):
+            return False
+        action = session.get(Action, action_id)
+        decision = escalation.due_escalation(escalation.ActionSnapshot(
+            action.id, action.state, action.level, action.level_started_at, action.accepted_at,
+            action.category), limits_of(session.get(Category, action.category)), now)
+        if decision is None or not decision.escalate:
+            _save(session, action)  # not due by the rules after all: its deadline again
+            return False
+        _escalate(session, emit, action, SYSTEM, Tree.load(session), decision.reason, automatic=True)
+        return True
+
+    return work_through(db, select(Action.id).where(*due).order_by(Action.deadline_at).limit(batch), handle)
 
 
 # ------------------------------------------------------------------------------------------ mass actions

@@ -575,7 +575,8 @@ MAX_REPORT_DAYS = 366
 
 
 class GridReportQuerySchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={
+    # Loaded as "from" too (`attribute`), so the loaded query loads again unchanged in the service.
+    from_ = fields.Date(required=True, data_key="from", attribute="from", metadata={
         "description": "the first day counted (in your time zone)"})
     to = fields.Date(required=True, metadata={
         "description": f"the last day counted (in your time zone): not before `from`, at most {MAX_REPORT_DAYS} "
@@ -585,10 +586,10 @@ class GridReportQuerySchema(Schema):
 
     @validates_schema
     def _period(self, data, **_):
-        if "from_" in data and "to" in data:
-            if data["to"] < data["from_"]:
+        if "from" in data and "to" in data:
+            if data["to"] < data["from"]:
                 raise ValidationError({"to": ["must not be before from"]})
-            if (data["to"] - data["from_"]).days > MAX_REPORT_DAYS:
+            if (data["to"] - data["from"]).days > MAX_REPORT_DAYS:
                 raise ValidationError({"to": [f"at most {MAX_REPORT_DAYS} days after from"]})
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 
 from services.volunteers.charity.models import Claim, Merchant
+from services.volunteers.contracts import GridReportSchema
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Category, TimelineEntry, Visit
-from services.volunteers.schemas import GridReportSchema
 from shared.db import Database
 from shared.errors import NotFound
 from shared.identity import Caller

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.volunteers import escalation
 from services.volunteers.charity.models import Merchant
+from services.volunteers.contracts import GridSchema
 from services.volunteers.models import Grid, TeamMember, Volunteer
-from services.volunteers.schemas import GridSchema
 from shared.db import Database
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
@@ -24,7 +24,7 @@ class Tree:
 
     @classmethod
     def load(cls, session: Session) -> Tree:
-        return cls({g.id: g for g in session.scalars(select(Grid)).all()})
+        return cls({g.id: g for g in session.scalars(select(Grid).options(selectinload(Grid.coordinator_links))).all()})
 
     @property
     def parents(self) -> dict[int, int | None]:
@@ -96,11 +96,8 @@ class Tree:
         The grid tree is the one record of coordinator scope (docs/architecture.md, "Coordinator scope"):
         the caller's context carries who they are and their roles, never a copy of their grids.
         """
-        if caller.is_admin:
-            return set(self.grids)
-        if not caller.has_role("coordinator") or caller.user_id is None:
-            return set()
-        return self.scope_of(caller.user_id)
+        scope = self.scope_of(caller.user_id) if caller.user_id is not None else set()
+        return {grid_id for grid_id in self.grids if acts_in(caller, grid_id, lambda _: scope)}
 
     def named_on(self, user_id: int) -> set[int]:
         """The grids whose node lists `user_id` as a coordinator."""
@@ -124,7 +121,7 @@ def grid_dict(grid: Grid, tree: Tree) -> dict:
     """A grid with its place in the tree (`path` from the root, `depth`); `tree` may predate the grid."""
     path = (tree.path(grid.parent_id) if grid.parent_id is not None else []) + [grid.id]
     return GridSchema().dump({"id": grid.id, "parent_id": grid.parent_id, "name": grid.name, "level": grid.level,
-                              "coordinator_ids": grid.coordinator_ids or [], "outline": grid.outline,
+                              "coordinator_ids": list(grid.coordinator_ids), "outline": grid.outline,
                               "depth": len(path) - 1, "path": path})
 
 
@@ -225,7 +222,7 @@ def person_standing(db: Database, caller: Caller, user_id: int) -> dict:
         volunteer = session.get(Volunteer, user_id)
         shop_grids = {gid for gid in session.scalars(select(Merchant.grid_id).where(
             Merchant.user_id == user_id)).all() if gid is not None}
-        member = set(volunteer.grid_ids or []) if volunteer is not None else set()
+        member = set(volunteer.grid_ids) if volunteer is not None else set()
         member = {g for g in member | shop_grids if g in tree.grids}
         scope = tree.coordinated_by(caller)
         return {"user_id": user_id, "grids": sorted(member), "shop_grids": sorted(shop_grids),
@@ -274,9 +271,7 @@ def audience_members(db: Database, caller: Caller, audience: dict) -> list[int]:
             for grid_id in subtree:
                 members.update(tree.grids[grid_id].coordinator_ids or [])
         if only in (None, "volunteers"):
-            for volunteer in session.scalars(select(Volunteer)).all():
-                if subtree.intersection(volunteer.grid_ids or []):
-                    members.add(volunteer.user_id)
+            members.update(session.scalars(select(Volunteer.user_id).where(Volunteer.in_grids(subtree))).all())
         if only in (None, "merchants"):
             # A shop recorded on a visit before its owner had an account has no user to tell.
             members.update(uid for uid in session.scalars(select(Merchant.user_id).where(

@@ -1,10 +1,25 @@
 """Tables of the volunteers service."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+    select,
+)
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.ext.orderinglist import ordering_list
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
 
@@ -16,6 +31,18 @@ class Base(DeclarativeBase):
 infra = declare_infrastructure(Base, request_log=True)
 
 
+def links(link: str):
+    """The rows of a link table owned by the parent (they go with it), in the order they were given."""
+    return relationship(link, cascade="all, delete-orphan", order_by=f"{link}.position",
+                        collection_class=ordering_list("position"))
+
+
+def id_list(links: str, column: str, link: Callable[..., Base]) -> AssociationProxy:
+    """A list of ids kept as rows of a link table (so it filters in SQL), read and assigned as a list of
+    distinct ids; assigning replaces the rows. The API answers it under the same name as before."""
+    return association_proxy(links, column, creator=lambda value: link(**{column: value}))
+
+
 class Grid(Base):
     """A node of the grid tree: level 3 sub-district (command), 2 big grid, 1 micro-grid."""
 
@@ -24,11 +51,22 @@ class Grid(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), nullable=True)
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
-    coordinator_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # The record of coordinator scope: who coordinates this grid (and so its subtree).
+    coordinator_links: Mapped[list[GridCoordinator]] = links("GridCoordinator")
+    coordinator_ids = id_list("coordinator_links", "user_id", link=lambda **kw: GridCoordinator(**kw))
     # The grid's shape for the colour map: a GeoJSON Polygon in lon/lat (WGS 84), one closed ring, or None
     # (docs/volunteers.md, "Grid outlines").
     outline: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GridCoordinator(Base):
+    """A coordinator named on a grid node."""
+
+    __tablename__ = "grid_coordinators"
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Team(Base):
@@ -64,8 +102,10 @@ class Volunteer(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(32), default="")
     # {"repair": 3, "first_aid": 1}: skill name -> level 1..5
+    # Filtered in SQL by `has_skill` (portable JSON path on SQLite and PostgreSQL).
     skills: Mapped[dict] = mapped_column(JSON, default=dict)
-    grid_ids: Mapped[list] = mapped_column(JSON, default=list)
+    grid_links: Mapped[list[VolunteerGrid]] = links("VolunteerGrid")
+    grid_ids = id_list("grid_links", "grid_id", link=lambda **kw: VolunteerGrid(**kw))
     # [{"weekday": 0, "start": "18:00", "end": "22:00"}] in the volunteer's time zone
     availability: Mapped[list] = mapped_column(JSON, default=list)
     # [{"starts_at": iso, "ends_at": iso, "reason": ""}] (UTC)
@@ -75,6 +115,26 @@ class Volunteer(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     last_action_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+    @classmethod
+    def has_skill(cls, skill: str):
+        """SQL: the volunteer lists `skill` (at any level)."""
+        return cls.skills[skill].as_integer().is_not(None)
+
+    @classmethod
+    def in_grids(cls, grid_ids):
+        """SQL: the volunteer belongs to one of `grid_ids`."""
+        return cls.user_id.in_(select(VolunteerGrid.user_id).where(VolunteerGrid.grid_id.in_(grid_ids)))
+
+
+class VolunteerGrid(Base):
+    """A grid a volunteer belongs to."""
+
+    __tablename__ = "volunteer_grids"
+    user_id: Mapped[int] = mapped_column(ForeignKey("volunteers.user_id", ondelete="CASCADE"), primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Category(Base):
@@ -115,10 +175,13 @@ class Action(Base):
     reporter_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # The reporter's display name when they reported, from the signed-in caller (as a timeline's actor_name).
     reporter_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    follower_ids: Mapped[list] = mapped_column(JSON, default=list)
+    follower_links: Mapped[list[ActionFollower]] = links("ActionFollower")
+    follower_ids = id_list("follower_links", "user_id", link=lambda **kw: ActionFollower(**kw))
     # Candidates asked to act; those who declined; the one who accepted.
-    candidate_ids: Mapped[list] = mapped_column(JSON, default=list)
-    declined_ids: Mapped[list] = mapped_column(JSON, default=list)
+    candidate_links: Mapped[list[ActionCandidate]] = links("ActionCandidate")
+    candidate_ids = id_list("candidate_links", "user_id", link=lambda **kw: ActionCandidate(**kw))
+    declined_links: Mapped[list[ActionDecline]] = links("ActionDecline")
+    declined_ids = id_list("declined_links", "user_id", link=lambda **kw: ActionDecline(**kw))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     accepted_by: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -140,6 +203,40 @@ class Action(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_actions_open_deadline", "state", "deadline_at"),)
+
+
+    @classmethod
+    def seen_by(cls, user_id: int):
+        """SQL: `user_id` reported, follows, was asked to take or accepted the action."""
+        return or_(cls.reporter_id == user_id, cls.accepted_by == user_id,
+                   cls.id.in_(select(ActionFollower.action_id).where(ActionFollower.user_id == user_id)),
+                   cls.id.in_(select(ActionCandidate.action_id).where(ActionCandidate.user_id == user_id)))
+
+
+class _ActionPerson:
+    """A person linked to an action (one table per relation)."""
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActionFollower(_ActionPerson, Base):
+    """Someone told of the action's changes (the reporter, those of merged duplicates)."""
+
+    __tablename__ = "action_followers"
+
+
+class ActionCandidate(_ActionPerson, Base):
+    """A volunteer asked to take the action (in the dispatcher's order)."""
+
+    __tablename__ = "action_candidates"
+
+
+class ActionDecline(_ActionPerson, Base):
+    """A candidate who declined."""
+
+    __tablename__ = "action_declines"
 
 
 class TimelineEntry(Base):

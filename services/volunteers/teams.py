@@ -6,15 +6,16 @@ from datetime import datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from services.volunteers.contracts import MemberSchema, TeamSchema, VolunteerSchema
 from services.volunteers.dispatch import Candidate
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Team, TeamMember, Volunteer, WorkLog
-from services.volunteers.schemas import MemberSchema, TeamSchema, VolunteerSchema
 from shared.db import Database, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
+from shared.paging import keyset
 
 # An action counts against a volunteer's limit from acceptance until it is resolved.
 BUSY_STATES = ("accepted", "in_progress")
@@ -219,6 +220,8 @@ def team_leads(db: Database, team_id: int) -> list[int]:
 def _jsonable(data: dict) -> dict:
     """Profile fields as stored (periods as ISO text in JSON columns)."""
     out = dict(data)
+    if "grid_ids" in out:
+        out["grid_ids"] = list(dict.fromkeys(out["grid_ids"] or []))
     if "unavailable" in out:
         out["unavailable"] = [{"starts_at": p["starts_at"].isoformat(), "ends_at": p["ends_at"].isoformat(),
                                "reason": p.get("reason", "")} for p in out["unavailable"]]
@@ -267,7 +270,7 @@ def volunteer_dicts(session: Session, volunteers: list[Volunteer]) -> list[dict]
         s = stats[v.user_id]
         out.append(VolunteerSchema().dump({
             "user_id": v.user_id, "display_name": v.display_name, "phone": v.phone, "skills": v.skills or {},
-            "grid_ids": v.grid_ids or [], "availability": v.availability or [], "unavailable": _periods(v.unavailable),
+            "grid_ids": list(v.grid_ids), "availability": v.availability or [], "unavailable": _periods(v.unavailable),
             "on_leave": v.on_leave, "max_open_actions": v.max_open_actions, "timezone": v.timezone,
             "team_ids": sorted(s["team_ids"]), "open_actions": s["open_actions"],
             "hours_total": round(s["minutes"] / 60, 2), "last_action_at": v.last_action_at}))
@@ -354,25 +357,12 @@ def update_profile(db: Database, caller: Caller, data: dict) -> dict:
 def list_volunteers(db: Database, caller: Caller, query: dict) -> dict:
     caller.require_role("coordinator", "admin")
     with db.read() as session:
-        statement = select(Volunteer).order_by(Volunteer.user_id)
-        if query.get("cursor"):
-            statement = statement.where(Volunteer.user_id > _cursor(query["cursor"]))
+        statement = select(Volunteer).options(selectinload(Volunteer.grid_links))
         if query.get("team_id"):
             statement = statement.where(Volunteer.user_id.in_(active_member_ids(session, query["team_id"])))
-        volunteers = session.scalars(statement).all()
         if query.get("grid_id"):
-            subtree = Tree.load(session).subtree(query["grid_id"])
-            volunteers = [v for v in volunteers if subtree.intersection(v.grid_ids or [])]
+            statement = statement.where(Volunteer.in_grids(Tree.load(session).subtree(query["grid_id"])))
         if query.get("skill"):
-            volunteers = [v for v in volunteers if query["skill"] in (v.skills or {})]
-        page = volunteers[:query["limit"]]
-        more = len(volunteers) > query["limit"]
-        return {"items": volunteer_dicts(session, page),
-                "next_cursor": str(page[-1].user_id) if more and page else None}
-
-
-def _cursor(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor this API returned"]}) from None
+            statement = statement.where(Volunteer.has_skill(query["skill"]))
+        page = keyset(session, statement, Volunteer.user_id, query, newest_first=False)
+        return page.answer(lambda rows: volunteer_dicts(session, rows))

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from services.volunteers import escalation, lifecycle
 from services.volunteers.actions import new_action, payload, writing
 from services.volunteers.charity.models import Merchant
+from services.volunteers.contracts import GridStatusSchema, OverdueGridSchema, VisitSchema
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Visit
-from services.volunteers.schemas import GridStatusSchema, OverdueGridSchema, VisitSchema
 from shared import config
 from shared.db import Database, utcnow
-from shared.errors import Forbidden, Invalid
+from shared.errors import Invalid
 from shared.identity import Caller
+from shared.paging import keyset
 
 
 def _merchant(session, merchant_id: int) -> Merchant:
@@ -58,20 +59,12 @@ def list_visits(db: Database, caller: Caller, query: dict) -> dict:
         if query.get("grid_id"):
             tree.get(query["grid_id"])
             scope &= tree.subtree(query["grid_id"])
-        statement = select(Visit).where(Visit.grid_id.in_(scope)).order_by(Visit.id.desc()).limit(query["limit"] + 1)
+        statement = select(Visit).where(Visit.grid_id.in_(scope))
         if query.get("merchant_id"):
             statement = statement.where(Visit.merchant_id == query["merchant_id"])
         if query.get("mine"):
             statement = statement.where(Visit.visitor_id == caller.user_id)
-        if query.get("cursor"):
-            try:
-                statement = statement.where(Visit.id < int(query["cursor"]))
-            except ValueError:
-                raise Invalid("Bad cursor.", errors={"cursor": ["not a cursor this API returned"]}) from None
-        rows = session.scalars(statement).all()
-        page = rows[:query["limit"]]
-        return {"items": VisitSchema(many=True).dump(page),
-                "next_cursor": str(page[-1].id) if len(rows) > query["limit"] else None}
+        return keyset(session, statement, Visit.id, query).answer(VisitSchema(many=True).dump)
 
 
 def overdue_visits(db: Database, caller: Caller, query: dict) -> list[dict]:
@@ -82,8 +75,7 @@ def overdue_visits(db: Database, caller: Caller, query: dict) -> list[dict]:
         scope = tree.coordinated_by(caller)
         if query.get("grid_id"):
             tree.get(query["grid_id"])
-            if query["grid_id"] not in scope:
-                raise Forbidden("Only a coordinator of that grid (or a grid above it) may see this.")
+            tree.require_scope(caller, query["grid_id"], "that grid")
             scope &= tree.subtree(query["grid_id"])
         since = utcnow() - timedelta(days=query["days"])
         last = dict(session.execute(select(Visit.merchant_id, func.max(Visit.visited_at))

@@ -7,8 +7,8 @@ import io
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.gateway.api import SECURED, call, created, json_body, respond, verb
-from services.volunteers.schemas import (
+from services.gateway.api import SECURED, call, created, respond, verb
+from services.volunteers.contracts import (
     ActionPageSchema,
     ActionQuerySchema,
     ActionReportSchema,
@@ -79,11 +79,11 @@ def list_grids():
 @blp.arguments(GridRequestSchema)
 @blp.response(201, GridSchema)
 @blp.doc(security=SECURED)
-def create_grid(_data):
+def create_grid(data):
     """Add a grid node (admin), optionally with its outline: a GeoJSON Polygon in lon/lat, one closed ring
     of 4 to 200 positions, at most 0.5 degrees across, not crossing itself (422 with field messages
     otherwise)."""
-    grid = call("volunteers", "create_grid", json_body())
+    grid = call("volunteers", "create_grid", data)
     return created(grid, f"/api/v1/grids/{grid['id']}")
 
 
@@ -100,11 +100,11 @@ def get_grid(grid_id):
 @blp.response(200, GridSchema)
 @blp.alt_response(404, description="No such grid")
 @blp.doc(security=SECURED)
-def update_grid(_data, grid_id):
+def update_grid(data, grid_id):
     """Change a grid (admin, who creates grids): `outline`, a GeoJSON Polygon in lon/lat — one closed ring
     of 4 to 200 positions, at most 0.5 degrees across, not crossing itself (422 with field messages
     otherwise) — or null to take it away."""
-    return respond(call("volunteers", "update_grid", grid_id, json_body()))
+    return respond(call("volunteers", "update_grid", grid_id, data))
 
 
 @blp.get("/grid-status")
@@ -131,13 +131,13 @@ def _wants_csv() -> bool:
 @blp.alt_response(404, description="No such grid")
 @blp.doc(security=SECURED, responses={"200": {"description": "The report; as CSV when asked", "content": {
     "application/json": {"schema": GridReportSchema}, "text/csv": {"schema": {"type": "string"}}}}})
-def grid_report(_query, grid_id):
+def grid_report(query, grid_id):
     """A grid's report for the console (coordinators of the grid or a grid above it), its whole subtree
     counted over the days `from`..`to` in your time zone: actions reported by category and by level,
     closed, median and mean minutes from report to close, escalations, charity items claimed and redeemed
     at its shops, visits. `to` must not be before `from` nor more than 366 days after it. The same as CSV
     rows (section, key, value) with `?format=csv` or `Accept: text/csv`."""
-    report = call("volunteers", "grid_report", grid_id, request.args.to_dict())
+    report = call("volunteers", "grid_report", grid_id, query)
     if not _wants_csv():
         return respond(report)
     out = io.StringIO()
@@ -155,10 +155,10 @@ def grid_report(_query, grid_id):
 @blp.arguments(TeamQuerySchema, location="query")
 @blp.response(200, TeamPageSchema)
 @blp.doc(security=SECURED)
-def list_teams(_query):
+def list_teams(query):
     """Every team with its leads, member count and hours total; `mine`: the teams you belong to. Answered
     whole."""
-    return respond(whole(call("volunteers", "list_teams", request.args.to_dict())))
+    return respond(whole(call("volunteers", "list_teams", query)))
 
 
 @blp.post("/teams")
@@ -166,9 +166,9 @@ def list_teams(_query):
 @blp.response(201, TeamSchema)
 @blp.alt_response(409, description="A team of that name exists")
 @blp.doc(security=SECURED)
-def create_team(_data):
+def create_team(data):
     """A new team (coordinators)."""
-    team = call("volunteers", "create_team", json_body())
+    team = call("volunteers", "create_team", data)
     return created(team, f"/api/v1/teams/{team['id']}")
 
 
@@ -197,13 +197,9 @@ def join_team(team_id):
     return respond(call("volunteers", "join_team", team_id))
 
 
-@blp.post("/teams/<int:team_id>/invite")
-@blp.arguments(InviteSchema)
-@blp.response(200, MemberSchema)
-@blp.doc(security=SECURED)
-def invite(_data, team_id):
-    """A lead or coordinator invites a volunteer."""
-    return respond(call("volunteers", "invite_to_team", team_id, json_body()))
+invite = verb(blp, "/teams/<int:team_id>/invite", InviteSchema, MemberSchema,
+              lambda team_id, data: call("volunteers", "invite_to_team", team_id, data),
+              name="invite", summary="A lead or coordinator invites a volunteer.")
 
 
 @blp.post("/teams/<int:team_id>/members/<int:user_id>/approve")
@@ -221,9 +217,9 @@ def approve(team_id, user_id):
 @blp.arguments(VolunteerQuerySchema, location="query")
 @blp.response(200, VolunteerPageSchema)
 @blp.doc(security=SECURED)
-def list_volunteers(_query):
+def list_volunteers(query):
     """Volunteers (coordinators), filterable by grid, team and skill."""
-    return respond(call("volunteers", "list_volunteers", request.args.to_dict()))
+    return respond(call("volunteers", "list_volunteers", query))
 
 
 @blp.post("/volunteers/me")
@@ -231,9 +227,9 @@ def list_volunteers(_query):
 @blp.response(201, VolunteerSchema)
 @blp.alt_response(409, description="The profile exists already")
 @blp.doc(security=SECURED)
-def create_profile(_data):
+def create_profile(data):
     """Become a volunteer: skills, grids served, weekly availability, how many open actions at most."""
-    return created(call("volunteers", "create_volunteer", json_body()), "/api/v1/volunteers/me")
+    return created(call("volunteers", "create_volunteer", data), "/api/v1/volunteers/me")
 
 
 @blp.get("/volunteers/me")
@@ -248,9 +244,9 @@ def my_profile():
 @blp.arguments(VolunteerPatchSchema)
 @blp.response(200, VolunteerSchema)
 @blp.doc(security=SECURED)
-def update_profile(_data):
+def update_profile(data):
     """Change some fields of the caller's profile."""
-    return respond(call("volunteers", "update_volunteer", json_body()))
+    return respond(call("volunteers", "update_volunteer", data))
 
 
 @blp.get("/volunteers/<int:user_id>")
@@ -275,9 +271,9 @@ def list_categories():
 @blp.arguments(ActionReportSchema)
 @blp.response(201, ActionSchema)
 @blp.doc(security=SECURED)
-def report_action(_data):
+def report_action(data):
     """Report a problem (category, description, location, optional coordinates and photos) in a grid."""
-    action = call("volunteers", "report_action", json_body())
+    action = call("volunteers", "report_action", data)
     return created(action, f"/api/v1/actions/{action['id']}")
 
 
@@ -285,13 +281,9 @@ def report_action(_data):
 @blp.arguments(ActionQuerySchema, location="query")
 @blp.response(200, ActionPageSchema)
 @blp.doc(security=SECURED)
-def list_actions(_query):
+def list_actions(query):
     """Actions the caller may see, newest first; filter by grid (its subtree), state and level (repeat either
     for any of several: `state=dispatched&state=accepted`), category, parent, mine."""
-    query = request.args.to_dict()
-    for field in ("state", "level"):
-        if field in request.args:
-            query[field] = request.args.getlist(field)
     return respond(call("volunteers", "list_actions", query))
 
 
@@ -299,9 +291,9 @@ def list_actions(_query):
 @blp.arguments(MassActionSchema)
 @blp.response(201, ActionSchema)
 @blp.doc(security=SECURED)
-def mass_action(_data):
+def mass_action(data):
     """One command, one check per approved merchant in the grids (e.g. typhoon storefront checks)."""
-    action = call("volunteers", "create_mass_action", json_body())
+    action = call("volunteers", "create_mass_action", data)
     return created(action, f"/api/v1/actions/{action['id']}")
 
 
@@ -325,10 +317,10 @@ def action_timeline(action_id):
 @blp.arguments(SuggestionQuerySchema, location="query")
 @blp.response(200, SuggestionPageSchema)
 @blp.doc(security=SECURED)
-def suggestions(_query, action_id):
+def suggestions(query, action_id):
     """Who to ask: eligible volunteers ranked with the reasons of their score, then the others with why not.
     The best `limit` are answered, in one page."""
-    return respond(whole(call("volunteers", "suggest_volunteers", action_id, request.args.to_dict())))
+    return respond(whole(call("volunteers", "suggest_volunteers", action_id, query)))
 
 
 def _verb(name: str, schema, method: str, description: str, with_body: bool = True):
@@ -357,13 +349,9 @@ action_cancel = _verb("cancel", CancelSchema, "cancel_action", "Cancel the actio
 action_merge = _verb("merge", MergeSchema, "merge_action", "Merge into another action as a duplicate.")
 
 
-@blp.post("/actions/<int:action_id>/hours")
-@blp.arguments(HoursEditSchema)
-@blp.response(200, WorkLogSchema)
-@blp.doc(security=SECURED)
-def edit_hours(_data, action_id):
-    """Correct the hours logged on an action, with a reason."""
-    return respond(call("volunteers", "edit_hours", action_id, json_body()))
+edit_hours = verb(blp, "/actions/<int:action_id>/hours", HoursEditSchema, WorkLogSchema,
+                  lambda action_id, data: call("volunteers", "edit_hours", action_id, data),
+                  name="edit_hours", summary="Correct the hours logged on an action, with a reason.")
 
 
 # --------------------------------------------------------------------------------------------------- visits
@@ -372,9 +360,9 @@ def edit_hours(_data, action_id):
 @blp.arguments(VisitRequestSchema)
 @blp.response(201, VisitSchema)
 @blp.doc(security=SECURED)
-def log_visit(_data):
+def log_visit(data):
     """A grid worker records a visit to a merchant; needs_follow_up reports an action."""
-    visit = call("volunteers", "log_visit", json_body())
+    visit = call("volunteers", "log_visit", data)
     return created(visit, f"/api/v1/visits/{visit['id']}")
 
 
@@ -382,15 +370,15 @@ def log_visit(_data):
 @blp.arguments(VisitQuerySchema, location="query")
 @blp.response(200, VisitPageSchema)
 @blp.doc(security=SECURED)
-def list_visits(_query):
+def list_visits(query):
     """Visits in the caller's grids, newest first; `mine`: only the visits you made."""
-    return respond(call("volunteers", "list_visits", request.args.to_dict()))
+    return respond(call("volunteers", "list_visits", query))
 
 
 @blp.get("/visits/overdue")
 @blp.arguments(OverdueQuerySchema, location="query")
 @blp.response(200, OverdueGridPageSchema)
 @blp.doc(security=SECURED)
-def overdue_visits(_query):
+def overdue_visits(query):
     """Per grid, merchants not visited in the last `days` days (default 30). Answered whole."""
-    return respond(whole(call("volunteers", "overdue_visits", request.args.to_dict())))
+    return respond(whole(call("volunteers", "overdue_visits", query)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.volunteers import actions, grid_reports, grids, teams, visits
-from services.volunteers.schemas import (
+from services.volunteers.contracts import (
     ActionQuerySchema,
     ActionReportSchema,
     AudienceSchema,
@@ -70,7 +70,7 @@ class ActionsEntrypoints:
         """A grid's (subtree's) period for the console: actions by category and level, time to close,
         escalations, charity items claimed and redeemed, visits (coordinators of the grid or above)."""
         loaded = load(GridReportQuerySchema, query or {})
-        return grid_reports.grid_report(self.db, self.caller, _id(grid_id), loaded["from_"], loaded["to"])
+        return grid_reports.grid_report(self.db, self.caller, _id(grid_id), loaded["from"], loaded["to"])
 
     @rpc
     def ensure_grid(self, data: dict) -> dict:

@@ -13,7 +13,8 @@ def _count(suite, table: str) -> int:
 
 def _action_row(suite, action_id: int) -> dict:
     with suite.database("volunteers").read() as session:
-        return dict(session.execute(text("SELECT state, level, version, candidate_ids FROM actions WHERE id = :i"),
+        return dict(session.execute(text("SELECT state, level, version, (SELECT count(*) FROM action_candidates c "
+                                         "WHERE c.action_id = actions.id) AS candidates FROM actions WHERE id = :i"),
                                     {"i": action_id}).mappings().one())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from services.volunteers import seed
-from services.volunteers.schemas import GridRequestSchema, OutlineSchema
+from services.volunteers.contracts import GridRequestSchema, OutlineSchema
 from shared.errors import Invalid
 from shared.rpc import load
 
