@@ -1,17 +1,25 @@
-"""Fixtures shared by every test folder.
+"""Fixtures shared by every test folder, and the markers that say what a test needs.
 
 Unit tests use none of these. Integration and end-to-end tests get the whole suite running as real
 processes against a fresh RabbitMQ vhost and fresh databases (PostgreSQL by default; SQLite too where a
 test asks for both). Under CI=true a missing broker or database fails the run instead of skipping.
+
+Markers are given here, not remembered: a test whose fixtures (or whose own body) start a suite, a broker
+or PostgreSQL databases is marked `integration`, and `postgres` when that is PostgreSQL. Starting any of
+them in a test without the marker fails that test by name (tests/support/infra.py, require_marked), so
+`pytest -m "not integration"` starts nothing.
 """
 from __future__ import annotations
 
+import inspect
+import re
 import warnings
 
 import pytest
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
+from tests.support import infra  # noqa: E402
 from tests.support.suite import RUNNING, RunningSuite  # noqa: E402
 
 _suites: dict[str, RunningSuite] = {}
@@ -71,3 +79,65 @@ def pytest_runtest_makereport(item, call):
         for running in RUNNING:
             tail = "\n".join(running.log().splitlines()[-80:])
             report.sections.append((f"suite log ({running.backend}, port {running.port})", tail))
+
+
+# ------------------------------------------------------------------------------------------------- markers
+
+# The fixtures of this file that start real infrastructure, and the backend each runs on.
+INFRASTRUCTURE = {"suite": "postgres", "sqlite_suite": "sqlite", "any_suite": "param", "suite_factory": "caller"}
+# Anything else (a fixture of a test folder or module, or a test itself) starts it when its source calls one
+# of these; a suite is on PostgreSQL unless asked for "sqlite".
+_STARTS = re.compile(r"\b(RunningSuite|PrivateRabbit|PostgresDatabases|Vhost|check_broker|suite_factory)\(")
+_ON_POSTGRES = re.compile(r"\b(?:RunningSuite|suite_factory)\((?!\s*[\"']sqlite)|\bPostgresDatabases\(")
+
+
+def _source(function) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
+
+
+def _needs(item) -> tuple[bool, bool]:
+    """(starts infrastructure, on PostgreSQL) for one collected test, from its fixture closure and body."""
+    starts = postgres = False
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        for fixturedef in (info.name2fixturedefs.get(name, ()) if info else ()):
+            here = fixturedef.baseid == "" or fixturedef.func.__module__ == __name__
+            if here and name in INFRASTRUCTURE:
+                starts = True
+                backend = INFRASTRUCTURE[name]
+                if backend == "param":
+                    callspec = getattr(item, "callspec", None)
+                    backend = callspec.params.get(name) if callspec else "postgres"
+                postgres |= backend == "postgres"
+            elif not here:
+                source = _source(fixturedef.func)
+                if _STARTS.search(source):
+                    starts = True
+                    postgres |= bool(_ON_POSTGRES.search(source))
+    source = _source(getattr(item, "function", None))
+    if _STARTS.search(source):
+        starts = True
+        postgres |= bool(_ON_POSTGRES.search(source))
+    return starts, postgres
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        starts, postgres = _needs(item)
+        if starts and item.get_closest_marker("integration") is None:
+            item.add_marker(pytest.mark.integration)
+        if postgres and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Lets tests/support check the running test's markers before it starts real infrastructure."""
+    infra.CURRENT_TEST = item
+    try:
+        yield
+    finally:
+        infra.CURRENT_TEST = None

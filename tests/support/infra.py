@@ -22,6 +22,23 @@ PG_BASE = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5
 SERVICES = ("bookings", "volunteers", "notifications", "gateway")
 
 
+# The test pytest is running (set by tests/conftest.py), so that starting real infrastructure can check the
+# test's markers; None outside a test (collection, scripts such as bench/).
+CURRENT_TEST = None
+
+
+def require_marked(what: str, *markers: str) -> None:
+    """Fail the running test loudly when it starts `what` without carrying every one of `markers`."""
+    item = CURRENT_TEST
+    if item is None:
+        return
+    missing = [name for name in markers if item.get_closest_marker(name) is None]
+    if missing:
+        pytest.fail(f"{item.nodeid} starts {what} but is not marked {' and '.join(missing)}. Tests are marked "
+                    "from the fixtures they use (tests/conftest.py, INFRASTRUCTURE); mark this one with "
+                    f"pytest.mark.{missing[0]} or add the fixture that starts it there.", pytrace=False)
+
+
 def unavailable(what: str, why: str):
     message = f"{what} is not reachable ({why})"
     if IN_CI:
@@ -44,6 +61,7 @@ class Vhost:
         self.via = None
 
     def create(self) -> str:
+        require_marked("a RabbitMQ vhost", "integration")
         try:
             _api("PUT", f"/api/vhosts/{self.name}").raise_for_status()
             user = urlsplit(AMQP_BASE).username or "guest"
@@ -74,6 +92,8 @@ class Vhost:
 def check_broker(uri: str) -> None:
     from kombu import Connection
 
+    require_marked("a broker connection", "integration")
+
     try:
         with Connection(uri, connect_timeout=5) as conn:
             conn.ensure_connection(max_retries=1, timeout=5)
@@ -90,6 +110,7 @@ class PostgresDatabases:
         self.engine = None
 
     def create(self) -> dict[str, str]:
+        require_marked("PostgreSQL databases", "integration", "postgres")
         try:
             self.engine = sqlalchemy.create_engine(PG_BASE.replace("postgresql://", "postgresql+psycopg2://", 1),
                                                    isolation_level="AUTOCOMMIT")

@@ -16,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.support.infra import unavailable
+from tests.support.infra import require_marked, unavailable
 
 RABBIT_BIN = Path(os.environ.get("TEST_RABBIT_BIN", "/usr/lib/rabbitmq/bin"))
 
@@ -72,6 +72,7 @@ class PrivateRabbit:
         }
 
     def start(self, timeout: float = 90) -> PrivateRabbit:
+        require_marked("a private RabbitMQ node", "integration")
         server = RABBIT_BIN / "rabbitmq-server"
         if not server.exists():
             unavailable("rabbitmq-server", f"{server} is not installed")

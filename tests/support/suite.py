@@ -20,7 +20,7 @@ import requests
 
 from services.launcher import Suite, wait_healthy
 from shared.identity import SYSTEM, Caller
-from tests.support.infra import SERVICES, PostgresDatabases, Vhost, check_broker
+from tests.support.infra import SERVICES, PostgresDatabases, Vhost, check_broker, require_marked
 
 
 def free_port() -> int:
@@ -92,6 +92,7 @@ class RunningSuite:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> RunningSuite:
+        require_marked(f"a suite ({self.backend})", "integration")
         if self.vhost is not None:
             self.amqp_uri = self.vhost.create()
         check_broker(self.amqp_uri)
