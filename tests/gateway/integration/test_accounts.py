@@ -162,9 +162,14 @@ def test_profile_update_emits_account_updated(suite):
 
 
 def _recipient(suite, user_id):
+    """The roles and beneficiary groups the notifications directory holds for an account (None if unknown)."""
     with suite.database("notifications").read() as session:
-        return session.execute(text("SELECT roles, groups FROM recipients WHERE user_id = :u"),
-                               {"u": user_id}).first()
+        if session.execute(text("SELECT 1 FROM recipients WHERE user_id = :u"), {"u": user_id}).first() is None:
+            return None
+        return (session.execute(text("SELECT role FROM recipient_roles WHERE user_id = :u"), {"u": user_id})
+                .scalars().all(),
+                session.execute(text("SELECT group_name FROM recipient_groups WHERE user_id = :u"), {"u": user_id})
+                .scalars().all())
 
 
 def _grid_with_coordinator(suite):
@@ -191,7 +196,7 @@ def test_coordinators_grant_roles_and_the_notifications_directory_follows(suite)
 
     def directory_has_it():
         row = _recipient(suite, shop.id)
-        return row is not None and "merchant" in str(row[0]) and "rider" in str(row[1])
+        return row is not None and "merchant" in row[0] and "rider" in row[1]
 
     wait_for(directory_has_it, timeout=15, message="account.updated reaching the notifications directory")
     # The new role counts at once: the next request is authorised with it.
