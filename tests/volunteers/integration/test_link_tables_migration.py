@@ -9,8 +9,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+import pytest
+
 from services.volunteers.models import Base
 from shared.migrations import alembic_config, upgrade
+from tests.support.infra import PostgresDatabases
 
 BEFORE = "9c3e5d7a2b41"  # the lists were JSON columns
 AT = "2026-11-01 00:00:00+00:00"
@@ -33,8 +36,21 @@ def _old_rows(engine) -> None:
             "'dispatched', 1, :at, 0, 5, '[5, 6]', '[9, 8]', '[8]', '', '', :e, :at, 1)"), {"e": empty, "at": AT})
 
 
-def test_the_lists_become_rows_in_order_and_come_back_on_downgrade(tmp_path):
-    url = f"sqlite:///{tmp_path / 'volunteers.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'volunteers.db'}"
+        return
+    pg = PostgresDatabases()
+    yield pg.create()["volunteers"]
+    pg.drop()
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else json.loads(value)
+
+
+def test_the_lists_become_rows_in_order_and_come_back_on_downgrade(url):
     assert len(ScriptDirectory.from_config(alembic_config("volunteers", url)).get_heads()) == 1
     upgrade("volunteers", url, BEFORE)
     engine = create_engine(url)
@@ -54,9 +70,9 @@ def test_the_lists_become_rows_in_order_and_come_back_on_downgrade(tmp_path):
         assert [d for d in differences if not (d[0] == "remove_table" and d[1].name.startswith("alembic"))] == []
     command.downgrade(alembic_config("volunteers", url), BEFORE)
     with engine.connect() as db:
-        assert [json.loads(v) for v in db.execute(text("SELECT coordinator_ids FROM grids ORDER BY id")).scalars()] \
+        assert [_list(v) for v in db.execute(text("SELECT coordinator_ids FROM grids ORDER BY id")).scalars()] \
             == [[7, 3], []]
-        assert json.loads(db.execute(text("SELECT grid_ids FROM volunteers")).scalar_one()) == [2, 1]
-        assert [json.loads(v) for v in db.execute(text(
+        assert _list(db.execute(text("SELECT grid_ids FROM volunteers")).scalar_one()) == [2, 1]
+        assert [_list(v) for v in db.execute(text(
             "SELECT follower_ids, candidate_ids, declined_ids FROM actions")).one()] == [[5, 6], [9, 8], [8]]
     engine.dispose()
