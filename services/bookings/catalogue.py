@@ -6,10 +6,13 @@ in a period, read through the (space_id, starts_at, blocked_until) index so a da
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.bookings.availability import check_capacity, free_intervals, open_intervals
 from services.bookings.contracts import (
@@ -23,11 +26,24 @@ from services.bookings.models import LIVE_STATES, Blackout, Booking, Occurrence,
 from services.bookings.rules import Blackout as BlackoutPeriod
 from services.bookings.rules import OpeningHours, RuleViolation, SpacePolicy
 from shared.db import Database
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.identity import Caller
 from shared.paging import Page, cursor_of, keyset
 
 CATALOGUE_ROLES = ("admin", "coordinator")
+
+
+STALE = "The booking changed at the same moment (someone else was quicker); reload it."
+
+
+@contextmanager
+def writing(db: Database, stale: type[Conflict] | type[PreconditionFailed] = Conflict) -> Iterator[Session]:
+    """A write transaction whose lost version race on a booking (at any flush) answers `stale` (409 or 412)."""
+    try:
+        with db.transaction() as session:
+            yield session
+    except StaleDataError:
+        raise stale(STALE) from None
 
 
 def invalid(violation: RuleViolation) -> Invalid:

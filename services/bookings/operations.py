@@ -5,18 +5,15 @@ listing every conflicting occurrence. Exclusivity itself is the database's job (
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.bookings import calendar, waitlist
 from services.bookings.admission import TeamLeads, authorise, check_rules
-from services.bookings.catalogue import get_space, invalid, manages, policy_of
+from services.bookings.catalogue import get_space, invalid, manages, policy_of, writing
 from services.bookings.contracts import BookingPreviewSchema, BookingSchema
 from services.bookings.models import LIVE_STATES, Booking, Occurrence, Space
 from services.bookings.payloads import booking_event_payload, slot_starts
@@ -40,19 +37,6 @@ from shared.paging import keyset
 ASSIGN_ATTEMPTS = env_int("BOOKINGS_ASSIGN_ATTEMPTS", 8)
 MAX_SERIES = env_int("BOOKINGS_MAX_OCCURRENCES", MAX_OCCURRENCES)
 CHECKIN_OPENS = timedelta(minutes=env_float("BOOKINGS_CHECKIN_OPENS_MINUTES", 15))
-
-STALE = "The booking changed at the same moment (someone else was quicker); reload it."
-
-
-@contextmanager
-def writing(db: Database, stale: type[Conflict] | type[PreconditionFailed] = Conflict) -> Iterator[Session]:
-    """A write transaction whose lost version race on a booking (at any flush) answers `stale` (409 or 412)."""
-    try:
-        with db.transaction() as session:
-            yield session
-    except StaleDataError:
-        raise stale(STALE) from None
-
 
 # --------------------------------------------------------------------------- request → occurrences
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.bookings.admission import authorise, broken_rule, check_rules
-from services.bookings.catalogue import get_space, invalid, policy_of
+from services.bookings.catalogue import get_space, invalid, policy_of, writing
 from services.bookings.contracts import WaitlistEntrySchema
 from services.bookings.models import Booking, Space, WaitlistEntry
 from services.bookings.payloads import booking_event_payload
@@ -86,7 +86,7 @@ def _own_entry(session: Session, caller: Caller, entry_id: int) -> WaitlistEntry
 
 def leave(db: Database, emit, caller: Caller, entry_id: int) -> dict:
     """Stop waiting; a slot held for you passes to the next in line."""
-    with db.transaction() as session:
+    with writing(db) as session:
         entry = _own_entry(session, caller, entry_id)
         was_offered = entry.status == "offered"
         WAITLIST.move(entry, "leave")
@@ -109,7 +109,7 @@ def accept(db: Database, emit, caller: Caller, entry_id: int) -> dict:
     held slot not counted twice). If you now break one, the answer is the 422 naming it and nothing changes:
     you may still mend it while the hold lasts (cancel another booking of that week…), or leave; otherwise
     the hold lapses and the slot passes to the next in line, who is checked in turn."""
-    with db.transaction() as session:
+    with writing(db) as session:
         entry = _own_entry(session, caller, entry_id)
         WAITLIST.next(entry.status, "accept")
         if entry.hold_until is None or entry.hold_until <= utcnow():
