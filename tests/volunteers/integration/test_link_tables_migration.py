@@ -53,7 +53,7 @@ def _list(value) -> list:
 def test_the_lists_become_rows_in_order_and_come_back_on_downgrade(url):
     assert len(ScriptDirectory.from_config(alembic_config("volunteers", url)).get_heads()) == 1
     upgrade("volunteers", url, BEFORE)
-    engine = create_engine(url)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
     _old_rows(engine)
     upgrade("volunteers", url)
     with engine.connect() as db:
