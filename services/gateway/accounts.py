@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.gateway.auth import hash_password, revoke_all, start_session, verify_password
@@ -111,13 +111,6 @@ def get_account(db: Database, account_id: int, caller: Caller | None = None) -> 
         return dump(account)
 
 
-def _holds(session, column, value: str):
-    """SQL: the JSON list in `column` holds `value` (PostgreSQL and SQLite spell the list's rows apart)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    items = (func.json_array_elements_text if postgres else func.json_each)(column).table_valued("value")
-    return exists(select(1).select_from(items).where(items.c.value == value))
-
-
 def list_accounts(db: Database, caller: Caller, query: dict) -> dict:
     """Accounts by id, for coordinators and admins; filters: role, group, q (username or name)."""
     caller.require_role(*STAFF)
@@ -128,9 +121,9 @@ def list_accounts(db: Database, caller: Caller, query: dict) -> dict:
             stmt = stmt.where(or_(Account.username.ilike(pattern, escape="\\"),
                                   Account.display_name.ilike(pattern, escape="\\")))
         if query.get("role"):
-            stmt = stmt.where(_holds(session, Account.roles, query["role"]))
+            stmt = stmt.where(Account.holding_role(query["role"]))
         if query.get("group"):
-            stmt = stmt.where(_holds(session, Account.groups, query["group"]))
+            stmt = stmt.where(Account.in_group(query["group"]))
         return keyset(session, stmt, Account.id, query, newest_first=False).answer(
             lambda rows: [dump(r) for r in rows])
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from collections.abc import Iterable
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
 
@@ -14,6 +16,18 @@ class Base(DeclarativeBase):
 
 
 infra = declare_infrastructure(Base)
+
+
+def _links(link: str, column: str):
+    """The rows of a link table owned by the account (they go with it), read in the order of their values."""
+    return relationship(link, cascade="all, delete-orphan", order_by=f"{link}.{column}", lazy="selectin",
+                        passive_deletes=True)
+
+
+def _replace(links: list, column: str, make, values: Iterable[str]) -> None:
+    """Make `links` hold exactly the distinct `values`, sorted; rows for values already held stay as they are."""
+    held = {getattr(link, column): link for link in links}
+    links[:] = [held.get(value) or make(value) for value in sorted(set(values))]
 
 
 class Account(Base):
@@ -29,13 +43,57 @@ class Account(Base):
     elderly_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    roles: Mapped[list] = mapped_column(JSON, default=list)
-    # A coordinator's grids are not kept here: the volunteers service's grid tree is the one record of them.
-    # Beneficiary groups confirmed by a coordinator (rider, courier, ...).
-    groups: Mapped[list] = mapped_column(JSON, default=list)
+    # Roles and beneficiary groups confirmed by a coordinator (rider, courier, ...) are rows of account_roles
+    # and account_groups, so lists filter on them in SQL; `roles` and `groups` read them as sorted lists and
+    # assigning a list replaces them. A coordinator's grids are not kept here: the volunteers service's grid
+    # tree is the one record of them.
+    role_links: Mapped[list[AccountRole]] = _links("AccountRole", "role")
+    group_links: Mapped[list[AccountGroup]] = _links("AccountGroup", "group_name")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def roles(self) -> list[str]:
+        return [link.role for link in self.role_links]
+
+    @roles.setter
+    def roles(self, values: Iterable[str]) -> None:
+        _replace(self.role_links, "role", lambda role: AccountRole(role=role), values)
+
+    @property
+    def groups(self) -> list[str]:
+        return [link.group_name for link in self.group_links]
+
+    @groups.setter
+    def groups(self, values: Iterable[str]) -> None:
+        _replace(self.group_links, "group_name", lambda group: AccountGroup(group_name=group), values)
+
+    @classmethod
+    def holding_role(cls, role: str):
+        """SQL: the account holds `role`."""
+        return cls.role_links.any(AccountRole.role == role)
+
+    @classmethod
+    def in_group(cls, group: str):
+        """SQL: the account belongs to the beneficiary group `group`."""
+        return cls.group_links.any(AccountGroup.group_name == group)
+
+
+class AccountRole(Base):
+    """A role an account holds."""
+
+    __tablename__ = "account_roles"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class AccountGroup(Base):
+    """A beneficiary group an account belongs to, confirmed by a coordinator."""
+
+    __tablename__ = "account_groups"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class SignInSession(Base):
