@@ -8,6 +8,7 @@ export const zh = {
     waitlist: '候补',
     offered: '为你保留到 {time}',
     waiting: '排队第 {n} 位',
+    skipped: '空出的时段没有留给你,因为不符合预约规则:{reason}',
     accept: '接受',
     accepted: '已接受,预约成功',
     leave: '不再候补',
@@ -17,7 +18,7 @@ export const zh = {
     states: {
       pending: '待审批', confirmed: '已确认', rejected: '未通过', cancelled: '已取消', expired: '已过期',
       offered: '候补保留', lapsed: '已失效', checked_in: '已签到', held: '保留中', released: '已释放',
-      waiting: '候补中', accepted: '已接受', left: '已退出', closed: '已关闭',
+      waiting: '候补中', accepted: '已接受', left: '已退出', closed: '已关闭', skipped: '未保留',
     },
     spaces: {
       title: '找空间',
@@ -131,6 +132,7 @@ export const en: typeof zh = {
     waitlist: 'Waitlist',
     offered: 'Held for you until {time}',
     waiting: 'Number {n} in line',
+    skipped: 'The freed slot was not held for you: it breaks a booking rule: {reason}',
     accept: 'Accept',
     accepted: 'Accepted: it is booked',
     leave: 'Stop waiting',
@@ -140,7 +142,7 @@ export const en: typeof zh = {
     states: {
       pending: 'Awaiting approval', confirmed: 'Confirmed', rejected: 'Rejected', cancelled: 'Cancelled', expired: 'Expired',
       offered: 'Held for you', lapsed: 'Lapsed', checked_in: 'Checked in', held: 'Held', released: 'Released',
-      waiting: 'Waiting', accepted: 'Accepted', left: 'Left', closed: 'Closed',
+      waiting: 'Waiting', accepted: 'Accepted', left: 'Left', closed: 'Closed', skipped: 'Not held',
     },
     spaces: {
       title: 'Find a space',
