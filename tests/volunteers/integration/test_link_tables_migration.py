@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
-
-import pytest
 
 from services.volunteers.models import Base
 from shared.migrations import alembic_config, upgrade
