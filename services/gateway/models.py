@@ -1,9 +1,8 @@
 """Tables of the gateway: accounts, sign-in sessions, login throttling and idempotency records."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
