@@ -1,18 +1,33 @@
 """What every nameko service of the suite has: its database, outbox, inbox, caller, and a health ping."""
 from __future__ import annotations
 
-from shared.idempotency import RequestLog
+from shared.db import Infrastructure
+from shared.idempotency import RequestLog, RequestLogProvider
+from shared.inbox import InboxProvider
 from shared.logs import RequestIdProvider
+from shared.outbox import OutboxProvider
+from shared.providers import CallerProvider, DatabaseProvider
 from shared.rpc import rpc
 from shared.timers import timer
 
 
 class ServiceBase:
-    """Mixin with the entrypoints every service exposes."""
+    """The dependencies and entrypoints every service has. A service names itself and its tables'
+    infrastructure, `class BookingsService(ServiceBase, infra=infra): name = "bookings"`, and gets `db`,
+    `emit` (the outbox), `inbox`, `request_log` (exactly-once answers) and `caller`, each for that name."""
 
     name: str
 
     request_id = RequestIdProvider()
+
+    def __init_subclass__(cls, *, infra: Infrastructure | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if infra is not None:
+            cls.db = DatabaseProvider(cls.name)
+            cls.emit = OutboxProvider(cls.name, infra)
+            cls.inbox = InboxProvider(cls.name, infra)
+            cls.request_log = RequestLogProvider(cls.name, infra)
+            cls.caller = CallerProvider()
 
     @rpc
     def ping(self) -> dict:

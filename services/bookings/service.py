@@ -25,10 +25,6 @@ from services.bookings.contracts import (
 from services.bookings.models import infra
 from shared.config import env_float
 from shared.errors import Invalid, NotFound
-from shared.idempotency import RequestLogProvider
-from shared.inbox import InboxProvider
-from shared.outbox import OutboxProvider
-from shared.providers import CallerProvider, DatabaseProvider
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase
@@ -38,14 +34,9 @@ from shared.timers import timer
 TIMER_SECONDS = env_float("BOOKINGS_TIMER_SECONDS", 15)
 
 
-class BookingsService(ServiceBase):
+class BookingsService(ServiceBase, infra=infra):
     name = "bookings"
 
-    db = DatabaseProvider("bookings")
-    emit = OutboxProvider("bookings", infra)
-    inbox = InboxProvider("bookings", infra)
-    request_log = RequestLogProvider("bookings", infra)
-    caller = CallerProvider()
     volunteers = ServiceRpc("volunteers")
 
     def _team_leads(self, team_id: int) -> list[int]:

@@ -18,25 +18,17 @@ from services.notifications.models import infra
 from shared import config
 from shared.db import utcnow
 from shared.events import REGISTRY
-from shared.idempotency import RequestLogProvider
 from shared.identity import Caller
-from shared.inbox import InboxProvider, consumes
-from shared.outbox import OutboxProvider
-from shared.providers import CallerProvider, DatabaseProvider
+from shared.inbox import consumes
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase
 from shared.timers import timer
 
 
-class NotificationsService(ServiceBase):
+class NotificationsService(ServiceBase, infra=infra):
     name = "notifications"
 
-    db = DatabaseProvider("notifications")
-    emit = OutboxProvider("notifications", infra)
-    inbox = InboxProvider("notifications", infra)
-    request_log = RequestLogProvider("notifications", infra)
-    caller = CallerProvider()
     volunteers = ServiceRpc("volunteers", as_system=True)
 
     # -- helpers handed to the use-cases ---------------------------------------------------------------
