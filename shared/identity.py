@@ -94,3 +94,10 @@ def context_for(caller: Caller, request_id: str | None = None, idempotency_key: 
     if deadline:
         data[DEADLINE_KEY] = deadline
     return data
+
+
+def actor_name(caller: Caller | None) -> str:
+    """The name a timeline or a message shows for who acted, as it is now ("" for the system or nobody)."""
+    if caller is None or caller.user_id is None:
+        return ""
+    return caller.display_name or ""

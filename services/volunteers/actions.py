@@ -31,9 +31,9 @@ from services.volunteers.models import Action, Category, Team, TimelineEntry, Vo
 from services.volunteers.teams import BUSY_STATES, active_member_ids, candidate_of, volunteer_stats
 from shared import config
 from shared.claims import claimed, work_through
-from shared.db import Database, utcnow
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.identity import Caller
+from shared.db import Database, get_or_404, utcnow
+from shared.errors import Conflict, Forbidden, Invalid
+from shared.identity import Caller, actor_name
 from shared.paging import keyset
 
 # States after which a check no longer holds its mass action open.
@@ -131,9 +131,7 @@ def _may_see(action: Action, caller: Caller, tree: Tree) -> bool:
 
 
 def _load(session: Session, action_id: int, caller: Caller, tree: Tree) -> Action:
-    action = session.get(Action, action_id)
-    if action is None:
-        raise NotFound(f"Action {action_id} does not exist.")
+    action = get_or_404(session, Action, action_id, "Action")
     if not _may_see(action, caller, tree):
         raise Forbidden("This action is neither yours nor in your grids.")
     return action
@@ -162,13 +160,6 @@ def _transition(session: Session, action: Action, verb: str, caller: Caller, tre
                               actor_id=caller.user_id, actor_name=actor_name(caller), at=utcnow(), note=note or "",
                               data=data or {}))
     return after
-
-
-def actor_name(caller: Caller | None) -> str:
-    """The name a timeline or message shows for who acted, as it is now ("" for the system)."""
-    if caller is None or caller.user_id is None:
-        return ""
-    return caller.display_name or ""
 
 
 def _denial(verb: str) -> str:

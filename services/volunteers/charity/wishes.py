@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy import false, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.volunteers.actions import actor_name
 from services.volunteers.charity.access import Emit, check_grid, coordinated, coordinates, in_subtree
 from services.volunteers.charity.contracts import WishSchema
 from services.volunteers.charity.events import vetting_payload
@@ -16,9 +15,9 @@ from services.volunteers.charity.models import Wish, WishTransition
 from services.volunteers.charity.rules import wish_allowed_verbs, wish_may, wish_next_state
 from services.volunteers.lifecycle import IllegalTransition
 from shared.claims import claimed
-from shared.db import Database, utcnow
-from shared.errors import Conflict, Forbidden, NotFound
-from shared.identity import Caller
+from shared.db import Database, get_or_404, utcnow
+from shared.errors import Conflict, Forbidden
+from shared.identity import Caller, actor_name
 from shared.paging import keyset
 
 # What each state change tells the rest of the suite.
@@ -112,9 +111,7 @@ def ensure_wish(db: Database, emit: Emit, caller: Caller, data: dict) -> dict:
 
 def get_wish(db: Database, caller: Caller, wish_id: int) -> dict:
     with db.read() as session:
-        wish = session.get(Wish, wish_id)
-        if not _visible(session, caller, wish):
-            raise NotFound(f"Wish {wish_id} does not exist.")
+        wish = get_or_404(session, Wish, wish_id, "Wish", visible=lambda wish: _visible(session, caller, wish))
         return _dump(session, wish)
 
 
@@ -123,9 +120,7 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
     caller.require()
     now = utcnow()
     with db.transaction() as session:
-        wish = session.get(Wish, wish_id)
-        if not _visible(session, caller, wish):
-            raise NotFound(f"Wish {wish_id} does not exist.")
+        wish = get_or_404(session, Wish, wish_id, "Wish", visible=lambda wish: _visible(session, caller, wish))
         seen = wish.state
         flags = {"reason": note} if verb in ("reject", "withdraw") and note else {}
         try:
