@@ -25,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from shared import config
-from shared.errors import Unavailable
+from shared.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def get_or_404(session: Session, model, key, what: str, *, lock: bool = False,
+               visible: Callable[[object], bool] | None = None):
+    """The row of `model` whose primary key is `key` (locked FOR UPDATE with `lock`), or NotFound naming it,
+    "<what> <key> does not exist.", also when `visible(row)` says the caller may not know it is there."""
+    row = session.get(model, key, with_for_update=lock or None)
+    if row is None or (visible is not None and not visible(row)):
+        raise NotFound(f"{what} {key} does not exist.")
+    return row
 
 
 def insert_ignoring(session: Session, model, conflict: list[str]):

@@ -25,8 +25,8 @@ from services.bookings.contracts import (
 from services.bookings.models import LIVE_STATES, Blackout, Booking, Occurrence, Site, Space
 from services.bookings.rules import Blackout as BlackoutPeriod
 from services.bookings.rules import OpeningHours, RuleViolation, SpacePolicy
-from shared.db import Database
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from shared.db import Database, get_or_404
+from shared.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from shared.identity import Caller
 from shared.paging import Page, cursor_of, keyset
 
@@ -82,10 +82,7 @@ def block_minutes(rules: dict) -> int:
 
 
 def get_space(session: Session, space_id: int, *, lock: bool = False) -> Space:
-    space = session.get(Space, space_id, with_for_update=lock or None)
-    if space is None or not space.active:
-        raise NotFound(f"Space {space_id} does not exist.")
-    return space
+    return get_or_404(session, Space, space_id, "Space", lock=lock, visible=lambda space: space.active)
 
 
 def manages(caller: Caller, space: Space) -> bool:
@@ -168,9 +165,7 @@ def update_space(db: Database, caller: Caller, space_id: int, data: dict) -> dic
     """Catalogue roles change anything; a space's managers may change its rules and equipment."""
     caller.require()
     with db.transaction() as session:
-        space = session.get(Space, space_id)
-        if space is None:
-            raise NotFound(f"Space {space_id} does not exist.")
+        space = get_or_404(session, Space, space_id, "Space")
         if not caller.has_role(*CATALOGUE_ROLES):
             if not manages(caller, space):
                 raise Forbidden("Only the catalogue's keepers and this space's managers change it.")

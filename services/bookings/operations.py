@@ -28,8 +28,8 @@ from services.bookings.recurrence import MAX_OCCURRENCES, expand, from_local, pa
 from services.bookings.rules import RuleViolation, check_in_window
 from services.bookings.states import BOOKING, OCCURRENCE, requested
 from shared.config import env_float, env_int
-from shared.db import Database, utcnow
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from shared.db import Database, get_or_404, utcnow
+from shared.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from shared.identity import Caller
 from shared.paging import keyset
 
@@ -179,10 +179,8 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
 def _visible_booking(session: Session, caller: Caller, booking_id: int, *, lock: bool = False) -> Booking:
     """The booking if the caller booked it or manages its space; otherwise it does not exist for them."""
     caller.require()
-    booking = session.get(Booking, booking_id, with_for_update=lock or None)
-    if booking is None or not (booking.booker_id == caller.user_id or manages(caller, booking.space)):
-        raise NotFound(f"Booking {booking_id} does not exist.")
-    return booking
+    return get_or_404(session, Booking, booking_id, "Booking", lock=lock,
+                      visible=lambda booking: booking.booker_id == caller.user_id or manages(caller, booking.space))
 
 
 def get_booking(db: Database, caller: Caller, booking_id: int) -> dict:

@@ -22,8 +22,8 @@ from services.bookings.rules import RuleViolation
 from services.bookings.states import BOOKING, HELD, OCCURRENCE, OFFERED, WAITING, WAITLIST, approval_verb
 from shared.claims import claimed
 from shared.config import env_float
-from shared.db import Database, utcnow
-from shared.errors import Conflict, NotFound
+from shared.db import Database, get_or_404, utcnow
+from shared.errors import Conflict
 from shared.identity import Caller
 from shared.paging import keyset
 
@@ -78,10 +78,8 @@ def mine(db: Database, caller: Caller, query: dict) -> dict:
 
 def _own_entry(session: Session, caller: Caller, entry_id: int) -> WaitlistEntry:
     caller.require()
-    entry = session.get(WaitlistEntry, entry_id, with_for_update=True)
-    if entry is None or (entry.user_id != caller.user_id and not caller.is_admin):
-        raise NotFound(f"Waitlist entry {entry_id} does not exist.")
-    return entry
+    return get_or_404(session, WaitlistEntry, entry_id, "Waitlist entry", lock=True,
+                      visible=lambda entry: entry.user_id == caller.user_id or caller.is_admin)
 
 
 def leave(db: Database, emit, caller: Caller, entry_id: int) -> dict:

@@ -23,7 +23,7 @@ from services.gateway.auth import hash_password, revoke_all, start_session, veri
 from services.gateway.models import Account, infra
 from services.gateway.passwords import password_problems
 from services.gateway.schemas import ADMIN_GRANTS, COORDINATOR_GRANTS, AccountSchema
-from shared.db import Database, utcnow
+from shared.db import Database, get_or_404, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from shared.identity import Caller
 from shared.outbox import emit
@@ -105,9 +105,7 @@ def get_account(db: Database, account_id: int, caller: Caller | None = None) -> 
     if caller is not None:
         _visible(caller, account_id)
     with db.read() as session:
-        account = session.get(Account, account_id)
-        if account is None:
-            raise NotFound(f"Account {account_id} does not exist.")
+        account = get_or_404(session, Account, account_id, "Account")
         return dump(account)
 
 
@@ -162,9 +160,7 @@ def _within_scope(db: Database, caller: Caller, account_id: int, volunteers: Vol
     if caller.is_admin:
         return
     with db.read() as session:
-        account = session.get(Account, account_id)
-        if account is None:
-            raise NotFound(f"Account {account_id} does not exist.")
+        account = get_or_404(session, Account, account_id, "Account")
         _guarded(caller, account)
     standing = volunteers("person_standing", account_id)
     if standing["coordinates"]:

@@ -19,8 +19,8 @@ from services.notifications.fanout import CHUNK, Notice, deliver, group_channel_
 from services.notifications.models import Broadcast
 from services.notifications.operations import CoordinatorScope
 from shared.claims import claimed, work_through
-from shared.db import Database, utcnow
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.db import Database, get_or_404, utcnow
+from shared.errors import Forbidden, Invalid
 from shared.identity import Caller
 from shared.paging import keyset
 from shared.scope import acts_in
@@ -118,9 +118,8 @@ def view(session, broadcast: Broadcast) -> dict:
 def get_broadcast(db: Database, caller: Caller, broadcast_id: int) -> dict:
     caller.require_role("coordinator")
     with db.read() as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None or (broadcast.sender_id != caller.user_id and not caller.is_admin):
-            raise NotFound(f"Broadcast {broadcast_id} does not exist.")
+        broadcast = get_or_404(session, Broadcast, broadcast_id, "Broadcast",
+                               visible=lambda b: b.sender_id == caller.user_id or caller.is_admin)
         return view(session, broadcast)
 
 

@@ -10,7 +10,7 @@ from services.volunteers import escalation
 from services.volunteers.charity.models import Merchant
 from services.volunteers.contracts import GridSchema
 from services.volunteers.models import Grid, TeamMember, Volunteer
-from shared.db import Database
+from shared.db import Database, get_or_404
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
 from shared.scope import acts_in, descendants, require_acts_in
@@ -190,9 +190,7 @@ def update_grid(db: Database, caller: Caller, grid_id: int, data: dict) -> dict:
     caller.require_role("admin")
     with db.transaction() as session:
         tree = Tree.load(session)
-        grid = session.get(Grid, grid_id)
-        if grid is None:
-            raise NotFound(f"Grid {grid_id} does not exist.")
+        grid = get_or_404(session, Grid, grid_id, "Grid")
         if "outline" in data:
             grid.outline = data["outline"]
         session.flush()

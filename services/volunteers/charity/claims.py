@@ -25,7 +25,7 @@ from services.volunteers.charity.rules import (
     qr_payload,
 )
 from shared.claims import claimed, work_through
-from shared.db import Database, insert_ignoring, utcnow
+from shared.db import Database, get_or_404, insert_ignoring, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity import Caller
 from shared.paging import keyset
@@ -184,9 +184,7 @@ def list_item_claims(db: Database, caller: Caller, item_id: int, query: dict) ->
     """Claims on one item, for its shop (without codes) and the shop's coordinators, newest first."""
     caller.require()
     with db.read() as session:
-        item = session.get(CharityItem, item_id)
-        if item is None:
-            raise NotFound(f"Item {item_id} does not exist.")
+        item = get_or_404(session, CharityItem, item_id, "Item")
         if not (relations_to_shop(session, caller, item.merchant) or caller.is_admin):
             deny(is_public(item, item.merchant, utcnow()), f"Item {item_id}",
                  "Only the item's shop and its coordinators see its claims.")

@@ -34,7 +34,7 @@ from services.volunteers.charity.rules import (
     period_key,
 )
 from services.volunteers.lifecycle import IllegalTransition
-from shared.db import Database, utcnow
+from shared.db import Database, get_or_404, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.identity import Caller
 from shared.paging import keyset
@@ -63,9 +63,7 @@ def dump_item(session: Session, item: CharityItem, now: datetime | None = None) 
 
 
 def _own_merchant(session: Session, caller: Caller, merchant_id: int) -> Merchant:
-    merchant = session.get(Merchant, merchant_id)
-    if merchant is None:
-        raise NotFound(f"Merchant {merchant_id} does not exist.")
+    merchant = get_or_404(session, Merchant, merchant_id, "Merchant")
     if merchant.user_id != caller.user_id and not caller.is_admin:
         deny(merchant.status == "approved", f"Merchant {merchant_id}", "This shop is someone else's.")
     return merchant
@@ -142,9 +140,7 @@ def update_item(db: Database, caller: Caller, item_id: int, changes: dict,
     caller.require()
     now = utcnow()
     with db.transaction() as session:
-        item = session.get(CharityItem, item_id, with_for_update=True)
-        if item is None:
-            raise NotFound(f"Item {item_id} does not exist.")
+        item = get_or_404(session, CharityItem, item_id, "Item", lock=True)
         relations = relations_to_shop(session, caller, item.merchant)
         if "owner" not in relations:
             deny(bool(relations) or is_public(item, item.merchant, now), f"Item {item_id}",
@@ -169,9 +165,7 @@ def change_item_status(db: Database, emit: Emit, caller: Caller, item_id: int, v
     caller.require()
     now = utcnow()
     with db.transaction() as session:
-        item = session.get(CharityItem, item_id, with_for_update=True)
-        if item is None:
-            raise NotFound(f"Item {item_id} does not exist.")
+        item = get_or_404(session, CharityItem, item_id, "Item", lock=True)
         relations = relations_to_shop(session, caller, item.merchant)
         if caller.is_admin:
             relations.add("coordinator")

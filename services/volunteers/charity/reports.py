@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from services.volunteers.charity.access import deny, in_subtree, relations_to_shop, zone_of
 from services.volunteers.charity.models import CharityItem, Claim, Merchant
 from services.volunteers.models import Grid
-from shared.db import Database
-from shared.errors import NotFound
+from shared.db import Database, get_or_404
 from shared.identity import Caller
 
 
@@ -35,9 +34,7 @@ def merchant_month(db: Database, caller: Caller, merchant_id: int, month: str) -
     """Per item: claims made in the month (in the shop's zone), how many were redeemed, expired, still open."""
     caller.require()
     with db.read() as session:
-        merchant = session.get(Merchant, merchant_id)
-        if merchant is None:
-            raise NotFound(f"Merchant {merchant_id} does not exist.")
+        merchant = get_or_404(session, Merchant, merchant_id, "Merchant")
         if not (relations_to_shop(session, caller, merchant) or caller.is_admin):
             deny(merchant.status == "approved", f"Merchant {merchant_id}",
                  "Only the shop and its coordinators see its report.")
@@ -65,9 +62,7 @@ def grid_merchants(db: Database, caller: Caller, grid_id: int) -> dict:
     """Approved shops in a grid's subtree: how many, how many are good shops (新域好店家), with live items."""
     caller.require()
     with db.read() as session:
-        grid = session.get(Grid, grid_id)
-        if grid is None:
-            raise NotFound(f"Grid {grid_id} does not exist.")
+        grid = get_or_404(session, Grid, grid_id, "Grid")
         merchants = session.scalars(select(Merchant).where(Merchant.grid_id.in_(in_subtree(session, grid_id)),
                                                            Merchant.status == "approved")).all()
         live = count_live(session, [m.id for m in merchants])
