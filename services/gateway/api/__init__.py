@@ -64,12 +64,6 @@ def verb(blp, rule: str, body, answer, forward, *, name: str, summary: str,
     return blp.post(rule)(endpoint)
 
 
-def json_body() -> dict:
-    """The raw JSON body (already validated by the endpoint's schema) to forward over RPC."""
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
-
-
 def respond(body, status: int = 200, headers: dict | None = None):
     """Send a service's answer as it is: it was serialised by the service's own schema already.
 

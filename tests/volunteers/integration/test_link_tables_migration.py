@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from services.volunteers.models import Base
+from services.volunteers.charity.models import Base  # with charity's tables: one metadata
 from shared.migrations import alembic_config, upgrade
 from tests.support.infra import PostgresDatabases
 
