@@ -31,6 +31,7 @@ from shared.config import env_float, env_int
 from shared.db import Database, get_or_404, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from shared.identity import Caller
+from shared.lifecycle import as_conflict
 from shared.paging import keyset
 
 # How many times a pool booking re-picks units after losing a race for one on PostgreSQL.
@@ -258,6 +259,7 @@ def _settle(booking: Booking, verb: str) -> None:
     booking.updated_at = utcnow()
 
 
+@as_conflict()
 def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
     """Cancel one occurrence, this-and-following, or the rest of the series (booker or space manager)."""
     with writing(db) as session:
@@ -299,6 +301,7 @@ def _decided_by_manager(session: Session, caller: Caller, booking_id: int, verb:
     return booking
 
 
+@as_conflict()
 def approve_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
     with writing(db) as session:
         booking = _decided_by_manager(session, caller, booking_id, "approve")
@@ -313,6 +316,7 @@ def approve_booking(db: Database, emit, caller: Caller, booking_id: int, data: d
         return BookingSchema().dump(booking)
 
 
+@as_conflict()
 def reject_booking(db: Database, emit, caller: Caller, booking_id: int, data: dict) -> dict:
     with writing(db) as session:
         booking = _decided_by_manager(session, caller, booking_id, "reject")
@@ -328,6 +332,7 @@ def reject_booking(db: Database, emit, caller: Caller, booking_id: int, data: di
         return BookingSchema().dump(booking)
 
 
+@as_conflict()
 def check_in(db: Database, caller: Caller, booking_id: int, occurrence_id: int) -> dict:
     """Check in to one occurrence: opens shortly before the start, closes at the release deadline or end."""
     with writing(db) as session:

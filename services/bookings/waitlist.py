@@ -25,6 +25,7 @@ from shared.config import env_float
 from shared.db import Database, get_or_404, utcnow
 from shared.errors import Conflict
 from shared.identity import Caller
+from shared.lifecycle import as_conflict
 from shared.paging import keyset
 
 HOLD = timedelta(minutes=env_float("BOOKINGS_WAITLIST_HOLD_MINUTES", 15))
@@ -82,6 +83,7 @@ def _own_entry(session: Session, caller: Caller, entry_id: int) -> WaitlistEntry
                       visible=lambda entry: entry.user_id == caller.user_id or caller.is_admin)
 
 
+@as_conflict()
 def leave(db: Database, emit, caller: Caller, entry_id: int) -> dict:
     """Stop waiting; a slot held for you passes to the next in line."""
     with writing(db) as session:
@@ -100,6 +102,7 @@ def _skip(entry: WaitlistEntry, violation: RuleViolation) -> None:
     entry.reason = violation.message[:REASON_LENGTH]
 
 
+@as_conflict()
 def accept(db: Database, emit, caller: Caller, entry_id: int) -> dict:
     """Take the slot held for you: it becomes your booking (pending if the space needs approval).
 

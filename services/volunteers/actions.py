@@ -150,7 +150,7 @@ def _transition(session: Session, action: Action, verb: str, caller: Caller, tre
     try:
         after = lifecycle.next_state(before, verb, **flags)
     except lifecycle.IllegalTransition as exc:
-        raise Conflict(str(exc), extra={"state": before, "allowed": exc.allowed}) from None
+        raise exc.conflict() from None
     except (ValueError, TypeError) as exc:
         raise Invalid(str(exc)) from None
     if check_roles and not lifecycle.may(verb, rels, state=before):
@@ -449,7 +449,7 @@ def dispatch_action(db: Database, emit, caller: Caller, action_id: int, data: di
         try:
             lifecycle.next_state(action.state, "dispatch")
         except lifecycle.IllegalTransition as exc:
-            raise Conflict(str(exc), extra={"state": action.state, "allowed": exc.allowed}) from None
+            raise exc.conflict() from None
         ids, team_id, how = _choose(session, action, tree, data)
         # Those asked before and not asked again are told the job went elsewhere.
         released = [c for c in _waiting(action) if c not in ids] if action.state == "dispatched" else []

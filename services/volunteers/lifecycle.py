@@ -4,23 +4,23 @@ Pure domain code: no database, no nameko, no clock.  The service layer loads a r
 asks this module which state the row may move to, checks the actor with :func:`may`,
 and records a :class:`Transition` on the timeline.
 
-Two kinds of failure are kept apart on purpose so the gateway can map them to
-different HTTP statuses:
-
-* :class:`IllegalTransition` -- the verb is not possible from the current state
-  (a conflict with the row as it is: 409).
-* ``ValueError`` / ``TypeError`` -- the caller's input is wrong (a missing outcome
-  text, a blank reason, an unknown flag: 400/422).
+The table is a :class:`shared.lifecycle.Lifecycle` (:data:`ACTIONS`), the one mechanism of
+every state change; the functions here are its answers for actions.  Failures are
+shared.lifecycle's: :class:`IllegalTransition` (409) versus ``ValueError`` /
+``TypeError`` (the caller's input is wrong: 400/422).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.lifecycle import Branch, IllegalTransition, Lifecycle, VerbRule
+
 __all__ = [
+    "ACTIONS",
     "ACTION_STATES",
     "ACTION_VERBS",
     "AUTO_FOLLOW_UP",
@@ -46,67 +46,6 @@ __all__ = [
 #: secretary), 3 sub-district command.  Nothing escalates past the command.
 MIN_LEVEL = 1
 MAX_LEVEL = 3
-
-
-class IllegalTransition(Exception):
-    """A verb was applied to a state that does not allow it.
-
-    ``allowed`` lists the verbs that *are* possible from ``state`` so the message
-    (and an API error body built from the attributes) tells the caller what to do
-    instead.  ``detail`` explains guard failures such as escalating past level 3.
-    """
-
-    def __init__(self, state: str, action: str, allowed: list[str], detail: str | None = None) -> None:
-        # Pass the raw arguments to Exception so pickling / copying rebuilds the
-        # exception faithfully (Exception.__reduce__ calls cls(*args)).
-        super().__init__(state, action, list(allowed), detail)
-        self.state = state
-        self.action = action
-        self.allowed = list(allowed)
-        self.detail = detail
-
-    def __str__(self) -> str:
-        allowed_text = ", ".join(self.allowed) if self.allowed else "none"
-        message = f"cannot {self.action!r} an item in state {self.state!r}"
-        if self.detail:
-            message += f" ({self.detail})"
-        return f"{message}; allowed transitions: {allowed_text}"
-
-
-@dataclass(frozen=True)
-class Branch:
-    """A target that depends on a boolean flag supplied by the caller.
-
-    Used by ``decline``: the state machine cannot know whether other candidates are
-    still waiting to answer, so the service tells it.
-    """
-
-    flag: str
-    if_true: str
-    if_false: str
-
-    def resolve(self, flags: Mapping[str, Any]) -> str:
-        return self.if_true if flags[self.flag] else self.if_false
-
-
-@dataclass(frozen=True)
-class VerbRule:
-    """One row of a transition table.
-
-    ``target`` is the resulting state, ``None`` for "state unchanged" (escalation only
-    changes the level), or a :class:`Branch`.  ``roles`` may always perform the verb;
-    ``conditional_roles`` maps a role to the states in which it is additionally
-    allowed (the reporter may cancel only while the report is still untouched).
-    ``required`` flags must be supplied; ``optional`` flags may be.
-    """
-
-    verb: str
-    sources: frozenset[str]
-    target: str | Branch | None
-    roles: frozenset[str]
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
-    conditional_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- actions
@@ -260,85 +199,29 @@ _FLAG_CHECKS: Mapping[str, Callable[[str, Any], None]] = {
 }
 
 
-def _check_flag(name: str, value: Any, required: bool) -> None:
-    if name == "reason":
-        # A reason is mandatory where it is required (reopen) and free otherwise.
-        (_non_blank_text if required else _optional_text)(name, value)
-        return
-    _FLAG_CHECKS[name](name, value)
-
-
-# ----------------------------------------------------------------- generic engine
-
-
-def _canonical(verb: str, aliases: Mapping[str, str]) -> str:
-    return aliases.get(verb, verb)
-
-
-def _allowed(table: Mapping[str, VerbRule], state: str) -> list[str]:
-    return [verb for verb, rule in table.items() if state in rule.sources]
-
-
-def _next(
-    table: Mapping[str, VerbRule],
-    states: Collection[str],
-    aliases: Mapping[str, str],
-    state: str,
-    verb: str,
-    flags: Mapping[str, Any],
-) -> str:
-    if state not in states:
-        raise ValueError(f"unknown state {state!r}")
-    canonical = _canonical(verb, aliases)
-    rule = table.get(canonical)
-    if rule is None or state not in rule.sources:
-        raise IllegalTransition(state, verb, _allowed(table, state))
-
-    # Strict about flag names: a typo such as ``outcom=`` must not pass silently.
-    unknown = sorted(set(flags) - set(rule.required) - set(rule.optional))
-    if unknown:
-        raise TypeError(f"{canonical!r} does not take flag(s): {', '.join(unknown)}")
-    missing = [name for name in rule.required if flags.get(name) is None]
-    if missing:
-        raise ValueError(f"{canonical!r} requires: {', '.join(missing)}")
+def _check(state: str, verb: str, flags: Mapping[str, Any]) -> None:
+    """The flag values of an allowed step, and the guards the table cannot express."""
+    rule = ACTION_VERBS[verb]
     for name, value in flags.items():
-        _check_flag(name, value, required=name in rule.required)
-
-    if canonical == "escalate" and flags["level"] >= MAX_LEVEL:
+        if name == "reason":
+            # A reason is mandatory where it is required (reopen) and free otherwise.
+            (_non_blank_text if name in rule.required else _optional_text)(name, value)
+        else:
+            _FLAG_CHECKS[name](name, value)
+    if verb == "escalate" and flags["level"] >= MAX_LEVEL:
         raise IllegalTransition(
+            ACTIONS.kind,
             state,
             verb,
-            [v for v in _allowed(table, state) if v != "escalate"],
+            [v for v in ACTIONS.allowed(state) if v != "escalate"],
             detail=f"already at level {MAX_LEVEL} (command); cannot escalate further",
         )
-    if canonical == "merge" and flags.get("action_id") == flags["survivor_id"]:
+    if verb == "merge" and flags.get("action_id") == flags["survivor_id"]:
         raise ValueError("an action cannot be merged into itself")
 
-    if rule.target is None:
-        return state
-    if isinstance(rule.target, Branch):
-        return rule.target.resolve(flags)
-    return rule.target
 
-
-def _may(
-    table: Mapping[str, VerbRule],
-    aliases: Mapping[str, str],
-    verb: str,
-    actor_relations: Collection[str],
-    state: str | None,
-) -> bool:
-    rule = table.get(_canonical(verb, aliases))
-    if rule is None:
-        raise ValueError(f"unknown verb {verb!r}")
-    relations = set(actor_relations)
-    if relations & rule.roles:
-        return True
-    # State-dependent grants only apply when the caller tells us the state; without
-    # it we answer conservatively.
-    return state is not None and any(
-        role in relations and state in states for role, states in rule.conditional_roles.items()
-    )
+#: The actions' transition table.
+ACTIONS = Lifecycle("action", ACTION_STATES, ACTION_VERBS.values(), VERB_ALIASES, check=_check)
 
 
 # ------------------------------------------------------------------- action API
@@ -349,9 +232,7 @@ def allowed_verbs(state: str) -> list[str]:
 
     Role checks are separate (:func:`may`); this answers "what could happen next".
     """
-    if state not in ACTION_STATES:
-        raise ValueError(f"unknown action state {state!r}")
-    return _allowed(ACTION_VERBS, state)
+    return ACTIONS.allowed(state)
 
 
 def next_state(state: str, verb: str, **flags: Any) -> str:
@@ -364,10 +245,10 @@ def next_state(state: str, verb: str, **flags: Any) -> str:
     ``cancel(reason=None)``.
 
     Raises :class:`IllegalTransition` if the verb is impossible from ``state``,
-    ``ValueError`` for missing/invalid flag values and ``TypeError`` for flags the
-    verb does not take.
+    ``ValueError`` for an unknown state or missing/invalid flag values and
+    ``TypeError`` for flags the verb does not take.
     """
-    return _next(ACTION_VERBS, ACTION_STATES, VERB_ALIASES, state, verb, flags)
+    return ACTIONS.next(state, verb, **flags)
 
 
 def may(verb: str, actor_relations: Collection[str], *, state: str | None = None) -> bool:
@@ -378,12 +259,12 @@ def may(verb: str, actor_relations: Collection[str], *, state: str | None = None
     ``state`` for state-dependent grants: the reporter may cancel only while the
     action is still ``reported``; without ``state`` that grant is not given.
     """
-    return _may(ACTION_VERBS, VERB_ALIASES, verb, actor_relations, state)
+    return ACTIONS.may(verb, actor_relations, state=state)
 
 
 def available_verbs(state: str, actor_relations: Collection[str]) -> list[str]:
     """Verbs this actor may perform right now (for buttons in the UI)."""
-    return [verb for verb in allowed_verbs(state) if may(verb, actor_relations, state=state)]
+    return ACTIONS.available(state, actor_relations)
 
 
 def follow_up(state: str) -> str | None:

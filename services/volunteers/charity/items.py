@@ -33,10 +33,10 @@ from services.volunteers.charity.rules import (
     item_next_state,
     period_key,
 )
-from services.volunteers.lifecycle import IllegalTransition
 from shared.db import Database, get_or_404, utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.identity import Caller
+from shared.lifecycle import IllegalTransition
 from shared.paging import keyset
 
 CHANGED = "The item changed since you read it; reload and try again."
@@ -175,7 +175,7 @@ def change_item_status(db: Database, emit: Emit, caller: Caller, item_id: int, v
         try:
             target = item_next_state(item.status, verb)
         except IllegalTransition as exc:
-            raise Conflict(str(exc), extra={"state": item.status, "allowed": exc.allowed}) from None
+            raise exc.conflict() from None
         if not item_may(verb, relations, item.status):
             raise Forbidden(f"You may not {verb} this item"
                             + (" (a coordinator suspended it)." if item.status == "suspended" else "."))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.volunteers.lifecycle import IllegalTransition, VerbRule
+from shared.lifecycle import Lifecycle, VerbRule
 
 PERIODS = ("day", "week", "total")
 ITEM_STATES = ("active", "paused", "suspended", "ended")
@@ -133,29 +133,6 @@ def qr_payload(code: str) -> str:
     return QR_PREFIX + code
 
 
-# -------------------------------------------------------------------------- the verb tables
-
-def _allowed(table: Mapping[str, VerbRule], state: str) -> list[str]:
-    return [verb for verb, rule in table.items() if state in rule.sources]
-
-
-def _target(table: Mapping[str, VerbRule], state: str, verb: str) -> str:
-    """The state `verb` leads to from `state`; IllegalTransition (naming what is allowed) otherwise."""
-    rule = table.get(verb)
-    if rule is None or state not in rule.sources:
-        raise IllegalTransition(state, verb, _allowed(table, state))
-    return rule.target
-
-
-def _may(table: Mapping[str, VerbRule], verb: str, relations: Collection[str], state: str | None) -> bool:
-    rule = table.get(verb)
-    if rule is None:
-        raise ValueError(f"unknown verb {verb!r}")
-    relations = set(relations)
-    return bool(relations & rule.roles) or (state is not None and any(
-        role in relations and state in states for role, states in rule.conditional_roles.items()))
-
-
 # -------------------------------------------------------------------- charity item states
 
 # owner: the merchant whose item it is; coordinator: a coordinator whose grids cover the shop.
@@ -171,19 +148,21 @@ ITEM_VERBS: dict[str, VerbRule] = {
     )
 }
 EDITABLE_STATES = frozenset({"active", "paused", "suspended"})
+#: A charity item's transition table (shared.lifecycle, as every state change).
+ITEMS = Lifecycle("item", ITEM_STATES, ITEM_VERBS.values())
 
 
 def item_allowed_verbs(state: str) -> list[str]:
-    return _allowed(ITEM_VERBS, state)
+    return ITEMS.allowed(state)
 
 
 def item_next_state(state: str, verb: str) -> str:
     """The state a charity item reaches by `verb`; IllegalTransition (naming what is allowed) otherwise."""
-    return _target(ITEM_VERBS, state, verb)
+    return ITEMS.next(state, verb)
 
 
 def item_may(verb: str, relations: Collection[str], state: str) -> bool:
-    return _may(ITEM_VERBS, verb, relations, state)
+    return ITEMS.may(verb, relations, state)
 
 
 # ------------------------------------------------------------------------- micro-wishes
@@ -216,29 +195,28 @@ WISH_VERBS: Mapping[str, VerbRule] = {
 }
 
 
+def _check_wish(state: str, verb: str, flags: Mapping) -> None:
+    reason = flags.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError("'reason' must be a text")
+
+
+#: A micro-wish's transition table.
+WISHES = Lifecycle("wish", WISH_STATES, WISH_VERBS.values(), check=_check_wish)
+
+
 def wish_allowed_verbs(state: str) -> list[str]:
     """Verbs possible from a micro-wish `state`, in table order."""
-    if state not in WISH_STATES:
-        raise ValueError(f"unknown wish state {state!r}")
-    return _allowed(WISH_VERBS, state)
+    return WISHES.allowed(state)
 
 
 def wish_next_state(state: str, verb: str, **flags) -> str:
     """The state a micro-wish reaches by `verb`. Only `reject` and `withdraw` take a flag (an optional text
     `reason`). IllegalTransition when the verb is not possible from `state`; ValueError for an unknown state
     or a reason that is not a text; TypeError for a flag the verb does not take."""
-    if state not in WISH_STATES:
-        raise ValueError(f"unknown state {state!r}")
-    target = _target(WISH_VERBS, state, verb)
-    unknown = sorted(set(flags) - set(WISH_VERBS[verb].optional))
-    if unknown:
-        raise TypeError(f"{verb!r} does not take flag(s): {', '.join(unknown)}")
-    reason = flags.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ValueError("'reason' must be a text")
-    return target
+    return WISHES.next(state, verb, **flags)
 
 
 def wish_may(verb: str, relations: Collection[str]) -> bool:
     """Whether an actor with these relations (a subset of WISH_ROLES) may do `verb` to a wish."""
-    return _may(WISH_VERBS, verb, relations, None)
+    return WISHES.may(verb, relations)

@@ -12,12 +12,12 @@ from services.volunteers.charity.access import Emit, check_grid, coordinated, co
 from services.volunteers.charity.contracts import WishSchema
 from services.volunteers.charity.events import vetting_payload
 from services.volunteers.charity.models import Wish, WishTransition
-from services.volunteers.charity.rules import wish_allowed_verbs, wish_may, wish_next_state
-from services.volunteers.lifecycle import IllegalTransition
+from services.volunteers.charity.rules import WISHES, wish_may, wish_next_state
 from shared.claims import claimed
 from shared.db import Database, get_or_404, utcnow
-from shared.errors import Conflict, Forbidden
+from shared.errors import Forbidden
 from shared.identity import Caller, actor_name
+from shared.lifecycle import IllegalTransition
 from shared.paging import keyset
 
 # What each state change tells the rest of the suite.
@@ -126,7 +126,7 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
         try:
             target = wish_next_state(seen, verb, **flags)
         except IllegalTransition as exc:
-            raise _illegal(exc) from None
+            raise exc.conflict() from None
         relations = _relations(session, caller, wish)
         if not wish_may(verb, relations):
             raise Forbidden(f"You may not {verb} this wish.")
@@ -138,8 +138,7 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
         # Guarded on the state we saw: a concurrent move makes this match nothing.
         if not claimed(session, update(Wish).where(Wish.id == wish.id, Wish.state == seen).values(**values)):
             current = session.scalar(select(Wish.state).where(Wish.id == wish_id))
-            raise _illegal(IllegalTransition(current, verb, wish_allowed_verbs(current),
-                                             detail="someone else moved it first"))
+            raise WISHES.refuse(current, verb, detail="someone else moved it first").conflict()
         session.add(WishTransition(wish_id=wish.id, verb=verb, from_state=seen, to_state=target,
                                    actor_id=caller.user_id, actor_name=actor_name(caller), at=now, note=note))
         session.flush()
@@ -147,15 +146,6 @@ def move_wish(db: Database, emit: Emit, caller: Caller, wish_id: int, verb: str,
         if target in EVENTS:
             emit(session, EVENTS[target], _payload(wish))
         return _dump(session, wish)
-
-
-def _illegal(exc: IllegalTransition) -> Conflict:
-    allowed = list(exc.allowed)
-    message = f"Cannot {exc.action} a wish in state {exc.state!r}"
-    if exc.detail:
-        message += f" ({exc.detail})"
-    return Conflict(f"{message}; allowed: {', '.join(allowed) or 'none'}.",
-                    extra={"state": exc.state, "allowed": allowed})
 
 
 def list_wishes(db: Database, caller: Caller, query: dict) -> dict:

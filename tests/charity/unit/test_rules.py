@@ -18,7 +18,7 @@ from services.volunteers.charity.rules import (
     period_key,
     qr_payload,
 )
-from services.volunteers.lifecycle import IllegalTransition
+from shared.lifecycle import IllegalTransition
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -10,7 +10,7 @@ from services.volunteers.charity.rules import (
     wish_may,
     wish_next_state,
 )
-from services.volunteers.lifecycle import IllegalTransition
+from shared.lifecycle import IllegalTransition
 
 LEGAL_WISH = [
     ("draft", "submit", "submitted"),
@@ -54,7 +54,7 @@ class TestWishes:
 
     def test_exactly_one_adopter(self):
         state = wish_next_state("published", "adopt")
-        with pytest.raises(IllegalTransition, match="allowed transitions: deliver"):
+        with pytest.raises(IllegalTransition, match="The wish is adopted; it cannot adopt. Possible from adopted: deliver."):
             wish_next_state(state, "adopt")
 
     def test_no_withdraw_after_adoption(self):

@@ -102,19 +102,19 @@ class TestNextState:
             next_state(state, verb, **FLAGS.get(canonical, {}))
         err = excinfo.value
         assert err.state == state
-        assert err.action == verb
+        assert err.verb == verb
+        assert err.kind == "action"
         assert err.allowed == allowed_verbs(state)
         # The message names every allowed transition (or says there are none).
         text = str(err)
-        assert repr(verb) in text and repr(state) in text
+        assert f"cannot {verb}" in text and f"The action is {state};" in text
         if err.allowed:
-            for allowed in err.allowed:
-                assert allowed in text
+            assert f"Possible from {state}: {', '.join(err.allowed)}." in text
         else:
-            assert "allowed transitions: none" in text
+            assert f"Possible from {state}: none (it is final)." in text
 
     def test_unknown_verb_is_illegal_and_lists_alternatives(self):
-        with pytest.raises(IllegalTransition, match="allowed transitions: triage, dispatch, escalate"):
+        with pytest.raises(IllegalTransition, match="Possible from reported: triage, dispatch, escalate"):
             next_state("reported", "teleport")
 
     def test_unknown_state_is_a_value_error(self):
@@ -314,24 +314,25 @@ class TestAvailableVerbs:
 
 class TestIllegalTransitionException:
     def test_attributes_and_message(self):
-        err = IllegalTransition("closed", "accept", ["reopen"])
+        err = IllegalTransition("action", "closed", "accept", ["reopen"])
         assert err.allowed == ["reopen"]
-        assert str(err) == "cannot 'accept' an item in state 'closed'; allowed transitions: reopen"
+        assert str(err) == "The action is closed; it cannot accept. Possible from closed: reopen."
 
     def test_detail_in_message(self):
-        err = IllegalTransition("reported", "escalate", ["triage"], detail="already at level 3")
+        err = IllegalTransition("action", "reported", "escalate", ["triage"], detail="already at level 3")
         assert "(already at level 3)" in str(err)
 
     def test_picklable(self):
         # Exceptions cross process boundaries in workers; they must round-trip.
-        err = IllegalTransition("closed", "accept", ["reopen"], detail="x")
+        err = IllegalTransition("action", "closed", "accept", ["reopen"], detail="x")
         copy = pickle.loads(pickle.dumps(err))
-        assert (copy.state, copy.action, copy.allowed, copy.detail) == ("closed", "accept", ["reopen"], "x")
+        assert (copy.kind, copy.state, copy.verb, copy.allowed, copy.detail) == (
+            "action", "closed", "accept", ["reopen"], "x")
         assert str(copy) == str(err)
 
     def test_allowed_list_is_copied(self):
         allowed = ["reopen"]
-        err = IllegalTransition("closed", "accept", allowed)
+        err = IllegalTransition("action", "closed", "accept", allowed)
         allowed.append("x")
         assert err.allowed == ["reopen"]
 
