@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import select
 
 from services.bookings.models import Space
 from shared.db import Database
-from shared.migrations import alembic_config, upgrade
+from tests.support.migrations import downgrade_to, migrated_across
 
 BEFORE = "7fb6a31b62fc"  # managers as a JSON list on the space
 SITE = sa.text("INSERT INTO sites (id, name, kind, address, timezone, created_at) "
@@ -26,15 +25,11 @@ SPACES = [
 
 
 def _migrated(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path}/bookings.db"
-    upgrade("bookings", url, BEFORE)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
+    def old_rows(connection):
         connection.execute(SITE)
         connection.execute(INSERT, SPACES)
-    engine.dispose()
-    upgrade("bookings", url)
-    return url
+
+    return migrated_across("bookings", f"sqlite:///{tmp_path}/bookings.db", BEFORE, old_rows)
 
 
 def test_managers_are_carried_over_and_chosen_in_sql(tmp_path):
@@ -62,7 +57,7 @@ def test_managers_are_carried_over_and_chosen_in_sql(tmp_path):
 
 def test_a_downgrade_puts_the_lists_back(tmp_path):
     url = _migrated(tmp_path)
-    command.downgrade(alembic_config("bookings", url), BEFORE)
+    downgrade_to("bookings", url, BEFORE)
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT id, manager_ids FROM spaces ORDER BY id")).all()

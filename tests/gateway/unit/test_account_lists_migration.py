@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -13,7 +12,7 @@ from services.gateway import accounts
 from services.gateway.models import Account, Base
 from shared.db import Database
 from shared.identity import Caller
-from shared.migrations import alembic_config, upgrade
+from tests.support.migrations import downgrade_to, migrated_across
 
 BEFORE = "3c1e7a5b9d20"  # roles and groups as JSON lists on the account
 INSERT = sa.text("INSERT INTO accounts (id, username, password_hash, display_name, locale, timezone, elderly_mode, "
@@ -30,17 +29,13 @@ QUERY = {"limit": 50}
 
 
 def _migrated(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path}/gateway.db"
-    upgrade("gateway", url, BEFORE)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
+    def old_rows(connection):
         connection.execute(INSERT, PEOPLE)
         connection.execute(sa.text("INSERT INTO sign_in_sessions (id, account_id, refresh_hash, refresh_expires_at, "
                                    "created_at) VALUES (:id, 2, 'h', '2030-01-01 00:00:00', '2026-01-01 00:00:00')"),
                            {"id": "0" * 36})
-    engine.dispose()
-    upgrade("gateway", url)
-    return url
+
+    return migrated_across("gateway", f"sqlite:///{tmp_path}/gateway.db", BEFORE, old_rows)
 
 
 def _ids(db: Database, **query) -> list[int]:
@@ -89,7 +84,7 @@ def test_roles_and_groups_are_carried_over_and_the_list_filters_in_sql(tmp_path)
 
 def test_a_downgrade_puts_the_lists_back(tmp_path):
     url = _migrated(tmp_path)
-    command.downgrade(alembic_config("gateway", url), BEFORE)
+    downgrade_to("gateway", url, BEFORE)
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT id, roles, groups FROM accounts ORDER BY id")).all()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from alembic import command
 
 from services.notifications.fanout import ids_in_directory
 from services.notifications.operations import upsert_recipient
 from shared.db import Database
-from shared.migrations import alembic_config, upgrade
+from tests.support.migrations import downgrade_to, migrated_across
 
 BEFORE = "b3e1c0a7d5f2"  # roles and groups as JSON lists on the recipient
 INSERT = sa.text("INSERT INTO recipients (user_id, username, display_name, locale, timezone, roles, grids, groups, "
@@ -25,14 +24,8 @@ PEOPLE = [
 
 
 def _migrated(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path}/notifications.db"
-    upgrade("notifications", url, BEFORE)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(INSERT, PEOPLE)
-    engine.dispose()
-    upgrade("notifications", url)
-    return url
+    return migrated_across("notifications", f"sqlite:///{tmp_path}/notifications.db", BEFORE,
+                           lambda connection: connection.execute(INSERT, PEOPLE))
 
 
 def test_roles_and_groups_are_carried_over_and_audiences_are_chosen_in_sql(tmp_path):
@@ -64,7 +57,7 @@ def test_roles_and_groups_are_carried_over_and_audiences_are_chosen_in_sql(tmp_p
 
 def test_a_downgrade_puts_the_lists_back(tmp_path):
     url = _migrated(tmp_path)
-    command.downgrade(alembic_config("notifications", url), BEFORE)
+    downgrade_to("notifications", url, BEFORE)
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT user_id, roles, groups FROM recipients ORDER BY user_id")).all()
