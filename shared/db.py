@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Integer, String, Text, create_engine, event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared import config
@@ -71,6 +72,39 @@ def insert_ignoring(session: Session, model, conflict: list[str]):
 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model).on_conflict_do_nothing(index_elements=conflict)
+
+
+def owned_rows(link: str, order_by: str):
+    """The rows of a link table owned by their parent: they go with it, and are read with it (one more query
+    for a whole page of parents, not one per parent), in `order_by`'s order."""
+    return relationship(link, cascade="all, delete-orphan", order_by=f"{link}.{order_by}", lazy="selectin")
+
+
+class ValueList:
+    """A list of plain values (ids, role names) kept as the rows of a link table, so queries filter on them
+    in SQL, and read and assigned as a list. Assigning keeps the rows of the values still held, adds rows
+    for new ones and drops the rest; the values are distinct, in the order given (recorded in the rows'
+    `position` where they have one) or sorted with `sort`. `rows` names the `owned_rows` relationship."""
+
+    def __init__(self, rows: str, column: str, *, sort: bool = False):
+        self.rows, self.column, self.sort = rows, column, sort
+
+    def __get__(self, parent, owner=None):
+        if parent is None:
+            return self
+        return [getattr(row, self.column) for row in getattr(parent, self.rows)]
+
+    def __set__(self, parent, values) -> None:
+        wanted = list(dict.fromkeys(values or ()))
+        if self.sort:
+            wanted.sort()
+        link = sa_inspect(type(parent)).relationships[self.rows].mapper.class_
+        held = {getattr(row, self.column): row for row in getattr(parent, self.rows)}
+        rows = [held.get(value) or link(**{self.column: value}) for value in wanted]
+        if hasattr(link, "position"):
+            for position, row in enumerate(rows):
+                row.position = position
+        setattr(parent, self.rows, rows)
 
 
 def _green_postgres() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.bookings.states import LIVE_STATES  # noqa: F401 (re-exported: the queries filter on it)
-from shared.db import UTCDateTime, declare_infrastructure, utcnow
+from shared.db import UTCDateTime, ValueList, declare_infrastructure, owned_rows, utcnow
 
 # Occurrence states that hold their slot (LIVE_STATES, see states.py) are the only ones in the exclusivity
 # constraint. `held`: a freed slot kept for the first person on the waitlist while they decide.
@@ -53,19 +53,9 @@ class Space(Base):
     max_block_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60, server_default="1440")
 
     site: Mapped[Site] = relationship()
-    managers: Mapped[list[SpaceManager]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=lambda: SpaceManager.user_id)
-
-    @property
-    def manager_ids(self) -> list[int]:
-        """The people who manage the space (approve its bookings, change its rules), by user id."""
-        return [m.user_id for m in self.managers]
-
-    @manager_ids.setter
-    def manager_ids(self, user_ids) -> None:
-        wanted = list(dict.fromkeys(user_ids or ()))
-        kept = {m.user_id: m for m in self.managers if m.user_id in wanted}
-        self.managers = [kept.get(user_id) or SpaceManager(user_id=user_id) for user_id in wanted]
+    managers: Mapped[list[SpaceManager]] = owned_rows("SpaceManager", "user_id")
+    # The people who manage the space (approve its bookings, change its rules), by user id.
+    manager_ids = ValueList("managers", "user_id")
 
     @classmethod
     def managed_by(cls, user_id: int):

@@ -1,13 +1,12 @@
 """Tables of the gateway: accounts, sign-in sessions, login throttling and idempotency records."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import UTCDateTime, declare_infrastructure, utcnow
+from shared.db import UTCDateTime, ValueList, declare_infrastructure, owned_rows, utcnow
 
 
 class Base(DeclarativeBase):
@@ -15,18 +14,6 @@ class Base(DeclarativeBase):
 
 
 infra = declare_infrastructure(Base)
-
-
-def _links(link: str, column: str):
-    """The rows of a link table owned by the account (they go with it), read in the order of their values."""
-    return relationship(link, cascade="all, delete-orphan", order_by=f"{link}.{column}", lazy="selectin",
-                        passive_deletes=True)
-
-
-def _replace(links: list, column: str, make, values: Iterable[str]) -> None:
-    """Make `links` hold exactly the distinct `values`, sorted; rows for values already held stay as they are."""
-    held = {getattr(link, column): link for link in links}
-    links[:] = [held.get(value) or make(value) for value in sorted(set(values))]
 
 
 class Account(Base):
@@ -46,27 +33,13 @@ class Account(Base):
     # and account_groups, so lists filter on them in SQL; `roles` and `groups` read them as sorted lists and
     # assigning a list replaces them. A coordinator's grids are not kept here: the volunteers service's grid
     # tree is the one record of them.
-    role_links: Mapped[list[AccountRole]] = _links("AccountRole", "role")
-    group_links: Mapped[list[AccountGroup]] = _links("AccountGroup", "group_name")
+    role_links: Mapped[list[AccountRole]] = owned_rows("AccountRole", "role")
+    group_links: Mapped[list[AccountGroup]] = owned_rows("AccountGroup", "group_name")
+    roles = ValueList("role_links", "role", sort=True)
+    groups = ValueList("group_links", "group_name", sort=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @property
-    def roles(self) -> list[str]:
-        return [link.role for link in self.role_links]
-
-    @roles.setter
-    def roles(self, values: Iterable[str]) -> None:
-        _replace(self.role_links, "role", lambda role: AccountRole(role=role), values)
-
-    @property
-    def groups(self) -> list[str]:
-        return [link.group_name for link in self.group_links]
-
-    @groups.setter
-    def groups(self, values: Iterable[str]) -> None:
-        _replace(self.group_links, "group_name", lambda group: AccountGroup(group_name=group), values)
 
     @classmethod
     def holding_role(cls, role: str):

@@ -1,7 +1,6 @@
 """Tables of the volunteers service."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -17,11 +16,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
-from sqlalchemy.ext.orderinglist import ordering_list
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import UTCDateTime, declare_infrastructure, utcnow
+from shared.db import UTCDateTime, ValueList, declare_infrastructure, owned_rows, utcnow
 
 
 class Base(DeclarativeBase):
@@ -29,18 +26,6 @@ class Base(DeclarativeBase):
 
 
 infra = declare_infrastructure(Base, request_log=True)
-
-
-def links(link: str):
-    """The rows of a link table owned by the parent (they go with it), in the order they were given."""
-    return relationship(link, cascade="all, delete-orphan", order_by=f"{link}.position",
-                        collection_class=ordering_list("position"))
-
-
-def id_list(links: str, column: str, link: Callable[..., Base]) -> AssociationProxy:
-    """A list of ids kept as rows of a link table (so it filters in SQL), read and assigned as a list of
-    distinct ids; assigning replaces the rows. The API answers it under the same name as before."""
-    return association_proxy(links, column, creator=lambda value: link(**{column: value}))
 
 
 class Grid(Base):
@@ -52,8 +37,8 @@ class Grid(Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
     # The record of coordinator scope: who coordinates this grid (and so its subtree).
-    coordinator_links: Mapped[list[GridCoordinator]] = links("GridCoordinator")
-    coordinator_ids = id_list("coordinator_links", "user_id", link=lambda **kw: GridCoordinator(**kw))
+    coordinator_links: Mapped[list[GridCoordinator]] = owned_rows("GridCoordinator", "position")
+    coordinator_ids = ValueList("coordinator_links", "user_id")
     # The grid's shape for the colour map: a GeoJSON Polygon in lon/lat (WGS 84), one closed ring, or None
     # (docs/volunteers.md, "Grid outlines").
     outline: Mapped[dict | None] = mapped_column(JSON, nullable=True)
@@ -104,8 +89,8 @@ class Volunteer(Base):
     # {"repair": 3, "first_aid": 1}: skill name -> level 1..5
     # Filtered in SQL by `has_skill` (portable JSON path on SQLite and PostgreSQL).
     skills: Mapped[dict] = mapped_column(JSON, default=dict)
-    grid_links: Mapped[list[VolunteerGrid]] = links("VolunteerGrid")
-    grid_ids = id_list("grid_links", "grid_id", link=lambda **kw: VolunteerGrid(**kw))
+    grid_links: Mapped[list[VolunteerGrid]] = owned_rows("VolunteerGrid", "position")
+    grid_ids = ValueList("grid_links", "grid_id")
     # [{"weekday": 0, "start": "18:00", "end": "22:00"}] in the volunteer's time zone
     availability: Mapped[list] = mapped_column(JSON, default=list)
     # [{"starts_at": iso, "ends_at": iso, "reason": ""}] (UTC)
@@ -175,13 +160,13 @@ class Action(Base):
     reporter_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # The reporter's display name when they reported, from the signed-in caller (as a timeline's actor_name).
     reporter_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    follower_links: Mapped[list[ActionFollower]] = links("ActionFollower")
-    follower_ids = id_list("follower_links", "user_id", link=lambda **kw: ActionFollower(**kw))
+    follower_links: Mapped[list[ActionFollower]] = owned_rows("ActionFollower", "position")
+    follower_ids = ValueList("follower_links", "user_id")
     # Candidates asked to act; those who declined; the one who accepted.
-    candidate_links: Mapped[list[ActionCandidate]] = links("ActionCandidate")
-    candidate_ids = id_list("candidate_links", "user_id", link=lambda **kw: ActionCandidate(**kw))
-    declined_links: Mapped[list[ActionDecline]] = links("ActionDecline")
-    declined_ids = id_list("declined_links", "user_id", link=lambda **kw: ActionDecline(**kw))
+    candidate_links: Mapped[list[ActionCandidate]] = owned_rows("ActionCandidate", "position")
+    candidate_ids = ValueList("candidate_links", "user_id")
+    declined_links: Mapped[list[ActionDecline]] = owned_rows("ActionDecline", "position")
+    declined_ids = ValueList("declined_links", "user_id")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     accepted_by: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
