@@ -74,4 +74,4 @@ def parse_event(envelope: dict) -> dict:
 
 
 # The modules below register their event types on import.
-from shared.events import accounts, bookings, charity, volunteers  # noqa: E402,F401
+from shared.events import accounts, activities, bookings, charity, volunteers  # noqa: E402,F401
