@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from shared import config
 from shared.db import DatabaseUnavailable
 
-SERVICES = ("bookings", "volunteers", "notifications")
+SERVICES = config.BACKENDS
 
 
 def _system_call():

@@ -1,4 +1,4 @@
-"""Starts the whole suite as separate processes: three nameko services and the gateway under gunicorn.
+"""Starts the whole suite as separate processes: the nameko services (shared.config.BACKENDS) and the gateway under gunicorn.
 
 Each process's output goes to one place — this terminal, prefixed with the process name, and
 `<data>/logs/nuanxin.log`. Ctrl-C (or SIGTERM) stops every process cleanly. A process that exits on its
@@ -20,11 +20,7 @@ from shared import config
 ROOT = Path(__file__).resolve().parent.parent
 # eventlet's deprecation notice, raised where nameko first imports it (nameko 2.x needs eventlet).
 EVENTLET_NOTICE = "ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.containers,ignore::Warning:nameko.extensions"
-SERVICE_CLASSES = {
-    "bookings": "services.bookings.service:BookingsService",
-    "volunteers": "services.volunteers.service:VolunteersService",
-    "notifications": "services.notifications.service:NotificationsService",
-}
+SERVICE_CLASSES = {name: f"services.{name}.service:{name.capitalize()}Service" for name in config.BACKENDS}
 
 
 # Restart back-off of a crashed process: the first delay, its ceiling, and how long a process must stay up

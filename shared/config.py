@@ -9,7 +9,10 @@ import ipaddress
 import os
 from pathlib import Path
 
-SERVICES = ("bookings", "volunteers", "notifications", "gateway")
+# Every service with a database of its own (the one list the others derive from), and those of them that are
+# nameko services (all but the HTTP gateway), whose class is services.<name>.service:<Name>Service.
+SERVICES = ("bookings", "volunteers", "notifications", "activities", "gateway")
+BACKENDS = tuple(service for service in SERVICES if service != "gateway")
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
 
 

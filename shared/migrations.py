@@ -11,7 +11,7 @@ from shared import config
 from shared.db import make_engine
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
-MIGRATED = ("bookings", "volunteers", "notifications", "gateway")
+MIGRATED = config.SERVICES
 
 
 def alembic_config(service: str, url: str | None = None) -> Config:

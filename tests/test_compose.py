@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shared import config
 from tests.support.infra import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 SECRETS = {"NUANXIN_SECRET_KEY": "k", "POSTGRES_PASSWORD": "p", "RABBITMQ_PASSWORD": "r"}
-APP_SERVICES = ("bookings", "volunteers", "notifications", "gateway")
+APP_SERVICES = config.SERVICES
+BACKENDS = config.BACKENDS
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +63,25 @@ def test_each_service_owns_its_database(resolved):
         env = resolved["services"][name]["environment"]
         urls[name] = env[f"{name.upper()}_DATABASE_URL"]
     databases = {url.rsplit("/", 1)[1] for url in urls.values()}
-    assert len(databases) == 4
+    assert len(databases) == len(APP_SERVICES)
     init = (ROOT / "deploy" / "postgres-init.sql").read_text()
     assert all(f"CREATE DATABASE {db};" in init for db in databases)
 
 
 def test_start_order_waits_for_health_and_migrations(resolved):
     services = resolved["services"]
-    for name in ("bookings", "volunteers", "notifications"):
+    for name in BACKENDS:
         deps = services[name]["depends_on"]
         assert deps["rabbitmq"]["condition"] == "service_healthy"
         assert deps["postgres"]["condition"] == "service_healthy"
         assert deps["migrate"]["condition"] == "service_completed_successfully"
     assert all(services["gateway"]["depends_on"][s]["condition"] == "service_healthy"
-               for s in ("bookings", "volunteers", "notifications"))
+               for s in BACKENDS)
 
 
 def test_commands_name_code_that_exists(resolved):
     services = resolved["services"]
-    for name in ("bookings", "volunteers", "notifications"):
+    for name in BACKENDS:
         command = services[name]["command"]
         assert command[:2] == ["nameko", "run"]
         assert (ROOT / command[command.index("--config") + 1]).is_file()

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from shared import config
+
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("bookings", "volunteers", "notifications")
+SERVICES = config.BACKENDS
 # Where nameko belongs: the service classes, their entrypoints, and shared's framework side.
 FRAMEWORK = {"shared.amqp", "shared.providers", "shared.rpc", "shared.service", "shared.timers", "shared.inbox",
              "shared.outbox", "shared.idempotency", "shared.logs", "shared.remote"}

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from .recurrence import is_excluded, local_instances, parse_rule
+from shared.recurrence import is_excluded, local_instances, parse_rule
+
 from .rules import DEFAULT_TIMEZONE, require_utc, validate_timezone
 
 __all__ = ["PRODID", "booking_to_vevent", "build_calendar", "uid_for"]

@@ -24,7 +24,6 @@ from services.bookings.placement import (
     is_overlap_violation,
     place,
 )
-from services.bookings.recurrence import MAX_OCCURRENCES, expand, from_local, parse_rule, to_local
 from services.bookings.rules import RuleViolation, check_in_window
 from services.bookings.states import BOOKING, OCCURRENCE, requested
 from shared.config import env_float, env_int
@@ -33,6 +32,7 @@ from shared.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from shared.identity import Caller
 from shared.lifecycle import as_conflict
 from shared.paging import keyset
+from shared.recurrence import MAX_OCCURRENCES, expand, from_local, parse_rule, to_local
 
 # How many times a pool booking re-picks units after losing a race for one on PostgreSQL.
 ASSIGN_ATTEMPTS = env_int("BOOKINGS_ASSIGN_ATTEMPTS", 8)

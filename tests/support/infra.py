@@ -15,11 +15,13 @@ import pytest
 import requests
 import sqlalchemy
 
+from shared import config
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 AMQP_BASE = os.environ.get("TEST_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
 RABBIT_API = os.environ.get("TEST_RABBIT_API", "http://guest:guest@127.0.0.1:15672")
 PG_BASE = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SERVICES = ("bookings", "volunteers", "notifications", "gateway")
+SERVICES = config.SERVICES
 
 
 # The test pytest is running (set by tests/conftest.py), so that starting real infrastructure can check the

@@ -1,6 +1,6 @@
 """The whole suite as real processes for integration and end-to-end tests.
 
-`RunningSuite` starts the three nameko services and the gateway (gunicorn) with `services.launcher`, the
+`RunningSuite` starts the nameko services and the gateway (gunicorn) with `services.launcher`, the
 same code `make run` uses, against a fresh vhost (or a given broker, `amqp_uri=`) and fresh databases, and
 offers small helpers: HTTP clients signed in as new users, RPC as any caller, and direct database access for
 assertions. Processes are not restarted when they die unless `supervise=True` (as `nuanxin run` does): a

@@ -11,7 +11,7 @@ from shared import config
 from shared.identity import SYSTEM
 
 blp = Blueprint("health", __name__)
-SERVICES = ("bookings", "volunteers", "notifications")
+SERVICES = config.BACKENDS
 HEALTH_TIMEOUT = 3.0
 
 

@@ -16,7 +16,7 @@ import pytest
 from dateutil.rrule import rruleset, rrulestr
 
 from services.bookings.calendar import booking_to_vevent, build_calendar, uid_for
-from services.bookings.recurrence import expand, from_local, parse_rule, to_local
+from shared.recurrence import expand, from_local, parse_rule, to_local
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -2,8 +2,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.bookings import recurrence
-from services.bookings.recurrence import (
+from services.bookings.rules import RuleViolation
+from shared import recurrence
+from shared.recurrence import (
     Rule,
     expand,
     first_instance,
@@ -13,7 +14,6 @@ from services.bookings.recurrence import (
     to_local,
     validate_timezone,
 )
-from services.bookings.rules import RuleViolation
 
 H1 = timedelta(hours=1)
 

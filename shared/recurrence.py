@@ -24,11 +24,43 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule as du
 
-from .rules import RuleViolation, validate_timezone
+
+class RuleViolation(Exception):
+    """A request (a booking, an activity's sessions, a recurrence rule) breaks a rule.
+
+    ``field`` names the request field / rule that is broken (``"ends_at"``,
+    ``"duration"``, ``"starts_at"``, ``"opening_hours"``, ``"blackout"``,
+    ``"quota"``, ``"rrule"``, ``"timezone"``, ``"units"``, ...) so the API
+    layer can map it onto a field error; ``message`` is human readable and names
+    the rule, e.g. ``"outside opening hours (Tue 09:00-21:00)"``.
+    ``occurrence`` is the UTC start of the offending occurrence when known.
+    """
+
+    def __init__(self, field: str, message: str, occurrence: datetime | None = None) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+        self.occurrence = occurrence
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    """Return the ``ZoneInfo`` for an IANA name or raise ``RuleViolation("timezone", ...)``."""
+    if not isinstance(name, str) or not name or name != name.strip() or len(name) > 64:
+        raise RuleViolation("timezone", f"unknown timezone {name[:64]!r}" if isinstance(name, str)
+                            else f"unknown timezone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # ValueError covers malformed keys such as "../etc/passwd"; OSError a name the filesystem refuses.
+        raise RuleViolation("timezone", f"unknown timezone {name!r}") from exc
+
 
 __all__ = [
     "MAX_OCCURRENCES",
