@@ -273,6 +273,31 @@ class BookingRequestSchema(Schema):
             raise ValidationError("must be after starts_at", "ends_at")
 
 
+class ReferencedBookingRequestSchema(BookingRequestSchema):
+    """create_booking over RPC: a booking may carry its caller's `reference` (another service's saga), not
+    offered over HTTP. A repeat with the same reference answers the booking already made; a reference given
+    back with `release_reference` is refused (409)."""
+
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                              metadata={"description": "The caller's own unique name for this booking"})
+
+
+class ReferenceSchema(Schema):
+    """release_reference's argument."""
+
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ReleasedReferenceSchema(Schema):
+    """What release_reference did: the booking made with the reference (if any) and the occurrences it
+    cancelled now (none when it was done already)."""
+
+    reference = fields.String()
+    booking_id = fields.Integer(allow_none=True)
+    released_at = fields.AwareDateTime()
+    cancelled_occurrence_ids = fields.List(fields.Integer())
+
+
 class OccurrenceSchema(Schema):
     id = fields.Integer()
     unit = fields.Integer()

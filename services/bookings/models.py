@@ -111,6 +111,9 @@ class Booking(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
     decided_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The caller's own name for this booking (another service's saga), so a retried create answers the
+    # booking it made and `release_reference` can give it back; NULL for bookings made by people.
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
 
     space: Mapped[Space] = relationship()
     occurrences: Mapped[list[Occurrence]] = relationship(
@@ -144,6 +147,18 @@ class Occurrence(Base):
         # The timers look for live occurrences by start across all spaces.
         Index("ix_occurrences_status_start", "status", "starts_at"),
     )
+
+
+class ReleasedReference(Base):
+    """A booking reference given back (`release_reference`): the booking made with it, if any, is cancelled,
+    and a create_booking that comes with it later is refused, so a saga that gave up leaves nothing held."""
+
+    __tablename__ = "released_references"
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The booking that was cancelled for it (NULL: none had been made with it yet).
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)
+    released_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # NULL: the system
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WaitlistEntry(Base):

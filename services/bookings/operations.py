@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.bookings import calendar, waitlist
 from services.bookings.admission import TeamLeads, authorise, check_rules
 from services.bookings.catalogue import get_space, invalid, manages, policy_of, writing
-from services.bookings.contracts import BookingPreviewSchema, BookingSchema
-from services.bookings.models import LIVE_STATES, Booking, Occurrence, Space
+from services.bookings.contracts import BookingPreviewSchema, BookingSchema, ReleasedReferenceSchema
+from services.bookings.models import LIVE_STATES, Booking, Occurrence, ReleasedReference, Space
 from services.bookings.payloads import booking_event_payload, slot_starts
 from services.bookings.placement import (
     add_occurrences,
@@ -85,7 +85,14 @@ def requested_periods(data: dict, space: Space) -> list[tuple[datetime, datetime
 
 
 def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: TeamLeads | None = None) -> dict:
+    """Book; with a `reference`, a repeat answers the booking already made, and a released one is a 409."""
     caller.require()
+    reference = data.get("reference")
+    if reference:
+        with db.read() as session:
+            made = _made_with(session, caller, reference)
+        if made is not None:
+            return made
     with db.read() as session:
         space = get_space(session, data["space_id"])
         policy = policy_of(space)
@@ -103,6 +110,11 @@ def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: T
             # PostgreSQL's exclusion constraint caught a concurrent booking the check could not see yet:
             # try again, now seeing it (a room answers 409, a pool picks other units).
             if not is_overlap_violation(exc):
+                if reference:  # the same reference made by a concurrent request: answer its booking
+                    with db.read() as session:
+                        made = _made_with(session, caller, reference)
+                    if made is not None:
+                        return made
                 raise
     with db.read() as session:
         space = get_space(session, data["space_id"])
@@ -146,6 +158,12 @@ def preview_booking(db: Database, caller: Caller, data: dict, team_leads: TeamLe
 
 def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, periods, skip: bool,
           randomise: bool) -> dict:
+    reference = data.get("reference")
+    if reference:
+        _lock_reference(session, reference)
+        made = _made_with(session, caller, reference)
+        if made is not None:
+            return made
     space = get_space(session, space_id)
     policy = policy_of(space)
     check_rules(session, space, policy, caller.user_id, periods)
@@ -164,7 +182,7 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
                       rrule=str(parse_rule(data["rrule"])) if data.get("rrule") else None,
                       # Skipped conflicts become EXDATEs so the calendar export matches the rows.
                       exdates=list(data.get("exdates") or ()) + skipped, timezone=space.timezone,
-                      updated_at=utcnow())
+                      updated_at=utcnow(), reference=reference or None)
     session.add(booking)
     session.flush()
     add_occurrences(session, booking, space, policy, periods, assigned, status)
@@ -172,6 +190,63 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
     emit(session, "booking.requested" if status == "pending" else "booking.confirmed",
          booking_event_payload(booking, space))
     return BookingSchema().dump(booking)
+
+
+# --------------------------------------------------------------------------- references (another service's saga)
+
+
+def _lock_reference(session: Session, reference: str) -> None:
+    """Queue the transactions that make or give back the same reference (PostgreSQL; SQLite writers are
+    serialised already), so a release never misses a booking being made with it, nor the other way round."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:reference, 0))"),
+                        {"reference": reference})
+
+
+def _made_with(session: Session, caller: Caller, reference: str) -> dict | None:
+    """The booking already made with `reference` (None: none yet); 409 if the reference was given back, or
+    names someone else's booking."""
+    if session.get(ReleasedReference, reference) is not None:
+        raise Conflict("This booking's reference was released: the booking is no longer wanted.",
+                       extra={"reference": reference})
+    booking = session.scalar(select(Booking).where(Booking.reference == reference))
+    if booking is None:
+        return None
+    if booking.booker_id != caller.user_id and not caller.system:
+        raise Conflict("The reference names another booking.", extra={"reference": reference})
+    return BookingSchema().dump(booking)
+
+
+@as_conflict()
+def release_reference(db: Database, emit, caller: Caller, reference: str) -> dict:
+    """Give back the booking made with `reference`: its live occurrences that have not ended are cancelled
+    (booking.cancelled, freed slots to the waitlist); if none was made yet, the reference is recorded so a
+    create that comes with it later is refused. Idempotent. The caller: the system or the booking's booker
+    (a reference no booking took yet has no booker to check)."""
+    caller.require()
+    with writing(db) as session:
+        _lock_reference(session, reference)
+        booking = session.scalar(select(Booking).where(Booking.reference == reference).with_for_update())
+        if booking is not None and not caller.system and booking.booker_id != caller.user_id:
+            raise Forbidden("Only the system or the person who booked gives back a booking's reference.")
+        released = session.get(ReleasedReference, reference)
+        if released is None:
+            released = ReleasedReference(reference=reference, booking_id=booking.id if booking else None,
+                                         released_by=caller.user_id, released_at=utcnow())
+            session.add(released)
+        targets = []
+        if booking is not None:
+            now = utcnow()
+            targets = [o for o in booking.occurrences if o.status in LIVE_STATES and o.ends_at > now]
+        if targets:
+            free_rows(session, emit, booking.space, targets, "cancel")
+            _settle(booking, "cancel")
+            session.flush()
+            emit(session, "booking.cancelled", _cancelled_payload(booking, targets, "series", caller, ""))
+        session.flush()
+        return ReleasedReferenceSchema().dump({
+            "reference": reference, "booking_id": booking.id if booking else None,
+            "released_at": released.released_at, "cancelled_occurrence_ids": [o.id for o in targets]})
 
 
 # --------------------------------------------------------------------------- read
@@ -279,17 +354,22 @@ def cancel_booking(db: Database, emit, caller: Caller, booking_id: int, data: di
                 targets = [o for o in live if o.starts_at >= chosen.starts_at]
         if not targets:
             raise Conflict("Nothing left to cancel: those occurrences are over or already given back.")
-        space = booking.space
-        free_rows(session, emit, space, targets, "cancel")
+        free_rows(session, emit, booking.space, targets, "cancel")
         _settle(booking, "cancel")
         session.flush()
-        payload = booking_event_payload(booking, space)
-        first = min(targets, key=lambda o: o.starts_at)
-        payload.update(scope=data["scope"], occurrence_ids=[o.id for o in targets],
-                       cancelled_starts_at=first.starts_at, cancelled_ends_at=first.ends_at,
-                       cancelled_by=caller.user_id, reason=data.get("reason", ""))
-        emit(session, "booking.cancelled", payload)
+        emit(session, "booking.cancelled",
+             _cancelled_payload(booking, targets, data["scope"], caller, data.get("reason", "")))
         return BookingSchema().dump(booking)
+
+
+def _cancelled_payload(booking: Booking, targets: list[Occurrence], scope: str, caller: Caller,
+                       reason: str) -> dict:
+    payload = booking_event_payload(booking, booking.space)
+    first = min(targets, key=lambda o: o.starts_at)
+    payload.update(scope=scope, occurrence_ids=[o.id for o in targets],
+                   cancelled_starts_at=first.starts_at, cancelled_ends_at=first.ends_at,
+                   cancelled_by=caller.user_id, reason=reason)
+    return payload
 
 
 def _decided_by_manager(session: Session, caller: Caller, booking_id: int, verb: str) -> Booking:

@@ -13,6 +13,8 @@ from services.bookings.contracts import (
     CheckInSchema,
     DecisionSchema,
     EnsureSpaceSchema,
+    ReferencedBookingRequestSchema,
+    ReferenceSchema,
     RejectionSchema,
     SiteQuerySchema,
     SiteRequestSchema,
@@ -113,10 +115,19 @@ class BookingsService(ServiceBase, infra=infra):
         """Book a space, once or recurring, for the caller (or a team they lead).
 
         422 names the broken rule and writes nothing; 409 lists every conflicting occurrence (or, with
-        on_conflict=skip, a series books only its free occurrences). Never a double booking.
+        on_conflict=skip, a series books only its free occurrences). Never a double booking. Over RPC a
+        `reference` names the booking: a repeat answers the booking already made; a released one is a 409.
         """
-        return operations.create_booking(self.db, self.emit, self.caller, load(BookingRequestSchema, request),
-                                         team_leads=self._team_leads)
+        return operations.create_booking(self.db, self.emit, self.caller,
+                                         load(ReferencedBookingRequestSchema, request), team_leads=self._team_leads)
+
+    @rpc
+    def release_reference(self, reference: str) -> dict:
+        """Give back the booking made with `reference` (its live occurrences are cancelled), or, if none was
+        made yet, refuse it to a later create_booking. Idempotent; the system or the booker (internal RPC,
+        for another service's compensation: not on HTTP)."""
+        data = load(ReferenceSchema, {"reference": reference})
+        return operations.release_reference(self.db, self.emit, self.caller, data["reference"])
 
     @rpc
     def preview_booking(self, request: dict) -> dict:
