@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, validate, validates_schema
 from services.volunteers.lifecycle import ACTION_STATES, MAX_LEVEL, MIN_LEVEL
 from shared import fields
 from shared.paging import PageQuerySchema, page_of
+from shared.periods import PeriodQuerySchema, ReportPeriodSchema
 
 TEAM_KINDS = ("rider_knights", "good_shops", "placemakers", "storytellers", "action_team", "other")
 JOIN_POLICIES = ("open", "approval", "invitation")
@@ -571,26 +572,9 @@ GridStatusPageSchema = page_of(GridStatusSchema, "GridStatusPageSchema", whole=T
 
 # ------------------------------------------------------------------------------------------ grid report
 
-MAX_REPORT_DAYS = 366
-
-
-class GridReportQuerySchema(Schema):
-    # Loaded as "from" too (`attribute`), so the loaded query loads again unchanged in the service.
-    from_ = fields.Date(required=True, data_key="from", attribute="from", metadata={
-        "description": "the first day counted (in your time zone)"})
-    to = fields.Date(required=True, metadata={
-        "description": f"the last day counted (in your time zone): not before `from`, at most {MAX_REPORT_DAYS} "
-                       "days after it"})
+class GridReportQuerySchema(PeriodQuerySchema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]), metadata={
         "description": "csv: the same report as CSV rows (section, key, value); so does `Accept: text/csv`"})
-
-    @validates_schema
-    def _period(self, data, **_):
-        if "from" in data and "to" in data:
-            if data["to"] < data["from"]:
-                raise ValidationError({"to": ["must not be before from"]})
-            if (data["to"] - data["from"]).days > MAX_REPORT_DAYS:
-                raise ValidationError({"to": [f"at most {MAX_REPORT_DAYS} days after from"]})
 
 
 class ReportGridSchema(Schema):
@@ -598,14 +582,6 @@ class ReportGridSchema(Schema):
     name = fields.String()
     level = fields.Integer()
     grid_ids = fields.List(fields.Integer(), metadata={"description": "the grids counted: this one and below"})
-
-
-class ReportPeriodSchema(Schema):
-    from_ = fields.String(data_key="from", attribute="from")
-    to = fields.String()
-    timezone = fields.String()
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime(metadata={"description": "the end, exclusive (the day after `to` begins)"})
 
 
 class CategoryCountSchema(Schema):

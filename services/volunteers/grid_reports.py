@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -13,17 +12,10 @@ from services.volunteers.charity.models import Claim, Merchant
 from services.volunteers.contracts import GridReportSchema
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Category, TimelineEntry, Visit
+from shared import periods
 from shared.db import Database
 from shared.errors import NotFound
 from shared.identity import Caller
-from shared.inputs import FIRST_YEAR, LAST_YEAR
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
 
 
 def _minutes(start: datetime, end: datetime) -> float:
@@ -33,11 +25,8 @@ def _minutes(start: datetime, end: datetime) -> float:
 def grid_report(db: Database, caller: Caller, grid_id: int, first: date, last: date) -> dict:
     """The days `first`..`last` (inclusive) in the caller's time zone; coordinators of the grid (or above)."""
     caller.require()
-    zone = _zone(caller.timezone)
-    # Kept within the years the API writes (a day at either end of them may begin or end just outside).
-    starts_at = max(datetime.combine(first, time(0), zone).astimezone(UTC), datetime(FIRST_YEAR, 1, 1, tzinfo=UTC))
-    ends_at = min(datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC),
-                  datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC))
+    zone = periods.zone(caller.timezone)
+    starts_at, ends_at = periods.bounds(first, last, zone)
     with db.read() as session:
         tree = Tree.load(session)
         grid = tree.grids.get(grid_id)

@@ -1,7 +1,10 @@
 """HTTP resources of /api/v1. Each area is a blueprint in its own module; helpers here are shared by all."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+import csv
+import io
+
+from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Api
 
 from services.gateway.auth import authenticate
@@ -75,6 +78,26 @@ def respond(body, status: int = 200, headers: dict | None = None):
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def wants_csv() -> bool:
+    """Whether a report is asked for as CSV: `?format=csv`, or an Accept header preferring text/csv."""
+    if request.args.get("format") == "csv":
+        return True
+    if request.args.get("format") == "json":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
+
+
+def csv_answer(rows, name: str):
+    """A report's rows (the first naming the columns) as a CSV download: UTF-8 with a byte-order mark (so
+    spreadsheets read the Chinese), CRLF lines, empty cells for nulls, saved as `name`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(("" if value is None else value for value in row) for row in rows)
+    return Response("\ufeff" + out.getvalue(), status=200, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def created(body: dict, location: str):

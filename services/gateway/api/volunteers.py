@@ -1,13 +1,9 @@
 """Grids, teams, volunteers, actions (the three whistles), visits and grid status."""
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, request
 from flask_smorest import Blueprint
 
-from services.gateway.api import SECURED, call, created, respond, verb
+from services.gateway.api import SECURED, call, created, csv_answer, respond, verb, wants_csv
 from services.volunteers.contracts import (
     ActionPageSchema,
     ActionQuerySchema,
@@ -116,15 +112,6 @@ def grid_status():
     return respond(whole(call("volunteers", "grid_status")))
 
 
-def _wants_csv() -> bool:
-    if request.args.get("format") == "csv":
-        return True
-    if request.args.get("format") == "json":
-        return False
-    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
-    return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
-
-
 @blp.get("/reports/grids/<int:grid_id>")
 @blp.arguments(GridReportQuerySchema, location="query")
 @blp.response(200, GridReportSchema)
@@ -138,15 +125,10 @@ def grid_report(query, grid_id):
     at its shops, visits. `to` must not be before `from` nor more than 366 days after it. The same as CSV
     rows (section, key, value) with `?format=csv` or `Accept: text/csv`."""
     report = call("volunteers", "grid_report", grid_id, query)
-    if not _wants_csv():
+    if not wants_csv():
         return respond(report)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["section", "key", "value"])
-    writer.writerows(("" if value is None else value for value in row) for row in report_rows(report))
-    name = f"grid-{grid_id}-{report['period']['from']}-{report['period']['to']}.csv"
-    return Response("\ufeff" + out.getvalue(), status=200, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_answer([("section", "key", "value"), *report_rows(report)],
+                      f"grid-{grid_id}-{report['period']['from']}-{report['period']['to']}.csv")
 
 
 # ---------------------------------------------------------------------------------------------------- teams
