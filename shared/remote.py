@@ -71,13 +71,13 @@ class ServiceCalls:
 
 
 class ServiceRpc(RpcProxy):
-    """`self.volunteers.call("team_leads", 7)`: RPC with a timeout, carrying the original caller
-    (or the system, with `as_system=True`)."""
+    """`self.volunteers.call("team_leads", 7)`: RPC with a timeout (`timeout` seconds, else
+    NUANXIN_RPC_TIMEOUT), carrying the original caller (or the system, with `as_system=True`)."""
 
     rpc_reply_listener = ReplyListener()
 
-    def __init__(self, target_service: str, *, as_system: bool = False, **options):
-        self.timeout = config.rpc_timeout()
+    def __init__(self, target_service: str, *, as_system: bool = False, timeout: float | None = None, **options):
+        self.timeout = timeout or config.rpc_timeout()
         self.as_system = as_system
         super().__init__(target_service, expiration=self.timeout, **options)
 

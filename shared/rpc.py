@@ -13,13 +13,17 @@ from shared.idempotency import exactly_once
 _entrypoint = amqp_rpc
 
 
-def rpc(method=None, **options):
+def rpc(method=None, *, once: bool = True, **options):
     """`@rpc`: a nameko RPC entrypoint whose domain errors are answers, not crashes (nameko logs them as
-    expected errors), and whose keyed requests take effect once (shared/idempotency.py)."""
+    expected errors), and whose keyed requests take effect once (shared/idempotency.py).
+
+    `@rpc(once=False)` for a method whose transactions must each commit on their own — a saga that records
+    its step before asking another service, and its outcome (even a failure) after: one unit of work would
+    hold its first step uncommitted across the call and roll its record of a failure back."""
     if method is None:
-        return functools.partial(rpc, **options)
+        return functools.partial(rpc, once=once, **options)
     # nameko's decorator ignores keyword options when it is handed the function directly.
-    return _entrypoint(expected_exceptions=EXPECTED, **options)(exactly_once(method))
+    return _entrypoint(expected_exceptions=EXPECTED, **options)(exactly_once(method) if once else method)
 
 
 def load(schema: Schema | type[Schema], data, **kwargs):

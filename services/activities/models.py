@@ -137,12 +137,17 @@ class VenueHold(Base):
     __tablename__ = "venue_holds"
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(36), unique=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    # No foreign key: the hold outlives an activity whose creation failed (its room is still given back).
+    activity_id: Mapped[int] = mapped_column(Integer, index=True)
     space_id: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), index=True)
     booking_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set on a hold that gives back one occurrence of a series (a session cancelled or moved): the timer cancels
+    # that occurrence, not the whole booking made with the reference.
+    occurrence_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the hold last changed; a hold in `releasing` is retried a while after it (the lease of one attempt).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_venue_holds_state_updated", "state", "updated_at"),)

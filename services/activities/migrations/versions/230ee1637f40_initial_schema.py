@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: e45da3db4b6c
+Revision ID: 230ee1637f40
 Revises: 
-Create Date: 2026-12-07 06:01:37.143618
+Create Date: 2026-12-07 06:05:40.512092
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.db
 
 
-revision = 'e45da3db4b6c'
+revision = '230ee1637f40'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -95,6 +95,25 @@ def upgrade():
     with op.batch_alter_table('rpc_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rpc_requests_created_at'), ['created_at'], unique=False)
 
+    op.create_table('venue_holds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=36), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=False),
+    sa.Column('space_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('occurrence_id', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('reference')
+    )
+    with op.batch_alter_table('venue_holds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_venue_holds_activity_id'), ['activity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_venue_holds_state'), ['state'], unique=False)
+        batch_op.create_index('ix_venue_holds_state_updated', ['state', 'updated_at'], unique=False)
+
     op.create_table('activity_groups',
     sa.Column('activity_id', sa.Integer(), nullable=False),
     sa.Column('group_name', sa.String(length=32), nullable=False),
@@ -117,6 +136,31 @@ def upgrade():
     sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('activity_id', 'role')
     )
+    op.create_table('activity_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('space_id', sa.Integer(), nullable=True),
+    sa.Column('place', sa.String(length=300), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('occurrence_id', sa.Integer(), nullable=True),
+    sa.Column('hold_id', sa.Integer(), nullable=True),
+    sa.Column('walk_ins', sa.Integer(), nullable=False),
+    sa.Column('checkin_secret', sa.String(length=64), nullable=False),
+    sa.Column('reminded_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.Text(), nullable=False),
+    sa.CheckConstraint('ends_at > starts_at', name='ck_activity_sessions_period'),
+    sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], ),
+    sa.ForeignKeyConstraint(['hold_id'], ['venue_holds.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('activity_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activity_sessions_activity_id'), ['activity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_sessions_hold_id'), ['hold_id'], unique=False)
+        batch_op.create_index('ix_activity_sessions_state_start', ['state', 'starts_at'], unique=False)
+
     op.create_table('route_stops',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_id', sa.Integer(), nullable=False),
@@ -153,50 +197,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_signups_hold_until'), ['hold_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_signups_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_signups_user_id'), ['user_id'], unique=False)
-
-    op.create_table('venue_holds',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('reference', sa.String(length=36), nullable=False),
-    sa.Column('activity_id', sa.Integer(), nullable=False),
-    sa.Column('space_id', sa.Integer(), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('booking_id', sa.Integer(), nullable=True),
-    sa.Column('error', sa.Text(), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('reference')
-    )
-    with op.batch_alter_table('venue_holds', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_venue_holds_activity_id'), ['activity_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_venue_holds_state'), ['state'], unique=False)
-        batch_op.create_index('ix_venue_holds_state_updated', ['state', 'updated_at'], unique=False)
-
-    op.create_table('activity_sessions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('activity_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('space_id', sa.Integer(), nullable=True),
-    sa.Column('place', sa.String(length=300), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('booking_id', sa.Integer(), nullable=True),
-    sa.Column('occurrence_id', sa.Integer(), nullable=True),
-    sa.Column('hold_id', sa.Integer(), nullable=True),
-    sa.Column('walk_ins', sa.Integer(), nullable=False),
-    sa.Column('checkin_secret', sa.String(length=64), nullable=False),
-    sa.Column('reminded_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('cancel_reason', sa.Text(), nullable=False),
-    sa.CheckConstraint('ends_at > starts_at', name='ck_activity_sessions_period'),
-    sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], ),
-    sa.ForeignKeyConstraint(['hold_id'], ['venue_holds.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('activity_sessions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_activity_sessions_activity_id'), ['activity_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_activity_sessions_hold_id'), ['hold_id'], unique=False)
-        batch_op.create_index('ix_activity_sessions_state_start', ['state', 'starts_at'], unique=False)
 
     op.create_table('attendance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -260,18 +260,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_attendance_session_id'))
 
     op.drop_table('attendance')
-    with op.batch_alter_table('activity_sessions', schema=None) as batch_op:
-        batch_op.drop_index('ix_activity_sessions_state_start')
-        batch_op.drop_index(batch_op.f('ix_activity_sessions_hold_id'))
-        batch_op.drop_index(batch_op.f('ix_activity_sessions_activity_id'))
-
-    op.drop_table('activity_sessions')
-    with op.batch_alter_table('venue_holds', schema=None) as batch_op:
-        batch_op.drop_index('ix_venue_holds_state_updated')
-        batch_op.drop_index(batch_op.f('ix_venue_holds_state'))
-        batch_op.drop_index(batch_op.f('ix_venue_holds_activity_id'))
-
-    op.drop_table('venue_holds')
     with op.batch_alter_table('signups', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signups_user_id'))
         batch_op.drop_index(batch_op.f('ix_signups_state'))
@@ -284,12 +272,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_route_stops_activity_id'))
 
     op.drop_table('route_stops')
+    with op.batch_alter_table('activity_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_sessions_state_start')
+        batch_op.drop_index(batch_op.f('ix_activity_sessions_hold_id'))
+        batch_op.drop_index(batch_op.f('ix_activity_sessions_activity_id'))
+
+    op.drop_table('activity_sessions')
     op.drop_table('activity_roles')
     with op.batch_alter_table('activity_organisers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activity_organisers_user_id'))
 
     op.drop_table('activity_organisers')
     op.drop_table('activity_groups')
+    with op.batch_alter_table('venue_holds', schema=None) as batch_op:
+        batch_op.drop_index('ix_venue_holds_state_updated')
+        batch_op.drop_index(batch_op.f('ix_venue_holds_state'))
+        batch_op.drop_index(batch_op.f('ix_venue_holds_activity_id'))
+
+    op.drop_table('venue_holds')
     with op.batch_alter_table('rpc_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rpc_requests_created_at'))
 

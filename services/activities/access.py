@@ -1,0 +1,66 @@
+"""Who may see and change what, and the queries every use-case of activities shares (not a use-case module:
+the use-case modules import from here, never from each other).
+
+Organisers of an activity are its `organiser_ids` (the creator and the organising team's leads), coordinators
+and admins. A session is there for others once its room is held (or it needs none).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.activities.models import Activity, ActivitySession, SignUp, VenueHold
+from shared.db import get_or_404
+from shared.errors import Forbidden
+from shared.identity import Caller
+
+ORGANISERS_ONLY = "Only the activity's organisers, coordinators and admins may do this."
+
+
+def organises(caller: Caller, activity: Activity) -> bool:
+    return caller.has_role("coordinator") or (
+        caller.user_id is not None and caller.user_id in activity.organiser_ids)
+
+
+def visible(row: ActivitySession) -> bool:
+    """A session is there for others once its room is held (or it needs none)."""
+    return row.hold_id is None or (row.hold is not None and row.hold.state == "held")
+
+
+def shown():
+    """SQL: the sessions that are there (their room held, or no room), as `visible`."""
+    return or_(ActivitySession.hold_id.is_(None),
+               ActivitySession.hold_id.in_(select(VenueHold.id).where(VenueHold.state == "held")))
+
+
+def activity_of(session: Session, caller: Caller, activity_id: int, *, lock: bool = False) -> Activity:
+    """The activity (any signed-in caller sees it), or 404."""
+    caller.require()
+    return get_or_404(session, Activity, activity_id, "Activity", lock=lock)
+
+
+def organised(session: Session, caller: Caller, activity_id: int, *, lock: bool = False) -> Activity:
+    """The activity, if the caller organises it (403 otherwise)."""
+    activity = activity_of(session, caller, activity_id, lock=lock)
+    if not organises(caller, activity):
+        raise Forbidden(ORGANISERS_ONLY)
+    return activity
+
+
+def first_start(session: Session, activity_id: int) -> datetime | None:
+    """When the activity's first scheduled session (that is there) starts, or None."""
+    return session.scalar(select(func.min(ActivitySession.starts_at)).where(
+        ActivitySession.activity_id == activity_id, ActivitySession.state == "scheduled", shown()))
+
+
+def participants(session: Session, activity_id: int) -> list[int]:
+    """Who holds places (confirmed sign-ups) of the activity, by user id."""
+    return list(session.scalars(select(SignUp.user_id).where(
+        and_(SignUp.activity_id == activity_id, SignUp.state == "confirmed")).order_by(SignUp.id)))
+
+
+def titles(activity: Activity) -> dict:
+    """The members every activity event carries."""
+    return {"activity_id": activity.id, "title_zh": activity.title_zh, "title_en": activity.title_en}
