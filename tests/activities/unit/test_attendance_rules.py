@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from marshmallow import ValidationError
 
 from services.activities import attendance_rules as rules
+from services.activities import contracts
 from services.activities.attendance_rules import CodeRefused, TicketRefused
 
 SECRET = "a-session-secret"
@@ -125,3 +127,50 @@ def test_credited_minutes_never_exceed_the_session_nor_go_below_zero():
 ])
 def test_standing(checked_in, checked_out, ended, expected):
     assert rules.standing(checked_in, checked_out, ended) == expected
+
+
+# ------------------------------------------------------------------------- the contracts of check-in and reports
+
+@pytest.mark.parametrize(("schema", "body"), [
+    (contracts.CheckInRequestSchema, {"code": "123456"}),
+    (contracts.CheckInRequestSchema, {"ticket": "a.b.c", "direction": "out"}),
+    (contracts.CheckInRequestSchema, {"user_id": 7, "code": None}),
+    (contracts.HelperRequestSchema, {"user_id": "12"}),
+    (contracts.WalkInsRequestSchema, {"count": 0}),
+    (contracts.ActivityReportQuerySchema, {"from": "2026-12-01", "to": "2026-12-07"}),
+    (contracts.ActivityReportQuerySchema, {"from": "2026-12-01", "to": "2026-12-07", "site_id": "3",
+                                           "format": "csv"}),
+], ids=lambda v: v.__name__ if isinstance(v, type) else "")
+def test_a_loaded_body_loads_again_unchanged(schema, body):
+    loaded = schema().load(body)
+    assert schema().load(loaded) == loaded
+
+
+@pytest.mark.parametrize("body", [{}, {"code": "123456", "user_id": 3}, {"ticket": "t", "user_id": 3},
+                                  {"code": "123456", "direction": "sideways"}, {"user_id": 0}])
+def test_check_in_takes_exactly_one_way_of_naming_who(body):
+    with pytest.raises(ValidationError):
+        contracts.CheckInRequestSchema().load(body)
+
+
+@pytest.mark.parametrize("body", [{"count": -1}, {"count": 100_001}, {}])
+def test_walk_ins_are_a_count(body):
+    with pytest.raises(ValidationError):
+        contracts.WalkInsRequestSchema().load(body)
+
+
+def test_a_report_period_runs_forwards_for_at_most_a_year():
+    with pytest.raises(ValidationError) as backwards:
+        contracts.ActivityReportQuerySchema().load({"from": "2026-12-07", "to": "2026-12-01"})
+    assert "to" in backwards.value.messages
+    with pytest.raises(ValidationError):
+        contracts.ActivityReportQuerySchema().load({"from": "2025-01-01", "to": "2026-12-01"})
+
+
+def test_the_csv_rows_are_the_columns_a_row_per_site_and_the_totals():
+    figures = {c: 1 for c in contracts.REPORT_COLUMNS[2:]}
+    report = {"sites": [{"site_id": 3, "site_name": "新华路", **figures}], "totals": figures}
+    rows = contracts.report_rows(report)
+    assert rows[0] == contracts.REPORT_COLUMNS
+    assert rows[1][:2] == (3, "新华路") and rows[2][:2] == ("total", "")
+    assert len({len(row) for row in rows}) == 1
