@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from shared.events import REGISTRY
 
-CATEGORIES = ("account", "bookings", "actions", "teams", "charity", "broadcasts")
+CATEGORIES = ("account", "bookings", "actions", "teams", "charity", "broadcasts", "activities")
 
 CATEGORY_OF_PREFIX = {
     "account": "account", "booking": "bookings", "waitlist": "bookings", "action": "actions",
     "team": "teams", "pledge": "charity", "claim": "charity", "wish": "charity", "merchant": "charity",
-    "broadcast": "broadcasts",
+    "broadcast": "broadcasts", "activity": "activities",
 }
 
 # The answer a "please accept" entry waits for: open while its reader is still asked (InboxEntry.awaits).
@@ -84,6 +84,11 @@ def route(type_name: str, payload: dict) -> Route:
         r.exclude = set(_ids(p.get("cancelled_by"), p.get("decided_by")))
     elif type_name == "waitlist.offered":
         r.people = [("user", _ids(p["user_id"]))]
+    elif type_name == "activity.hours_credited":
+        r.people = [("volunteer", _ids(p["user_id"]))]
+    elif prefix == "activity":
+        # Sign-ups and offers name their one participant; reminders and changes list everyone signed up.
+        r.people = [("participant", _ids(p.get("user_id"), p.get("user_ids")))]
     elif prefix == "action":
         r.people = _action_people(type_name, p)
         r.exclude = set(_ids(p.get("actor_id")))

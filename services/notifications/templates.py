@@ -275,6 +275,52 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("微心愿已实现:{title}", "您认领的微心愿“{title}”已确认收到,谢谢您!"),
         "en": ("Wish fulfilled: {title}", "The owner confirmed receipt of “{title}”. Thank you!"),
     },
+    # -- activities (classes, walks, contests, parties) -------------------------------------------------
+    "activity.signup_confirmed": {
+        "zh-CN": ("报名成功:{title_zh}", "您已报名“{title_zh}”,共 {places} 个名额。首次活动时间:{first_starts_at}。"
+                  "如不能参加,请在截止前取消,把名额留给他人。"),
+        "en": ("You're signed up: {title_en}", "You have {places} place(s) at “{title_en}”. The first session is "
+               "at {first_starts_at}. If you cannot come, please cancel before the deadline so someone else can."),
+    },
+    "activity.waitlist_offered": {
+        "zh-CN": ("候补转正:{title_zh}", "“{title_zh}”有名额空出,已为您保留至 {hold_until},请在此之前确认,"
+                  "逾期将顺延给下一位。"),
+        "en": ("A place is free for you: {title_en}", "A place at “{title_en}” is held for you until "
+               "{hold_until}. Please confirm before then, or it goes to the next person waiting."),
+    },
+    "activity.session_reminder": {
+        "zh-CN": ("活动提醒:{title_zh}", "您报名的“{title_zh}”将于 {starts_at} 开始,地点:{place}。请准时到场签到。"),
+        "en": ("Reminder: {title_en}", "“{title_en}”, which you signed up for, starts at {starts_at} at {place}. "
+               "Please arrive on time to check in."),
+    },
+    "activity.session_changed": {
+        "zh-CN": ("活动安排有变:{title_zh}", "“{title_zh}”的一次活动({old_starts_at})有变动,现为 {starts_at} – "
+                  "{ends_at}。{reason}"),
+        "en": ("Session changed: {title_en}", "A session of “{title_en}” ({old_starts_at}) changed; it is now "
+               "{starts_at} – {ends_at}. {reason}"),
+    },
+    "activity.session_changed[moved]": {
+        "zh-CN": ("活动改期:{title_zh}", "“{title_zh}”原定 {old_starts_at} 的活动改为 {starts_at} – {ends_at}。{reason}"),
+        "en": ("Session moved: {title_en}", "The session of “{title_en}” planned for {old_starts_at} now takes "
+               "place {starts_at} – {ends_at}. {reason}"),
+    },
+    "activity.session_changed[cancelled]": {
+        "zh-CN": ("活动取消一次:{title_zh}", "“{title_zh}”{starts_at} – {ends_at} 这一次活动取消了,其余场次照常。"
+                  "{reason}"),
+        "en": ("Session cancelled: {title_en}", "The session of “{title_en}” on {starts_at} – {ends_at} is "
+               "cancelled; the other sessions go ahead. {reason}"),
+    },
+    "activity.cancelled": {
+        "zh-CN": ("活动已取消:{title_zh}", "很抱歉,您报名的“{title_zh}”已取消,全部场次不再举行。{reason}"),
+        "en": ("Activity cancelled: {title_en}", "Sorry: “{title_en}”, which you signed up for, is cancelled with "
+               "all its sessions. {reason}"),
+    },
+    "activity.hours_credited": {
+        "zh-CN": ("已记录 {hours} 小时志愿时长:{title_zh}", "感谢您协助“{title_zh}”({ended_at} 结束),{hours} 小时"
+                  "志愿服务时长已记入您的志愿者档案。"),
+        "en": ("{hours_en} credited for {title_en}", "Thank you for helping run “{title_en}” (ended {ended_at}): "
+               "your volunteer profile now counts {hours_en} more of volunteering."),
+    },
     # -- broadcasts ------------------------------------------------------------------------------------
     "broadcast": {
         "zh-CN": ("{title}", "{body}"),
@@ -310,12 +356,20 @@ def _show(value, zone: ZoneInfo):
 
 # Shown when a name is missing from an older event (producers now always send it).
 FALLBACKS = {
-    "zh-CN": {"actor_name": "工作人员", "grid_name": "未划定网格", "invited_by_name": "队伍负责人"},
-    "en": {"actor_name": "a volunteer", "grid_name": "no grid yet", "invited_by_name": "The team"},
+    "zh-CN": {"actor_name": "工作人员", "grid_name": "未划定网格", "invited_by_name": "队伍负责人",
+              "place": "见活动详情"},
+    "en": {"actor_name": "a volunteer", "grid_name": "no grid yet", "invited_by_name": "The team",
+           "place": "the place given in the activity"},
 }
-# An empty name falls back to another field of the payload.
-FALLBACK_FIELDS = {"category_label": "category", "level_grid_name": "grid_name", "title_en": "title",
-                   "body_en": "body"}
+# An empty name falls back to other fields of the payload, the first one present (an activity without an
+# English title shows its Chinese one).
+FALLBACK_FIELDS = {"category_label": ("category",), "level_grid_name": ("grid_name",),
+                   "title_en": ("title", "title_zh"), "body_en": ("body",)}
+
+
+def _hours(minutes) -> str:
+    """Minutes as hours for people: 90 → "1.5", 120 → "2", 20 → "0.33"."""
+    return f"{int(minutes) / 60:.2f}".rstrip("0").rstrip(".")
 
 
 def variant_of(type_name: str, payload: dict) -> str | None:
@@ -326,6 +380,8 @@ def variant_of(type_name: str, payload: dict) -> str | None:
         return payload["scope"]
     if type_name == "action.escalated" and payload.get("automatic"):
         return "automatic"
+    if type_name == "activity.session_changed" and payload.get("change") in ("moved", "cancelled"):
+        return payload["change"]
     return None
 
 
@@ -353,9 +409,14 @@ def render(type_name: str, payload: dict, locale: str | None = None, *, audience
     except (KeyError, ValueError):
         zone = ZoneInfo("Asia/Shanghai")
     values = {key: _show(value, zone) for key, value in payload.items()}
-    for key, other in FALLBACK_FIELDS.items():
-        if not values.get(key) and other in values:
-            values[key] = values[other]
+    if isinstance(payload.get("minutes"), int) and "hours" not in values:
+        values["hours"] = _hours(payload["minutes"])
+        values["hours_en"] = values["hours"] + (" hour" if values["hours"] == "1" else " hours")
+    for key, others in FALLBACK_FIELDS.items():
+        if not values.get(key):
+            found = next((other for other in others if values.get(other)), None)
+            if found is not None:
+                values[key] = values[found]
     for key, text in FALLBACKS[locale].items():
         if key in values and not values[key]:
             values[key] = text

@@ -25,6 +25,8 @@ def sample_value(name: str, field: fields.Field):
         return "Asia/Shanghai"
     if name == "locale":
         return "zh-CN"
+    if name == "change":  # an activity session's change: one of the contract's values
+        return "moved"
     return f"«{name}»"
 
 

@@ -16,14 +16,16 @@ pytestmark = pytest.mark.integration
 PERSON = {
     "booking": "booker_id", "waitlist": "user_id", "team": "user_id", "pledge.published": "merchant_user_id",
     "pledge.exhausted": "merchant_user_id", "pledge": "claimant_id", "claim": "claimant_id",
-    "wish.fulfilled": "adopter_id", "wish": "owner_id", "account": "user_id",
+    "wish.fulfilled": "adopter_id", "wish": "owner_id", "account": "user_id", "activity": "user_id",
 }
 ACTION_PERSON = {"action.reported": "coordinator_ids", "action.dispatched": "assignee_ids",
                  "action.accepted": "coordinator_ids", "action.declined": "coordinator_ids",
                  "action.escalated": "coordinator_ids", "action.resolved": "coordinator_ids",
                  "action.closed": "follower_ids", "action.reopened": "assignee_ids",
                  "action.cancelled": "follower_ids", "action.merged": "follower_ids",
-                 "wish.submitted": "coordinator_ids", "merchant.registered": "coordinator_ids"}
+                 "wish.submitted": "coordinator_ids", "merchant.registered": "coordinator_ids",
+                 "activity.session_reminder": "user_ids", "activity.session_changed": "user_ids",
+                 "activity.cancelled": "user_ids"}
 
 
 def payload_for(type_name: str, user_id: int) -> dict:

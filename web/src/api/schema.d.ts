@@ -3617,7 +3617,7 @@ export interface paths {
                     /** @description `next_cursor` of the previous page */
                     cursor?: string | null;
                     unread?: boolean;
-                    category?: "account" | "bookings" | "actions" | "teams" | "charity" | "broadcasts" | null;
+                    category?: "account" | "bookings" | "actions" | "teams" | "charity" | "broadcasts" | "activities" | null;
                 };
                 header?: never;
                 path?: never;
@@ -7479,6 +7479,9 @@ export interface components {
                     [key: string]: boolean;
                 };
                 actions?: {
+                    [key: string]: boolean;
+                };
+                activities?: {
                     [key: string]: boolean;
                 };
                 bookings?: {

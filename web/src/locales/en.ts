@@ -69,6 +69,7 @@ const en: typeof zh = {
   },
   categories: {
     account: 'Account', bookings: 'Bookings', actions: 'Tasks', teams: 'Teams', charity: 'Charity', broadcasts: 'Announcements',
+    activities: 'Activities',
   },
   inbox: {
     title: 'Inbox',

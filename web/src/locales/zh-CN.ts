@@ -67,6 +67,7 @@ export default {
   },
   categories: {
     account: '账号', bookings: '预约', actions: '任务', teams: '队伍', charity: '公益', broadcasts: '通知公告',
+    activities: '活动',
   },
   inbox: {
     title: '消息',
