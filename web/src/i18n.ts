@@ -6,6 +6,7 @@ import zh from './locales/zh-CN'
 import en from './locales/en'
 import * as bookings from './locales/bookings'
 import * as wishes from './locales/wishes'
+import * as activities from './locales/activities'
 import * as reports from './locales/reports'
 import * as tasks from './locales/tasks'
 import * as consoleStrings from './locales/console'
@@ -13,7 +14,7 @@ import * as consoleBroadcasts from './locales/consoleBroadcasts'
 import * as consoleMap from './locales/consoleMap'
 import * as consoleReports from './locales/consoleReports'
 
-const features = [bookings, wishes, reports, tasks, consoleStrings, consoleBroadcasts, consoleMap, consoleReports]
+const features = [bookings, wishes, activities, reports, tasks, consoleStrings, consoleBroadcasts, consoleMap, consoleReports]
 
 /** The core strings with each feature's own (features/… keep to their own top-level key). */
 function withFeatures(core: typeof zh, part: 'zh' | 'en'): typeof zh {

@@ -5,6 +5,7 @@ import { i18n } from './i18n'
 import HomeView from './views/HomeView.vue'
 import { bookingsRoutes } from './routes/bookings'
 import { wishesRoutes } from './routes/wishes'
+import { activitiesRoutes } from './routes/activities'
 import { reportsRoutes } from './routes/reports'
 import { tasksRoutes } from './routes/tasks'
 import { consoleRoutes } from './routes/console'
@@ -35,6 +36,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/claims/:id', name: 'claim', component: () => import('./views/ClaimView.vue'), meta: { title: 'claims.codeTitle' } },
   ...bookingsRoutes,
   ...wishesRoutes,
+  ...activitiesRoutes,
   ...reportsRoutes,
   ...tasksRoutes,
   ...consoleRoutes,
