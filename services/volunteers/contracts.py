@@ -151,7 +151,8 @@ class TeamSchema(Schema):
     join_policy = fields.String()
     lead_ids = fields.List(fields.Integer())
     member_count = fields.Integer()
-    hours_total = fields.Float(metadata={"description": "hours logged on actions done for the team"})
+    hours_total = fields.Float(metadata={"description": "hours logged on actions done for the team and credited "
+                                                        "for helping run the team's activities"})
 
 
 TeamPageSchema = page_of(TeamSchema, "TeamPageSchema", whole=True)
@@ -241,7 +242,8 @@ class VolunteerSchema(Schema):
     timezone = fields.String()
     team_ids = fields.List(fields.Integer())
     open_actions = fields.Integer()
-    hours_total = fields.Float()
+    hours_total = fields.Float(metadata={"description": "hours logged on actions and credited for helping run "
+                                                        "activities' sessions"})
     last_action_at = fields.AwareDateTime(allow_none=True)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
@@ -242,11 +243,20 @@ class TimelineEntry(Base):
 
 
 class WorkLog(Base):
-    """Hours a volunteer logged on an action: from accept to resolve, editable with a reason."""
+    """Hours a volunteer gave: on an action (from accept to resolve, editable with a reason), or helping run
+    an activity's session (credited by the activities service at check-out, `activity.hours_credited`,
+    applied once per `credit_id`). A volunteer's and a team's hours are the sum of both kinds."""
 
     __tablename__ = "work_logs"
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    # The action worked on; NULL for an activity's hours.
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), nullable=True, index=True)
+    # The activity session helped with, and the credit that recorded it (activities' ids); NULL for an action.
+    activity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    activity_session_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    credit_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the hours were for, as the activity was titled when they were credited ("" for an action).
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     team_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     minutes: Mapped[int] = mapped_column(Integer)
@@ -255,7 +265,11 @@ class WorkLog(Base):
     edit_reason: Mapped[str] = mapped_column(Text, default="")
     edited_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    __table_args__ = (UniqueConstraint("action_id", "user_id", name="uq_work_logs_action_user"),)
+    __table_args__ = (
+        UniqueConstraint("action_id", "user_id", name="uq_work_logs_action_user"),
+        UniqueConstraint("credit_id", name="uq_work_logs_credit"),
+        CheckConstraint("action_id IS NOT NULL OR credit_id IS NOT NULL", name="ck_work_logs_action_or_credit"),
+    )
 
 
 class Visit(Base):
