@@ -106,6 +106,8 @@ export const zh = {
       expired: '签到码已过期,请扫最新的',
       wrong: '签到码不对,请再看一下屏幕',
       noCamera: '无法打开摄像头,请输入签到码',
+      notOpen: '签到时间是 {opens} 到 {closes}',
+      opensAt: '{opens} 开始签到',
     },
     session: {
       title: '签到管理',
@@ -330,6 +332,8 @@ export const en: typeof zh = {
       expired: 'That code has expired: scan the newest one',
       wrong: 'That code is not right: look at the screen again',
       noCamera: 'The camera cannot be opened: type the code',
+      notOpen: 'Check-in is open from {opens} to {closes}',
+      opensAt: 'Check-in opens at {opens}',
     },
     session: {
       title: 'Check-in desk',
