@@ -11,7 +11,9 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.activities.contracts import SignUpSchema
 from services.activities.models import Activity, ActivitySession, SignUp, VenueHold
+from services.activities.rules import cancel_deadline
 from shared.db import get_or_404
 from shared.errors import Forbidden
 from shared.identity import Caller
@@ -64,3 +66,24 @@ def participants(session: Session, activity_id: int) -> list[int]:
 def titles(activity: Activity) -> dict:
     """The members every activity event carries."""
     return {"activity_id": activity.id, "title_zh": activity.title_zh, "title_en": activity.title_en}
+
+
+def position(session: Session, signup: SignUp) -> int:
+    """A waitlisted sign-up's place in line (1 = next)."""
+    return 1 + session.scalar(select(func.count()).select_from(SignUp).where(
+        SignUp.activity_id == signup.activity_id, SignUp.state == "waitlisted",
+        or_(SignUp.created_at < signup.created_at,
+            and_(SignUp.created_at == signup.created_at, SignUp.id < signup.id))))
+
+
+def signup_view(session: Session, signup: SignUp, activity: Activity | None = None) -> dict:
+    """A sign-up as the API shows it: with its activity's titles, first session, the participant's cancel
+    deadline and, while waitlisted, its place in line."""
+    activity = activity or session.get(Activity, signup.activity_id)
+    first = first_start(session, activity.id)
+    return SignUpSchema().dump({
+        **{name: getattr(signup, name) for name in ("id", "activity_id", "user_id", "places", "household", "state",
+                                                    "hold_until", "created_at", "decided_at")},
+        "position": position(session, signup) if signup.state == "waitlisted" else None,
+        "title_zh": activity.title_zh, "title_en": activity.title_en, "first_starts_at": first,
+        "cancel_until": cancel_deadline(first, activity.cancel_before_minutes)})

@@ -115,7 +115,7 @@ class SessionSchema(Schema):
 SessionPageSchema = page_of(SessionSchema, "ActivitySessionPageSchema", whole=True)
 
 
-class CancelSchema(Schema):
+class ActivityCancelSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 

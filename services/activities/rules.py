@@ -172,11 +172,15 @@ def _exdate(value: str) -> date | datetime:
 
 
 def periods(starts_at: datetime, ends_at: datetime, tz: str, rrule: str | None = None,
-            exdates: Iterable[str] = (), limit: int = MAX_SESSIONS) -> list[tuple[datetime, datetime]]:
+            exdates: Iterable[str] = (), limit: int = MAX_SESSIONS,
+            series_tz: str | None = None) -> list[tuple[datetime, datetime]]:
     """The UTC (start, end) of every session asked for: one, or a series repeating by `rrule` in the wall-clock
-    time of `tz` (local `starts_at`/`ends_at` are read in it). RuleViolation naming the field when a session
-    ends before it starts, the zone or the rule is wrong, or the rule yields nothing."""
+    time of `series_tz` (default `tz`; a room's series repeats in the room's zone, as bookings expands it).
+    Local `starts_at`/`ends_at` are read in `tz`. RuleViolation naming the field when a session ends before it
+    starts, a zone or the rule is wrong, or the rule yields nothing."""
     validate_timezone(tz)
+    series_tz = series_tz or tz
+    validate_timezone(series_tz)
     start = _instant(starts_at, tz, "starts_at")
     end = _instant(ends_at, tz, "ends_at")
     if end <= start:
@@ -184,7 +188,8 @@ def periods(starts_at: datetime, ends_at: datetime, tz: str, rrule: str | None =
     if not rrule:
         return [(start, end)]
     rule = parse_rule(rrule)
-    found = expand(rule, to_local(start, tz), end - start, tz, [_exdate(value) for value in exdates], limit)
+    found = expand(rule, to_local(start, series_tz), end - start, series_tz, [_exdate(value) for value in exdates],
+                   limit)
     if not found:
         raise RuleViolation("rrule", "the rule produces no sessions (all excluded?)")
     return found

@@ -123,9 +123,17 @@ def if_match_version() -> int | None:
 
 def register_blueprints(app, api: Api) -> None:
     from services.gateway import docs_assets
-    from services.gateway.api import accounts, bookings, charity, health, notifications, volunteers
+    from services.gateway.api import (
+        accounts,
+        activities,
+        bookings,
+        charity,
+        health,
+        notifications,
+        volunteers,
+    )
 
     app.register_blueprint(health.blp)
     app.register_blueprint(docs_assets.blp)
-    for module in (accounts, bookings, volunteers, charity, notifications):
+    for module in (accounts, bookings, volunteers, charity, notifications, activities):
         api.register_blueprint(module.blp, url_prefix=PREFIX)
