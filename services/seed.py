@@ -57,7 +57,9 @@ PEOPLE = [
     Person("canteen", "中潭一哩食堂 周师傅", ["resident", "merchant"], [], "owns 中潭一哩食堂 in 第5微网格"),
     Person("barber", "阿强理发 阿强", ["resident", "merchant"], [], "owns 阿强理发 in 第6微网格"),
     Person("manager", "服务中心 管理员", ["resident", "space_manager"], [],
-           "manages the service centre's rooms and the charging pool"),
+           "manages the service centre's rooms and the charging pool; runs the night school"),
+    Person("storyteller", "讲述者 顾老师", ["resident", "volunteer"], [],
+           "storytellers (讲述者) lead: guides the walking lessons"),
 ]
 
 
@@ -105,6 +107,7 @@ SEED_MODULES = [
     "services.volunteers.seed",
     "services.volunteers.charity.seed",
     "services.notifications.seed",
+    "services.activities.seed",
 ]
 
 

@@ -19,6 +19,7 @@ ROOMS = [
      "rules": {"opening_hours": CENTRE_HOURS, "min_notice_minutes": 60}},
 ]
 STATION = "宜北暖新驿站"
+CHARGING_SITE = "彭浦新村"
 STATION_ROOMS = [
     {"name": "骑士休息室", "kind": "room", "capacity": 8, "equipment": ["microwave", "fridge", "charger"],
      "rules": {"opening_hours": {day: [["00:00", "24:00"]] for day in WEEK}, "max_duration_minutes": 120}},
@@ -33,4 +34,4 @@ def seed(call, people: dict) -> None:
         call("bookings", "ensure_space", SITE, {**room, "manager_ids": [manager]})
     for room in STATION_ROOMS:
         call("bookings", "ensure_space", STATION, {**room, "manager_ids": [manager]})
-    call("bookings", "ensure_space", "彭浦新村", {**CHARGING, "manager_ids": [manager]})
+    call("bookings", "ensure_space", CHARGING_SITE, {**CHARGING, "manager_ids": [manager]})

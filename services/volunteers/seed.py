@@ -77,7 +77,7 @@ VOLUNTEERS = [
 ]
 # team kind -> (leads, members): members are invited and accept, whatever the team's join policy.
 MEMBERSHIP = {"rider_knights": (["rider"], ["rider2"]), "good_shops": (["coffee"], []),
-              "action_team": (["fixer2"], ["fixer"])}
+              "action_team": (["fixer2"], ["fixer"]), "storytellers": (["storyteller"], [])}
 
 
 def _as(person: dict) -> Caller:
