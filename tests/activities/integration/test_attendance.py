@@ -3,21 +3,27 @@ tickets scanned by an organiser, who may check in whom, helpers' hours credited 
 volunteers service), walk-ins and the attendance list."""
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from services.activities import attendance_rules
-from services.activities.models import ActivitySession, Attendance, HoursCredit, infra
+from services.activities.models import ActivitySession, Attendance, HoursCredit
+from services.volunteers.models import WorkLog
+from tests.activities.integration.conftest import activity_body, organiser, outbox, session_body
+from tests.support.suite import wait_for
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def suite(request, activities_suite, activities_pg_suite):
+    """Each test on SQLite and on PostgreSQL."""
+    return activities_suite if request.param == "sqlite" else activities_pg_suite
 
 
 @pytest.fixture(scope="module")
 def people(suite):
-    return {"organiser": suite.user(roles=["resident", "coordinator"]),
-            "helper": suite.user(roles=["resident", "volunteer"]),
+    return {"organiser": organiser(suite), "helper": suite.user(roles=["resident", "volunteer"]),
             "stranger": suite.user()}
 
 
@@ -29,11 +35,8 @@ def _ok(response, *codes):
 def _activity(people, capacity: int = 10, starts_in: timedelta = timedelta(minutes=10), hours: float = 1) -> dict:
     """An activity of the organiser with one session (no room) starting soon; answers it with its session."""
     start = (datetime.now(UTC) + starts_in).replace(microsecond=0)
-    activity = _ok(people["organiser"].post("/activities", json={
-        "title_zh": f"夜校 {uuid.uuid4().hex[:6]}", "title_en": "Night school", "kind": "class",
-        "capacity": capacity, "sessions": [{"starts_at": start.isoformat(),
-                                             "ends_at": (start + timedelta(hours=hours)).isoformat(),
-                                             "place": "新华路 329 号"}]}))
+    activity = _ok(people["organiser"].post("/activities", json=activity_body(
+        capacity=capacity, sessions=[session_body(start, hours, place="新华路 329 号")])))
     detail = _ok(people["organiser"].get(f"/activities/{activity['id']}"))
     assert len(detail["sessions"]) == 1, detail
     return detail
@@ -62,6 +65,13 @@ def _records(suite, session_id: int) -> list[int]:
     """Who has an attendance record for the session."""
     with suite.database("activities").read() as session:
         return list(session.scalars(select(Attendance.user_id).where(Attendance.session_id == session_id)))
+
+
+def _work_logs(suite, credit_id: str) -> list[tuple]:
+    with suite.database("volunteers").read() as session:
+        return [tuple(row) for row in session.execute(
+            select(WorkLog.user_id, WorkLog.minutes, WorkLog.activity_id, WorkLog.activity_session_id)
+            .where(WorkLog.credit_id == credit_id))]
 
 
 def _shift(suite, session_id: int, **columns) -> None:
@@ -192,13 +202,14 @@ def test_a_helpers_check_out_credits_their_hours_once(suite, people):
     with suite.database("activities").read() as session:
         credits = session.execute(select(HoursCredit.user_id, HoursCredit.minutes, HoursCredit.credit_id)
                                   .where(HoursCredit.session_id == session_id)).all()
-        events = [json.loads(e) for e in session.scalars(select(infra.Outbox.envelope).where(
-            infra.Outbox.type == "activity.hours_credited"))]
     assert [(c.user_id, c.minutes) for c in credits] == [(helper.id, 50)]
-    mine = [e["payload"] for e in events if e["payload"]["session_id"] == session_id]
+    mine = outbox(suite, "activity.hours_credited", session_id=session_id)
     assert len(mine) == 1
     assert mine[0]["credit_id"] == credits[0].credit_id and mine[0]["minutes"] == 50
     assert mine[0]["user_id"] == helper.id and mine[0]["title_zh"] == activity["title_zh"]
+    # The volunteers service applies the credit once: one work log of 50 minutes for the helper.
+    wait_for(lambda: _work_logs(suite, credits[0].credit_id), timeout=20, message="the credit in volunteers")
+    assert _work_logs(suite, credits[0].credit_id) == [(helper.id, 50, activity["id"], session_id)]
     # A helper who was taken on cannot be taken off once in.
     refused = people["organiser"].delete(f"/activity-sessions/{session_id}/helpers/{helper.id}")
     assert refused.status_code == 409, refused.text

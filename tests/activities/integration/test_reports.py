@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,8 @@ import pytest
 from sqlalchemy import update
 
 from services.activities.models import ActivitySession, Attendance
+from tests.activities.integration.conftest import activity_body, session_body, unique
+from tests.activities.integration.conftest import organiser as make_organiser
 
 
 def _ok(response, *codes):
@@ -18,17 +19,22 @@ def _ok(response, *codes):
     return response.json()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def suite(request, activities_suite, activities_pg_suite):
+    """Each test on SQLite and on PostgreSQL."""
+    return activities_suite if request.param == "sqlite" else activities_pg_suite
+
+
 @pytest.fixture(scope="module")
 def held(suite):
     """A site of its own with one activity whose session was held: three confirmed participants (two came),
     a helper who worked 50 minutes, four walk-ins; a second session that was cancelled."""
-    organiser = suite.user(roles=["resident", "coordinator"])
-    site = suite.rpc("bookings", "create_site", {"name": f"报表中心 {uuid.uuid4().hex[:6]}"})
+    organiser = make_organiser(suite)
+    site = suite.rpc("bookings", "create_site", {"name": unique("报表中心")})
     start = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
-    sessions = [{"starts_at": (start + timedelta(days=d)).isoformat(),
-                 "ends_at": (start + timedelta(days=d, hours=1)).isoformat(), "place": "活动室"} for d in (0, 1)]
-    activity = _ok(organiser.post("/activities", json={
-        "title_zh": "夜校·手机摄影", "kind": "class", "capacity": 10, "site_id": site["id"], "sessions": sessions}))
+    sessions = [session_body(start + timedelta(days=d), 1, place="活动室") for d in (0, 1)]
+    activity = _ok(organiser.post("/activities", json=activity_body(capacity=10, site_id=site["id"],
+                                                                    sessions=sessions)))
     detail = _ok(organiser.get(f"/activities/{activity['id']}"))
     first, second = (s["id"] for s in sorted(detail["sessions"], key=lambda s: s["starts_at"]))
     people = [suite.user() for _ in range(3)]
