@@ -1624,6 +1624,1401 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activities, newest first: by kind, site, state, a period with a session in it (`to` after `from`, else
+         *     422 naming `to`), those you may sign up for (`eligible=true`) or organise (`mine=true`).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description `next_cursor` of the previous page */
+                    cursor?: string | null;
+                    kind?: "class" | "walk" | "contest" | "party" | "film" | "workshop" | "fitness" | "other";
+                    site_id?: number;
+                    state?: "open" | "cancelled" | "finished";
+                    /** @description Having a session ending after */
+                    from?: string;
+                    /** @description Having a session starting before */
+                    to?: string;
+                    /** @description true: only those you may sign up for */
+                    eligible?: boolean;
+                    /** @description true: only those you organise */
+                    mine?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityPage"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Create an activity with its route and first sessions (one-off or a series by `rrule`, at a space or a
+         *     place in words).
+         * @description Each a 422 naming its field: capacity at least 1, a session ending after it starts, the sign-up window
+         *     closing after it opens and opening before the last session (closing by its start), a route with at least
+         *     one stop, organiser_team_id an existing team, space_id an existing space, a space's rules (as bookings).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ActivityRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        /** @description where the new resource lives */
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityDetail"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Coordinators, space managers, admins and the organising team's leads create */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The room is taken at some of the sessions' times (each one is listed in `conflicts`): nothing added */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description The bookings service did not answer: nothing added (a room it may have booked is given back) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activities per site over the days `from`..`to` in your time zone (coordinators, space managers,
+         *     admins): activities held, sessions held, sign-ups, attendance rate, no-shows, volunteer hours and visits
+         *     (check-ins and walk-ins), and the totals. `site_id`: one site. As CSV (a row per site, then the totals)
+         *     with `?format=csv` or `Accept: text/csv`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the first day counted (in your time zone) */
+                    from: string;
+                    /** @description the last day counted (in your time zone): not before `from`, at most 366 days after it */
+                    to: string;
+                    /** @description csv: the same report as CSV rows; so does `Accept: text/csv` */
+                    format?: "json" | "csv";
+                    /** @description one site; every site when absent */
+                    site_id?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report; as CSV when asked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityReport"];
+                        "text/csv": string;
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{activity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                activity_id: number;
+            };
+            cookie?: never;
+        };
+        /** One activity with its sessions, route, your sign-up, places left and the waitlist's length (ETag). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityDetail"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                /** @description No such activity */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change texts, capacity (not below the places taken: 422), the window, limits, eligibility or the route
+         *     (send If-Match with the ETag you read). Places freed by a larger capacity go to the waitlist.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ActivityUpdate"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityDetail"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Only the activity's organisers (its creator, the organising team's leads), coordinators and admins */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description If-Match names an older version */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/activities/{activity_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                activity_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel the activity: its sessions are cancelled, rooms given back, sign-ups cancelled and participants told. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ActivityCancel"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityDetail"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Only the activity's organisers (its creator, the organising team's leads), coordinators and admins */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The activity is not open */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{activity_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                activity_id: number;
+            };
+            cookie?: never;
+        };
+        /** The activity's sessions in time order (answered whole). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivitySessionPage"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                404: components["responses"]["NOT_FOUND"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Add a session or a series (`rrule`, repeating in the room's wall-clock time); with `space_id` the room is
+         *     booked in bookings, as you, for every session.
+         * @description Each a 422 naming its field: ends_at after starts_at, timezone an IANA name, rrule and exdates, space_id an
+         *     existing space and its rules, the sign-up window still opening before the last session.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SessionRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        /** @description where the new resource lives */
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivitySessionPage"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Only the activity's organisers (its creator, the organising team's leads), coordinators and admins */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The room is taken at some of the sessions' times (each one is listed in `conflicts`): nothing added */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description The bookings service did not answer: nothing added (a room it may have booked is given back) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{activity_id}/signups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                activity_id: number;
+            };
+            cookie?: never;
+        };
+        /** Everyone's sign-ups of the activity, in line order. */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description `next_cursor` of the previous page */
+                    cursor?: string | null;
+                    state?: "confirmed" | "waitlisted" | "offered" | "cancelled" | "expired";
+                };
+                header?: never;
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignUpPage"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Only the activity's organisers (its creator, the organising team's leads), coordinators and admins */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Sign up for `places` (at most the activity's max per person, else 422): confirmed while places are free,
+         *     never more than the capacity; else, with `wait=true`, on the waitlist. `household` is needed (422) when the
+         *     activity takes one sign-up per household.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    activity_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SignUpRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        /** @description where the new resource lives */
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignUp"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description The activity is for other groups or roles */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description Full (ask to `wait`), outside the sign-up window, not open, or you (or your household) have signed up already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Move a session: the room for the new time (default: the same space) is booked first, then the old one is
+         *     given back; participants are told.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SessionMove"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Only the activity's organisers (its creator, the organising team's leads), coordinators and admins */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The room is taken at some of the sessions' times (each one is listed in `conflicts`): nothing added (the session stays as it was) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                412: components["responses"]["PRECONDITION_FAILED"];
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description The bookings service did not answer: nothing added (a room it may have booked is given back) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * Who is expected at a session and who came (organisers): participants with a confirmed place and the
+         *     session's helpers, in and out, no-shows once it has ended; with walk-ins and visits. Answered whole.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AttendanceList"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Not an organiser of the activity */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel one session: its room is given back, participants told. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ActivityCancel"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Only the activity's organisers (its creator, the organising team's leads), coordinators and admins */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The session is not scheduled */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check in (签到) or out (签退, `direction`: out): yourself with the session's `code`, or — organisers — a participant's `ticket` or a `user_id`. Recorded once: a repeat answers the record already there (`recorded` false). A helper's check-out credits their hours. A code older than one period and its grace is 422 on `code` "expired". */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CheckInRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Attendance"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Checking in someone else without organising the activity, or without a place */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The session is cancelled, check-in is not open, or (out) not checked in */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The session's check-in code now (organisers): six digits that change every `period_seconds`; show it
+         *     as a QR code and fetch the next before `expires_at` (a code is still taken one period after it).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SessionCode"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Not an organiser of the activity */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The session is cancelled */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/helpers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        /** The volunteers who help run the session (organisers). Answered whole. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HelperPage"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Not an organiser of the activity */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Name a volunteer who helps run the session (organisers); their check-out credits their hours. Naming
+         *     them again changes nothing. Answers the session's helpers.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HelperRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HelperPage"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Not an organiser of the activity */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                409: components["responses"]["CONFLICT"];
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/helpers/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a helper off the session before they checked in (organisers). Answers the session's helpers. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    session_id: number;
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HelperPage"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Not an organiser of the activity */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The helper has checked in already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-sessions/{session_id}/walk-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** How many came without a sign-up, as an organiser counted them (a new count replaces the last); they count as visits. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WalkInsRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WalkIns"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                /** @description Not an organiser of the activity */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: components["responses"]["NOT_FOUND"];
+                /** @description The session is cancelled */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                415: components["responses"]["UNSUPPORTED_MEDIA_TYPE"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-signups/{signup_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                signup_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel your sign-up until the deadline (organisers any time); its places go to the next in line. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    signup_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignUp"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                /** @description No such sign-up, or someone else's */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Past the cancel deadline, or cancelled already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-signups/{signup_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                signup_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the places held for you from the waitlist, before `hold_until`. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried POST safe: the first answer is replayed, no second object is created. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    signup_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignUp"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                404: components["responses"]["NOT_FOUND"];
+                /** @description Not offered, or the hold lapsed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activity-signups/{signup_id}/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                signup_id: number;
+            };
+            cookie?: never;
+        };
+        /** Your ticket for a confirmed sign-up: a signed token for an organiser to scan at check-in. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    signup_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Ticket"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                /** @description No such sign-up of yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The sign-up holds no confirmed place */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -2955,6 +4350,53 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
+        trace?: never;
+    };
+    "/api/v1/me/activity-signups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your sign-ups, newest first, with each activity's title, first session and your cancel deadline. */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description `next_cursor` of the previous page */
+                    cursor?: string | null;
+                    state?: "confirmed" | "waitlisted" | "offered" | "cancelled" | "expired";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignUpPage"];
+                    };
+                };
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                414: components["responses"]["REQUEST_URI_TOO_LONG"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/me/password": {
@@ -6535,12 +7977,243 @@ export interface components {
             photo_urls?: string[];
             title: string;
         };
+        Activity: {
+            cancel_before_minutes?: number;
+            cancel_reason?: string;
+            capacity?: number;
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: number;
+            description_en?: string;
+            description_zh?: string;
+            groups?: string[];
+            hold_minutes?: number;
+            id?: number;
+            kind?: string;
+            max_places_per_person?: number;
+            one_per_household?: boolean;
+            organiser_ids?: number[];
+            organiser_team_id?: number | null;
+            readonly places_left?: unknown;
+            roles?: string[];
+            route?: components["schemas"]["RouteStop"][];
+            /** Format: date-time */
+            signup_closes_at?: string | null;
+            /** Format: date-time */
+            signup_opens_at?: string | null;
+            site_id?: number | null;
+            site_name?: string;
+            state?: string;
+            /** @description Places held (confirmed and offered) */
+            taken?: number;
+            timezone?: string;
+            title_en?: string;
+            title_zh?: string;
+            version?: number;
+        };
+        ActivityCancel: {
+            /** @default  */
+            reason?: string;
+        };
+        ActivityDetail: {
+            cancel_before_minutes?: number;
+            cancel_reason?: string;
+            capacity?: number;
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: number;
+            description_en?: string;
+            description_zh?: string;
+            /** @description Whether you may sign up (groups and roles) */
+            eligible?: boolean;
+            groups?: string[];
+            hold_minutes?: number;
+            id?: number;
+            kind?: string;
+            max_places_per_person?: number;
+            my_signup?: (never | null) | components["schemas"]["SignUp"];
+            one_per_household?: boolean;
+            /** @description Whether you organise it */
+            organiser?: boolean;
+            organiser_ids?: number[];
+            organiser_team_id?: number | null;
+            readonly places_left?: unknown;
+            roles?: string[];
+            route?: components["schemas"]["RouteStop"][];
+            sessions?: components["schemas"]["Session"][];
+            /** Format: date-time */
+            signup_closes_at?: string | null;
+            /** Format: date-time */
+            signup_opens_at?: string | null;
+            /** @description before | open | closed */
+            signup_window?: string;
+            site_id?: number | null;
+            site_name?: string;
+            state?: string;
+            /** @description Places held (confirmed and offered) */
+            taken?: number;
+            timezone?: string;
+            title_en?: string;
+            title_zh?: string;
+            version?: number;
+            waitlist_length?: number;
+        };
+        ActivityPage: {
+            items: components["schemas"]["Activity"][];
+            /** @description `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        ActivityReport: {
+            period?: components["schemas"]["ReportPeriod"];
+            site_id?: number | null;
+            sites?: components["schemas"]["ReportSite"][];
+            totals?: components["schemas"]["ReportFigures"];
+        };
+        ActivityRequest: {
+            /** @default 0 */
+            cancel_before_minutes?: number;
+            capacity: number;
+            /** @default  */
+            description_en?: string;
+            /** @default  */
+            description_zh?: string;
+            groups?: ("rider" | "courier" | "sanitation" | "elderly" | "outdoor")[];
+            /** @default 30 */
+            hold_minutes?: number;
+            /** @enum {string} */
+            kind: "class" | "walk" | "contest" | "party" | "film" | "workshop" | "fitness" | "other";
+            /** @default 1 */
+            max_places_per_person?: number;
+            /** @default false */
+            one_per_household?: boolean;
+            /**
+             * @description The volunteers team that runs it: its leads are organisers (and may create it)
+             * @default null
+             */
+            organiser_team_id?: number | null;
+            roles?: ("resident" | "merchant" | "volunteer" | "coordinator" | "space_manager" | "admin")[];
+            /** @default null */
+            route?: components["schemas"]["RouteStopRequest"][] | null;
+            /** @description Sessions to add at once: each one-off, or a series (rrule) */
+            sessions?: components["schemas"]["SessionRequest"][];
+            /**
+             * Format: date-time
+             * @default null
+             */
+            signup_closes_at?: string | null;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            signup_opens_at?: string | null;
+            /**
+             * @description The bookings site it belongs to (default: the site of its first room)
+             * @default null
+             */
+            site_id?: number | null;
+            /** @default Asia/Shanghai */
+            timezone?: string;
+            /** @default  */
+            title_en?: string;
+            title_zh: string;
+        };
+        ActivitySessionPage: {
+            items: components["schemas"]["Session"][];
+            /** @description Always null: this list is answered whole */
+            next_cursor: string | null;
+        };
+        ActivityUpdate: {
+            /** @description A participant may cancel until this long before the first session */
+            cancel_before_minutes?: number;
+            /** @description Places (at least 1) */
+            capacity?: number;
+            description_en?: string;
+            description_zh?: string;
+            /** @description Beneficiary groups who may sign up (with roles: empty = all) */
+            groups?: ("rider" | "courier" | "sanitation" | "elderly" | "outdoor")[];
+            /** @description How long freed places are held for the next person on the waitlist */
+            hold_minutes?: number;
+            max_places_per_person?: number;
+            /** @description One live sign-up per household */
+            one_per_household?: boolean;
+            /** @description Roles whose holders may sign up */
+            roles?: ("resident" | "merchant" | "volunteer" | "coordinator" | "space_manager" | "admin")[];
+            /** @description A walking lesson's stops, in order (at least one) */
+            route?: components["schemas"]["RouteStopRequest"][] | null;
+            /**
+             * Format: date-time
+             * @description null: when the first session starts; at the latest the last session's start
+             */
+            signup_closes_at?: string | null;
+            /**
+             * Format: date-time
+             * @description null: at once
+             */
+            signup_opens_at?: string | null;
+            title_en?: string;
+            title_zh?: string;
+        };
         Assignee: {
             /** @description their volunteer name (empty without a profile) */
             display_name?: string;
             /** @description asked | declined | accepted */
             status?: string;
             user_id?: number;
+        };
+        Attendance: {
+            /** Format: date-time */
+            checked_in_at?: string;
+            /** Format: date-time */
+            checked_out_at?: string | null;
+            /** @description code | ticket | manual */
+            method?: string;
+            /** @description a helper's minutes credited for the session (null: none yet, or not a helper) */
+            minutes_credited?: number | null;
+            /** @description false when this answered a record already there (a second scan) */
+            recorded?: boolean;
+            /** @description participant | helper */
+            role?: string;
+            session_id?: number;
+            user_id?: number;
+        };
+        AttendanceItem: {
+            /** Format: date-time */
+            checked_in_at?: string | null;
+            /** Format: date-time */
+            checked_out_at?: string | null;
+            method?: string | null;
+            minutes_credited?: number | null;
+            places?: number | null;
+            /** @description participant | helper */
+            role?: string;
+            signup_id?: number | null;
+            /** @description expected | present | left | no_show (no_show once the session ended) */
+            standing?: string;
+            user_id?: number;
+        };
+        AttendanceList: {
+            activity_id?: number;
+            ended?: boolean;
+            /** Format: date-time */
+            ends_at?: string;
+            items: components["schemas"]["AttendanceItem"][];
+            /** @description Always null: this list is answered whole */
+            next_cursor: string | null;
+            session_id?: number;
+            /** Format: date-time */
+            starts_at?: string;
+            summary?: components["schemas"]["AttendanceSummary"];
+        };
+        AttendanceSummary: {
+            helpers?: number;
+            /** @description participants who never came (0 until the session ends) */
+            no_shows?: number;
+            /** @description confirmed sign-ups and anyone checked in as one */
+            participants?: number;
+            participants_in?: number;
+            /** @description check-ins (participants and helpers) and walk-ins */
+            visits?: number;
+            walk_ins?: number;
         };
         Audience: {
             /**
@@ -6881,6 +8554,20 @@ export interface components {
         CheckIn: {
             occurrence_id: number;
         };
+        CheckInRequest: {
+            /** @default null */
+            code?: string | null;
+            /**
+             * @description in (签到) or out (签退); a helper's check-out credits their hours
+             * @default in
+             * @enum {string}
+             */
+            direction?: "in" | "out";
+            /** @default null */
+            ticket?: string | null;
+            /** @default null */
+            user_id?: number | null;
+        };
         ChecklistItem: {
             done?: boolean;
             item?: string;
@@ -7070,6 +8757,20 @@ export interface components {
         };
         Groups: {
             groups: ("rider" | "courier" | "sanitation" | "elderly" | "outdoor")[];
+        };
+        Helper: {
+            /** Format: date-time */
+            added_at?: string;
+            added_by?: number | null;
+            user_id?: number;
+        };
+        HelperPage: {
+            items: components["schemas"]["Helper"][];
+            /** @description Always null: this list is answered whole */
+            next_cursor: string | null;
+        };
+        HelperRequest: {
+            user_id: number;
         };
         HoursEdit: {
             minutes: number;
@@ -7624,6 +9325,30 @@ export interface components {
             /** @description charity items redeemed in the period */
             redeemed?: number;
         };
+        ReportFigures: {
+            /** @description activities with a session held in the period */
+            activities_held?: number;
+            /** @description attended / expected (null: none expected) */
+            attendance_rate?: number | null;
+            /** @description of those, checked in */
+            attended?: number;
+            /** @description every check-in at the held sessions (helpers too) */
+            check_ins?: number;
+            /** @description confirmed sign-ups of each held session's activity, summed over the sessions */
+            expected?: number;
+            helpers_in?: number;
+            /** @description expected − attended */
+            no_shows?: number;
+            /** @description sessions held: started in the period, ended, not cancelled */
+            sessions?: number;
+            /** @description sign-ups made in the period (waitlisted ones too) */
+            signups?: number;
+            /** @description check-ins + walk-ins */
+            visits?: number;
+            volunteer_hours?: number;
+            volunteer_minutes?: number;
+            walk_ins?: number;
+        };
         ReportGrid: {
             /** @description the grids counted: this one and below */
             grid_ids?: number[];
@@ -7643,6 +9368,33 @@ export interface components {
             timezone?: string;
             to?: string;
         };
+        ReportSite: {
+            /** @description activities with a session held in the period */
+            activities_held?: number;
+            /** @description attended / expected (null: none expected) */
+            attendance_rate?: number | null;
+            /** @description of those, checked in */
+            attended?: number;
+            /** @description every check-in at the held sessions (helpers too) */
+            check_ins?: number;
+            /** @description confirmed sign-ups of each held session's activity, summed over the sessions */
+            expected?: number;
+            helpers_in?: number;
+            /** @description expected − attended */
+            no_shows?: number;
+            /** @description sessions held: started in the period, ended, not cancelled */
+            sessions?: number;
+            /** @description sign-ups made in the period (waitlisted ones too) */
+            signups?: number;
+            /** @description null: activities at no site */
+            site_id?: number | null;
+            site_name?: string;
+            /** @description check-ins + walk-ins */
+            visits?: number;
+            volunteer_hours?: number;
+            volunteer_minutes?: number;
+            walk_ins?: number;
+        };
         ReportVisits: {
             count?: number;
             needing_follow_up?: number;
@@ -7657,6 +9409,16 @@ export interface components {
             /** @enum {string} */
             role: "merchant" | "volunteer" | "space_manager" | "coordinator" | "admin";
         };
+        RouteStop: {
+            name?: string;
+            note?: string;
+            position?: number;
+        };
+        RouteStopRequest: {
+            name: string;
+            /** @default  */
+            note?: string;
+        };
         SchemeProgress: {
             failed?: number;
             pending?: number;
@@ -7669,6 +9431,137 @@ export interface components {
             /** @description 1 micro-grid, 2 big grid, 3 sub-district */
             level?: number;
             name?: string;
+        };
+        Session: {
+            activity_id?: number;
+            /** @description The bookings booking holding the room */
+            booking_id?: number | null;
+            cancel_reason?: string;
+            /** Format: date-time */
+            ends_at?: string;
+            id?: number;
+            occurrence_id?: number | null;
+            place?: string;
+            space_id?: number | null;
+            /** Format: date-time */
+            starts_at?: string;
+            /** @description scheduled | cancelled | done */
+            state?: string;
+            walk_ins?: number;
+        };
+        SessionCode: {
+            /** @description six digits; show it as a QR code or as text */
+            code?: string;
+            /**
+             * Format: date-time
+             * @description when the next code replaces it (the code is still taken for one more period)
+             */
+            expires_at?: string;
+            period_seconds?: number;
+            session_id?: number;
+        };
+        SessionMove: {
+            /** Format: date-time */
+            ends_at: string;
+            /** @default null */
+            place?: string | null;
+            /** @default  */
+            reason?: string;
+            /**
+             * @description The room for the new time (default: the session's own); booked before the old is given back
+             * @default null
+             */
+            space_id?: number | null;
+            /** Format: date-time */
+            starts_at: string;
+            /** @default null */
+            timezone?: string | null;
+        };
+        SessionRequest: {
+            /** Format: date-time */
+            ends_at: string;
+            /** @description Dates (YYYY-MM-DD) or local times to leave out of the series */
+            exdates?: string[];
+            /**
+             * @description Where, in words, when there is no space (a meeting point)
+             * @default
+             */
+            place?: string;
+            /**
+             * @description RRULE subset as for bookings (FREQ=DAILY|WEEKLY|MONTHLY, INTERVAL, BYDAY, BYMONTHDAY, COUNT or UNTIL), at most 200 sessions
+             * @default null
+             */
+            rrule?: string | null;
+            /**
+             * @description A bookings space: the room is booked for every session, as you (409 listing the conflicts when it is taken)
+             * @default null
+             */
+            space_id?: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 with offset, or a local wall-clock time in `timezone`
+             */
+            starts_at: string;
+            /**
+             * @description Zone (an IANA name) of local times and of the series; default the space's, else the activity's
+             * @default null
+             */
+            timezone?: string | null;
+        };
+        SignUp: {
+            activity_id?: number;
+            /**
+             * Format: date-time
+             * @description Until when you may cancel (null: any time)
+             */
+            cancel_until?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Its first session
+             */
+            first_starts_at?: string | null;
+            /**
+             * Format: date-time
+             * @description An offer: confirm before
+             */
+            hold_until?: string | null;
+            household?: string | null;
+            id?: number;
+            places?: number;
+            /** @description Place in line while waitlisted */
+            position?: number | null;
+            /** @description confirmed | waitlisted | offered | cancelled | expired */
+            state?: string;
+            title_en?: string;
+            /** @description The activity's title */
+            title_zh?: string;
+            user_id?: number;
+        };
+        SignUpPage: {
+            items: components["schemas"]["SignUp"][];
+            /** @description `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        SignUpRequest: {
+            /**
+             * @description Your household (an address); needed when the activity takes one sign-up per household
+             * @default null
+             */
+            household?: string | null;
+            /**
+             * @description At most the activity's max_places_per_person
+             * @default 1
+             */
+            places?: number;
+            /**
+             * @description true: join the waitlist when it is full (else 409)
+             * @default false
+             */
+            wait?: boolean;
         };
         Site: {
             address?: string;
@@ -7804,7 +9697,7 @@ export interface components {
         };
         Team: {
             description?: string;
-            /** @description hours logged on actions done for the team */
+            /** @description hours logged on actions done for the team and credited for helping run the team's activities */
             hours_total?: number;
             id?: number;
             join_policy?: string;
@@ -7833,6 +9726,13 @@ export interface components {
             kind?: "rider_knights" | "good_shops" | "placemakers" | "storytellers" | "action_team" | "other";
             lead_ids?: number[];
             name: string;
+        };
+        Ticket: {
+            activity_id?: number;
+            signup_id?: number;
+            /** @description a signed token naming the sign-up: show it as a QR code for an organiser to scan */
+            ticket?: string;
+            user_id?: number;
         };
         TimeToClose: {
             mean_minutes?: number | null;
@@ -7921,6 +9821,7 @@ export interface components {
             availability?: components["schemas"]["Window"][];
             display_name?: string;
             grid_ids?: number[];
+            /** @description hours logged on actions and credited for helping run activities' sessions */
             hours_total?: number;
             /** @description the volunteer's user id */
             id?: number;
@@ -8007,6 +9908,14 @@ export interface components {
             title?: string;
             /** @default 1 */
             units?: number;
+        };
+        WalkIns: {
+            count?: number;
+            session_id?: number;
+        };
+        WalkInsRequest: {
+            /** @description people who came without a sign-up, as counted (replaces the last count) */
+            count: number;
         };
         Window: {
             end: string;
