@@ -818,6 +818,72 @@ def _one_broadcast(w: World) -> Probe:
     return Probe(f"/broadcasts/{sent['id']}", allowed=w.coordinator_a)
 
 
+# ----------------------------------------------------------------- activities: check-in, attendance, reports
+
+def _checkin_world(w: World) -> dict:
+    """An activity of the space manager's with a session starting in ten minutes (check-in is open), and
+    confirmed sign-ups of `resident` and `resident_b`; a new one per probe."""
+    start = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
+    activity = w.ok(w.space_manager.post("/activities", json={
+        "title_zh": w.unique("夜校"), "kind": "class", "capacity": 5, "sessions": [{
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(), "place": "活动室"}]}))
+    session = w.ok(w.space_manager.get(f"/activities/{activity['id']}"))["sessions"][0]["id"]
+    signups = {name: w.ok(w.actors[name].post(f"/activities/{activity['id']}/signups", json={}))["id"]
+               for name in ("resident", "resident_b")}
+    return {"activity": activity["id"], "session": session, "signups": signups}
+
+
+def _attendance_rows(w: World, session: int):
+    return w.count("activities", "SELECT count(*) FROM attendance WHERE session_id = :s", s=session)
+
+
+def _helper_rows(w: World, session: int):
+    return w.count("activities", "SELECT count(*) FROM session_helpers WHERE session_id = :s", s=session)
+
+
+def _session_read(what: str):
+    def build(w: World) -> Probe:
+        return Probe(f"/activity-sessions/{_checkin_world(w)['session']}/{what}", allowed=w.space_manager)
+    return build
+
+
+def _ticket(w: World) -> Probe:
+    made = _checkin_world(w)
+    return Probe(f"/activity-signups/{made['signups']['resident_b']}/ticket", allowed=w.resident_b)
+
+
+def _check_in_someone_else(w: World) -> Probe:
+    session = _checkin_world(w)["session"]
+    return Probe(f"/activity-sessions/{session}/check-in", {"user_id": w.resident.id},
+                 lambda: _attendance_rows(w, session), allowed=w.space_manager)
+
+
+def _add_helper(w: World) -> Probe:
+    session = _checkin_world(w)["session"]
+    return Probe(f"/activity-sessions/{session}/helpers", {"user_id": w.volunteer_a.id},
+                 lambda: _helper_rows(w, session), allowed=w.space_manager)
+
+
+def _remove_helper(w: World) -> Probe:
+    session = _checkin_world(w)["session"]
+    w.ok(w.space_manager.post(f"/activity-sessions/{session}/helpers", json={"user_id": w.volunteer_a.id}))
+    return Probe(f"/activity-sessions/{session}/helpers/{w.volunteer_a.id}", None,
+                 lambda: _helper_rows(w, session), allowed=w.space_manager)
+
+
+def _walk_ins(w: World) -> Probe:
+    session = _checkin_world(w)["session"]
+    return Probe(f"/activity-sessions/{session}/walk-ins", {"count": 3},
+                 lambda: w.count("activities", "SELECT walk_ins FROM activity_sessions WHERE id = :s", s=session),
+                 allowed=w.space_manager)
+
+
+def _activities_report(w: World) -> Probe:
+    today = datetime.now(UTC).date()
+    return Probe("/activities/reports", query={"from": (today - timedelta(days=30)).isoformat(),
+                                               "to": today.isoformat()}, allowed=w.space_manager)
+
+
 D = Denial
 RESIDENTS = ("resident", "merchant_a", "volunteer_a")
 
@@ -1111,6 +1177,28 @@ MATRIX: list[Rule] = [
     Rule("GET", "/notification-deliveries", ADMIN, (D("coordinator_a", 403, _deliveries, "operators only"),)),
     Rule("POST", "/notification-deliveries/replay", ADMIN,
          (D("coordinator_a", 403, _replay, "operators only"),)),
+    # activities: check-in, attendance, helpers, walk-ins, reports
+    Rule("GET", "/activity-sessions/{session_id}/code", "the activity's organisers; coordinators",
+         (D("resident", 403, _session_read("code"), "a participant, not an organiser"),)),
+    Rule("GET", "/activity-signups/{signup_id}/ticket", "the sign-up's participant",
+         (D("resident", 404, _ticket, "someone else's sign-up"),)),
+    Rule("POST", "/activity-sessions/{session_id}/check-in",
+         "by code: a participant with a confirmed place or a helper, themselves; by ticket or user_id: the "
+         "activity's organisers; coordinators",
+         (D("resident_b", 403, _check_in_someone_else, "a participant checking in someone else"),)),
+    Rule("GET", "/activity-sessions/{session_id}/attendance", "the activity's organisers; coordinators",
+         (D("resident", 403, _session_read("attendance"), "a participant, not an organiser"),)),
+    Rule("GET", "/activity-sessions/{session_id}/helpers", "the activity's organisers; coordinators",
+         (D("volunteer_a", 403, _session_read("helpers"), "not an organiser"),)),
+    Rule("POST", "/activity-sessions/{session_id}/helpers", "the activity's organisers; coordinators",
+         (D("volunteer_a", 403, _add_helper, "a volunteer naming themselves"),)),
+    Rule("DELETE", "/activity-sessions/{session_id}/helpers/{user_id}", "the activity's organisers; coordinators",
+         (D("volunteer_a", 403, _remove_helper, "the helper, not an organiser"),)),
+    Rule("POST", "/activity-sessions/{session_id}/walk-ins", "the activity's organisers; coordinators",
+         (D("resident", 403, _walk_ins, "a participant, not an organiser"),)),
+    Rule("GET", "/activities/reports", "coordinator, space_manager, admin",
+         (D("resident", 403, _activities_report, "not staff"),
+          D("volunteer_a", 403, _activities_report, "a volunteer, not staff"))),
 ]
 
 RULES = {rule.key: rule for rule in MATRIX}
