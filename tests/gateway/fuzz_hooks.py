@@ -114,6 +114,13 @@ RULES: dict[str, dict[str, str]] = {
     "PUT /api/v1/notification-preferences": {
         "timezone": ZONE,
         "categories.*.value.*.key": "a channel name: lower-case letters, digits, - and _ (no key pattern in 3.0)"},
+    "POST /api/v1/activity-sessions/{session_id}/check-in": {
+        "code": "exactly one of code, ticket, user_id; the session's code of now or the period before (else "
+                "expired or wrong)",
+        "ticket": "a ticket this service signed, for this activity, of a sign-up that holds a place",
+        "user_id": "someone with a confirmed place in the activity, or a helper of the session"},
+    "DELETE /api/v1/activity-sessions/{session_id}/helpers/{user_id}": {"user_id": "a helper of the session"},
+    "GET /api/v1/activities/reports": {"to": "not before from, at most 366 days after it"},
 }
 
 
