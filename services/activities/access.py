@@ -69,11 +69,9 @@ def titles(activity: Activity) -> dict:
 
 
 def position(session: Session, signup: SignUp) -> int:
-    """A waitlisted sign-up's place in line (1 = next)."""
+    """A waitlisted sign-up's place in line (1 = next): the line is in the order sign-ups were written (id)."""
     return 1 + session.scalar(select(func.count()).select_from(SignUp).where(
-        SignUp.activity_id == signup.activity_id, SignUp.state == "waitlisted",
-        or_(SignUp.created_at < signup.created_at,
-            and_(SignUp.created_at == signup.created_at, SignUp.id < signup.id))))
+        SignUp.activity_id == signup.activity_id, SignUp.state == "waitlisted", SignUp.id < signup.id))
 
 
 def signup_view(session: Session, signup: SignUp, activity: Activity | None = None) -> dict:

@@ -45,7 +45,7 @@ def offer_freed(session: Session, emit, activity_id: int, now: datetime | None =
     if free <= 0:
         return []
     waiting = session.execute(select(SignUp.id, SignUp.places).where(
-        SignUp.activity_id == activity_id, SignUp.state == "waitlisted").order_by(SignUp.created_at, SignUp.id)).all()
+        SignUp.activity_id == activity_id, SignUp.state == "waitlisted").order_by(SignUp.id)).all()
     chosen = offers(free, [(row.id, row.places) for row in waiting])
     if not chosen:
         return []

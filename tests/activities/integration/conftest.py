@@ -69,15 +69,22 @@ def rows(suite, service: str, model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+def _loaded(suite, service: str, statement) -> list:
+    """Rows as they are now, usable after their session (detached before the read's rollback expires them)."""
+    with suite.database(service).read() as session:
+        found = list(session.scalars(statement))
+        session.expunge_all()
+        return found
+
+
 def sessions_of(suite, activity_id: int) -> list[ActivitySession]:
-    with suite.database("activities").read() as session:
-        return list(session.scalars(select(ActivitySession).where(ActivitySession.activity_id == activity_id)))
+    return _loaded(suite, "activities", select(ActivitySession).where(ActivitySession.activity_id == activity_id)
+                   .order_by(ActivitySession.starts_at))
 
 
 def holds_of(suite, activity_id: int) -> list[VenueHold]:
-    with suite.database("activities").read() as session:
-        return list(session.scalars(select(VenueHold).where(VenueHold.activity_id == activity_id)
-                                    .order_by(VenueHold.id)))
+    return _loaded(suite, "activities", select(VenueHold).where(VenueHold.activity_id == activity_id)
+                   .order_by(VenueHold.id))
 
 
 def live_occurrences(suite, space_id: int) -> int:
@@ -86,13 +93,11 @@ def live_occurrences(suite, space_id: int) -> int:
 
 
 def bookings_of(suite, space_id: int) -> list[Booking]:
-    with suite.database("bookings").read() as session:
-        return list(session.scalars(select(Booking).where(Booking.space_id == space_id)))
+    return _loaded(suite, "bookings", select(Booking).where(Booking.space_id == space_id).order_by(Booking.id))
 
 
 def signups(suite, activity_id: int) -> list[SignUp]:
-    with suite.database("activities").read() as session:
-        return list(session.scalars(select(SignUp).where(SignUp.activity_id == activity_id).order_by(SignUp.id)))
+    return _loaded(suite, "activities", select(SignUp).where(SignUp.activity_id == activity_id).order_by(SignUp.id))
 
 
 def outbox(suite, type_name: str, **match) -> list[dict]:
