@@ -17,7 +17,7 @@ login() {
 # field NAME: one field of the JSON answer read from stdin (e.g. `... | field id`); nothing for null.
 field() { python3 -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print("" if v is None else v)' "$1"; }
 
-# pick NAME: the id of the entry called NAME (its name, title or display name) in the list answer read from
+# pick NAME: the id of the entry called NAME (its name, title, Chinese or English title, or display name) in the list answer read from
 # stdin, e.g. `curl -s $API/grids -H "$AUTH" | pick 第7微网格`; entries' `children` are searched too.
 pick() {
   python3 -c '
@@ -28,7 +28,7 @@ def walk(items):
         yield from walk(item.get("children") or [])
 answer = json.load(sys.stdin)
 found = [i for i in walk(answer["items"] if isinstance(answer, dict) else answer)
-         if sys.argv[1] in (i.get("name"), i.get("title"), i.get("display_name"))]
+         if sys.argv[1] in (i.get("name"), i.get("title"), i.get("title_zh"), i.get("title_en"), i.get("display_name"))]
 if not found:
     sys.exit("nothing called " + sys.argv[1])
 print(found[0].get("id", found[0].get("volunteer_id", found[0].get("user_id"))))' "$1"
