@@ -132,6 +132,8 @@ def _who(session: Session, caller: Caller, row: ActivitySession, activity: Activ
          now: datetime) -> tuple[int, str]:
     """Who is checked in, and how: the caller by code, or someone an organiser names by ticket or id."""
     if data.get("code") is not None:
+        if caller.user_id is None:
+            raise Invalid("A code checks in the person who sends it.", errors={"code": ["sent by no person"]})
         opens, closes = rules.code_window(row.starts_at, row.ends_at)
         if not opens <= now <= closes:
             raise Conflict(f"Check-in by code is open from {opens.isoformat()} until {closes.isoformat()}.",
