@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from services.gateway.auth import hash_password, revoke_all, start_session, verify_password
+from services.gateway.auth import changing, hash_password, revoke_all, start_session, verify_password
 from services.gateway.models import Account, infra
 from services.gateway.passwords import password_problems
 from services.gateway.schemas import ADMIN_GRANTS, COORDINATOR_GRANTS, AccountSchema
@@ -182,7 +182,7 @@ def grant_role(db: Database, caller: Caller, account_id: int, data: dict, volunt
             if session.get(Account, account_id) is None:
                 raise NotFound(f"Account {account_id} does not exist.")
         volunteers("assign_coordinator", account_id, sorted(set(data["grids"])))
-    with db.transaction() as session:
+    with changing(account_id), db.transaction() as session:
         account = _locked(session, account_id)
         _guarded(caller, account)
         roles = sorted(set(account.roles or []) | {data["role"]})
@@ -197,7 +197,7 @@ def revoke_role(db: Database, caller: Caller, account_id: int, role: str, volunt
     of the grid tree (again on a retry, so a failure there is mended by repeating the request)."""
     _may_change_role(caller, account_id, role)
     _within_scope(db, caller, account_id, volunteers, role)
-    with db.transaction() as session:
+    with changing(account_id), db.transaction() as session:
         account = _locked(session, account_id)
         _guarded(caller, account)
         if role in (account.roles or []):
@@ -219,7 +219,7 @@ def set_groups(db: Database, caller: Caller, account_id: int, data: dict, volunt
     if caller.user_id == account_id and not caller.is_admin:
         raise Forbidden("Coordinators do not confirm their own beneficiary groups; ask another coordinator.")
     _within_scope(db, caller, account_id, volunteers)
-    with db.transaction() as session:
+    with changing(account_id), db.transaction() as session:
         account = _locked(session, account_id)
         _guarded(caller, account)
         if sorted(groups) != sorted(account.groups or []):
@@ -231,7 +231,7 @@ def set_groups(db: Database, caller: Caller, account_id: int, data: dict, volunt
 def update_profile(db: Database, caller: Caller, changes: dict) -> dict:
     """Change the caller's display name, locale, time zone, e-mail or phone; emits account.updated."""
     caller.require()
-    with db.transaction() as session:
+    with changing(caller.user_id), db.transaction() as session:
         account = _locked(session, caller.user_id)
         changed = False
         for name, value in changes.items():
@@ -256,7 +256,7 @@ def change_password(db: Database, caller: Caller, data: dict) -> None:
     check_password(new, username, display_name, field="new_password")
     if verify_password(old_hash, new):
         raise Invalid("Weak password.", errors={"new_password": ["must differ from the current password"]})
-    with db.transaction() as session:
+    with changing(caller.user_id), db.transaction() as session:
         account = _locked(session, caller.user_id)
         account.password_hash = hash_password(new)
         account.password_changed_at = utcnow()
@@ -268,7 +268,7 @@ def set_active(db: Database, caller: Caller, account_id: int, active: bool) -> d
     caller.require_role("admin")
     if caller.user_id == account_id:
         raise Forbidden("Admins do not deactivate themselves.")
-    with db.transaction() as session:
+    with changing(account_id), db.transaction() as session:
         account = _locked(session, account_id)
         if account.active != active:
             account.active = active

@@ -1,7 +1,11 @@
 """Authentication: argon2id password hashes, short-lived signed access tokens, rotating refresh tokens.
 
-An access token names its sign-in session; each request checks that session is still live and loads the
-account, so logout, a password change or a role change take effect at once.
+An access token names its sign-in session. Each request verifies the token's signature and expiry, then asks
+`CheckedSessions` (this process's memory of sessions it read from the database in the last
+`NUANXIN_SESSION_CHECK_SECONDS`, 1 s by default) for its caller; only a session not seen that recently is read
+again. So logout, a password change, a role or group change and a deactivation take effect within that bound
+in every gateway process, and at once in the process that made the change (it forgets the account's sessions
+after committing).
 """
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ import hmac
 import logging
 import re
 import secrets
+import threading
+import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 import jwt
@@ -27,6 +34,9 @@ from shared.inputs import MAX_ID
 
 ACCESS_TTL = timedelta(seconds=config.env_int("NUANXIN_ACCESS_TOKEN_SECONDS", 900))
 REFRESH_TTL = timedelta(days=config.env_int("NUANXIN_REFRESH_TOKEN_DAYS", 14))
+# How stale a caller checked against the database may be when a request uses it (seconds; 0: every request
+# reads the session). Revocations and account changes made elsewhere take effect within this bound.
+SESSION_CHECK_SECONDS = config.env_float("NUANXIN_SESSION_CHECK_SECONDS", 1.0)
 ALGORITHM = "HS256"
 SESSION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 log = logging.getLogger(__name__)
@@ -102,6 +112,7 @@ def rotate(db: Database, refresh: str) -> dict:
             signin.refresh_expires_at = utcnow() + REFRESH_TTL
             pair = token_pair(account, signin.id, new_refresh)
     if reused:
+        CHECKED.forget_session(sid)
         log.warning("refresh token reused for session %s; session revoked", sid)
         raise Unauthenticated("This refresh token was already used; the session has been ended. Sign in again.")
     return pair
@@ -111,6 +122,17 @@ def revoke_session(db: Database, session_id: str) -> None:
     with db.transaction() as session:
         session.execute(update(SignInSession).where(SignInSession.id == session_id)
                         .values(revoked_at=utcnow()))
+    CHECKED.forget_session(session_id)
+
+
+@contextmanager
+def changing(account_id: int):
+    """Around a transaction that ends an account's sessions or changes what its caller holds (roles, groups,
+    locale…): once the transaction is over, this process reads the account's sessions afresh."""
+    try:
+        yield
+    finally:
+        CHECKED.forget_account(account_id)
 
 
 def revoke_all(session, account_id: int) -> None:
@@ -135,16 +157,74 @@ def authenticate(db: Database, header: str | None) -> tuple[Caller, str]:
             or not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() \
             or not 1 <= int(sub) <= MAX_ID:
         raise Unauthenticated("The access token is not valid.")
-    with db.read() as session:
-        signin = session.get(SignInSession, sid)
-        account = session.get(Account, int(sub))
-        if signin is None or signin.revoked_at is not None or account is None or not account.active \
-                or signin.account_id != account.id:
-            raise Unauthenticated("The session has ended; sign in again.")
-        return caller_of(account), signin.id
+    account_id = int(sub)
+    caller = CHECKED.get(sid, account_id)
+    if caller is None:
+        checked_at = time.monotonic()  # before the read: what it finds is at least this fresh
+        with db.read() as session:
+            signin = session.get(SignInSession, sid)
+            account = session.get(Account, account_id)
+            if signin is None or signin.revoked_at is not None or account is None or not account.active \
+                    or signin.account_id != account.id:
+                raise Unauthenticated("The session has ended; sign in again.")
+            caller = caller_of(account)
+        CHECKED.put(sid, account_id, caller, checked_at)
+    return caller, sid
 
 
 def caller_of(account: Account) -> Caller:
     return Caller(user_id=account.id, roles=frozenset(account.roles or ()),
                   groups=tuple(account.groups or ()), locale=account.locale, timezone=account.timezone,
                   display_name=account.display_name)
+
+
+class CheckedSessions:
+    """Callers of sessions this process read from the database, each used for at most `ttl` seconds after
+    the read began; at most `size` of them (the oldest go first). Thread-safe.
+
+    A session revoked or an account changed by another process is therefore seen within `ttl`; the process
+    that makes such a change calls `forget_session` / `forget_account` after committing it."""
+
+    def __init__(self, ttl: float = SESSION_CHECK_SECONDS, size: int = 10_000, clock=time.monotonic):
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._entries: dict[str, tuple[float, int, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sid: str, account_id: int) -> Caller | None:
+        entry = self._entries.get(sid)
+        if entry is None:
+            return None
+        checked_at, owner, caller = entry
+        if owner != account_id or self.clock() - checked_at >= self.ttl:
+            return None
+        return caller
+
+    def put(self, sid: str, account_id: int, caller: Caller, checked_at: float) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.size:
+                now = self.clock()
+                self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self.ttl}
+                while len(self._entries) >= self.size:  # still full of fresh entries: the oldest go
+                    del self._entries[next(iter(self._entries))]
+            self._entries.pop(sid, None)  # re-inserted last: the dict's order is the age order
+            self._entries[sid] = (checked_at, account_id, caller)
+
+    def forget_session(self, sid: str) -> None:
+        with self._lock:
+            self._entries.pop(sid, None)
+
+    def forget_account(self, account_id: int) -> None:
+        with self._lock:
+            self._entries = {k: v for k, v in self._entries.items() if v[1] != account_id}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# This process's memory of checked sessions (each gunicorn worker has its own).
+CHECKED = CheckedSessions()

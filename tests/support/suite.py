@@ -188,6 +188,27 @@ class RunningSuite:
         return self._pool.call(service, method, *args, caller=caller, **kwargs)
 
 
+# How stale the gateway's check of a session may be (services/gateway/auth.py, NUANXIN_SESSION_CHECK_SECONDS):
+# a revocation or an account change made through one gateway process reaches the others within it.
+SESSION_CHECK_SECONDS = 1.0
+
+
+def within_session_bound(request, settled, message: str = "the change to reach every gateway process"):
+    """`request()` repeated until `settled(response)`, for at most the session-check bound (and a little for
+    the request itself); returns the last response. For a change made through another connection, which
+    another gateway process may learn of only when its check of the session is due."""
+    deadline = time.monotonic() + SESSION_CHECK_SECONDS + 0.5
+    while True:
+        started = time.monotonic()
+        response = request()
+        if settled(response):
+            return response
+        if started > deadline:
+            raise AssertionError(f"{message}: still {response.status_code} {response.text[:200]} after "
+                                 f"{SESSION_CHECK_SECONDS} s")
+        time.sleep(0.05)
+
+
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
     """Poll until `predicate()` is truthy; returns its value or fails the test with `message`."""
     deadline = time.monotonic() + timeout

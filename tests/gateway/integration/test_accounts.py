@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from tests.support.suite import wait_for
+from tests.support.suite import wait_for, within_session_bound
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +107,8 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(suite):
     # The old refresh token shows up again: someone else holds a copy, so the session ends for both.
     replayed = suite.client().post("/auth/token", json={"grant_type": "refresh_token", "refresh_token": first_refresh})
     assert replayed.status_code == 401
-    assert suite.client(pair["access_token"]).get("/me").status_code == 401
+    # A new connection may reach another gateway process, which learns of it within the session bound.
+    within_session_bound(lambda: suite.client(pair["access_token"]).get("/me"), lambda r: r.status_code == 401)
     again = suite.client().post("/auth/token", json={"grant_type": "refresh_token",
                                                      "refresh_token": pair["refresh_token"]})
     assert again.status_code == 401
@@ -146,8 +147,8 @@ def test_a_password_change_ends_every_session(suite):
     assert user.get("/me").status_code == 200  # failed attempts change nothing
 
     assert user.post("/me/password", json={"current_password": old, "new_password": new}).status_code == 204
-    assert user.get("/me").status_code == 401
-    assert other_device.get("/me").status_code == 401
+    assert user.get("/me").status_code == 401  # at once where it was changed
+    within_session_bound(lambda: other_device.get("/me"), lambda r: r.status_code == 401)
     assert _sign_in(suite, username, old).status_code == 401
     assert _sign_in(suite, username, new).status_code == 200
 
@@ -199,7 +200,6 @@ def test_coordinators_grant_roles_and_the_notifications_directory_follows(suite)
         return row is not None and "merchant" in row[0] and "rider" in row[1]
 
     wait_for(directory_has_it, timeout=15, message="account.updated reaching the notifications directory")
-    # The new role counts at once: the next request is authorised with it.
     assert shop.get("/me").json()["roles"] == ["merchant", "resident"]
 
     revoked = coordinator.delete(f"/accounts/{shop.id}/roles/merchant")
@@ -244,7 +244,7 @@ def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(suite):
     admin = suite.user(roles=["resident", "admin"])
     user = suite.user()
     assert admin.post(f"/accounts/{user.id}/deactivate").json()["active"] is False
-    assert user.get("/me").status_code == 401
+    within_session_bound(lambda: user.get("/me"), lambda r: r.status_code == 401)
     assert _sign_in(suite, user.user["username"], user.user["password"]).status_code == 401
     assert admin.post(f"/accounts/{user.id}/activate").json()["active"] is True
     assert _sign_in(suite, user.user["username"], user.user["password"]).status_code == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.charity.support import grid_tree, open_shop, register_pledge
+from tests.support.suite import within_session_bound
 
 pytestmark = pytest.mark.integration
 
@@ -140,5 +141,7 @@ def test_an_admin_grants_and_revokes_coordinator_on_the_grid_tree(suite, distric
     revoked = admin.delete(f"/accounts/{person.id}/roles/coordinator")
     assert revoked.status_code == 200 and "coordinator" not in revoked.json()["roles"]
     assert person.id not in admin.get(f"/grids/{grids['south']}").json()["coordinator_ids"]
+    # The person's gateway process learns of it within the session bound (a read changes nothing meanwhile).
+    within_session_bound(lambda: person.get("/accounts", params={"limit": 1}), lambda r: r.status_code == 403)
     _problem(person.post("/broadcasts", json={"title": "t", "body": "b", "audience": audience}))
 
