@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.activities.contracts import SignUpSchema
-from services.activities.models import Activity, ActivitySession, SignUp, VenueHold
+from services.activities.models import Activity, ActivitySession, SignUp
 from services.activities.rules import cancel_deadline
 from shared.db import get_or_404
 from shared.errors import Forbidden
@@ -27,14 +27,14 @@ def organises(caller: Caller, activity: Activity) -> bool:
 
 
 def visible(row: ActivitySession) -> bool:
-    """A session is there for others once its room is held (or it needs none)."""
-    return row.hold_id is None or (row.hold is not None and row.hold.state == "held")
+    """A session is there for others once its room was had (bookings' answer recorded), or when it needs none;
+    while its room is being asked for it is hidden, and it is deleted if the room cannot be had."""
+    return row.hold_id is None or row.booking_id is not None
 
 
 def shown():
-    """SQL: the sessions that are there (their room held, or no room), as `visible`."""
-    return or_(ActivitySession.hold_id.is_(None),
-               ActivitySession.hold_id.in_(select(VenueHold.id).where(VenueHold.state == "held")))
+    """SQL: the sessions that are there, as `visible`."""
+    return or_(ActivitySession.hold_id.is_(None), ActivitySession.booking_id.is_not(None))
 
 
 def activity_of(session: Session, caller: Caller, activity_id: int, *, lock: bool = False) -> Activity:
@@ -49,6 +49,23 @@ def organised(session: Session, caller: Caller, activity_id: int, *, lock: bool 
     if not organises(caller, activity):
         raise Forbidden(ORGANISERS_ONLY)
     return activity
+
+
+def session_of(session: Session, caller: Caller, session_id: int, *,
+               lock: bool = False) -> tuple[ActivitySession, Activity]:
+    """A session that is there (any signed-in caller sees it) and its activity, or 404."""
+    caller.require()
+    row = get_or_404(session, ActivitySession, session_id, "Session", lock=lock, visible=visible)
+    return row, session.get(Activity, row.activity_id)
+
+
+def organised_session(session: Session, caller: Caller, session_id: int, *,
+                      lock: bool = False) -> tuple[ActivitySession, Activity]:
+    """The session and its activity, if the caller organises the activity (403 otherwise)."""
+    row, activity = session_of(session, caller, session_id, lock=lock)
+    if not organises(caller, activity):
+        raise Forbidden(ORGANISERS_ONLY)
+    return row, activity
 
 
 def first_start(session: Session, activity_id: int) -> datetime | None:

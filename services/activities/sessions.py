@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.activities import venue
-from services.activities.access import organised, participants, shown, titles, visible
+from services.activities.access import organised, organised_session, participants, shown, titles
 from services.activities.contracts import SessionSchema
 from services.activities.models import Activity, ActivitySession
 from services.activities.planning import (
@@ -58,14 +58,6 @@ def add_sessions(db: Database, caller: Caller, activity_id: int, data: dict, boo
     return whole(SessionSchema(many=True).dump(book_plan(db, bookings, activity_id, the_plan)))
 
 
-def _session(session: Session, caller: Caller, session_id: int, *, lock: bool = False
-             ) -> tuple[ActivitySession, Activity]:
-    caller.require()
-    row = get_or_404(session, ActivitySession, session_id, "Session", lock=lock, visible=visible)
-    activity = organised(session, caller, row.activity_id)
-    return row, activity
-
-
 def _changed(session: Session, emit, activity: Activity, row: ActivitySession, change: str,
              old_starts_at: datetime | None, reason: str) -> None:
     emit(session, "activity.session_changed", {
@@ -84,24 +76,23 @@ def move_session(db: Database, emit, caller: Caller, session_id: int, data: dict
     """Move a session (organisers): a room for the new time is booked first (409 with the conflicts, 503 when
     bookings does not answer: the session stays as it was), then the old one is given back; participants told."""
     with db.read() as session:
-        row, activity = _session(session, caller, session_id)
+        row, activity = organised_session(session, caller, session_id)
         SESSION.next(row.state, "move")
         space_id = data["space_id"] if data.get("space_id") is not None else row.space_id
-        timezone = activity.timezone
-    request = {**data, "space_id": space_id, "rrule": None, "exdates": []}
-    if not request.get("place"):
-        request["place"] = "" if space_id != row.space_id else row.place
-    the_plan = plan(bookings, request, timezone)
+        timezone, activity_id = activity.timezone, row.activity_id
+        place = data.get("place") or ("" if space_id != row.space_id else row.place)
+    the_plan = plan(bookings, {**data, "space_id": space_id, "place": place, "rrule": None, "exdates": []},
+                    timezone)
     new_hold = booking = None
     if the_plan.space is not None:
         with db.transaction() as session:
-            hold = venue.open_hold(session, row.activity_id, space_id)
+            hold = venue.open_hold(session, activity_id, space_id)
             new_hold, reference = hold.id, hold.reference
-            about = described(session.get(Activity, row.activity_id))
+            about = described(session.get(Activity, activity_id))
         booking = venue.ask(db, new_hold, booking_request(about, the_plan, reference, the_plan.periods[0]),
                             bookings.book)
     with db.transaction() as session:
-        row, activity = _session(session, caller, session_id, lock=True)
+        row, activity = organised_session(session, caller, session_id, lock=True)
         if new_hold is not None and venue.settle(session, new_hold, booking) is None:
             raise Unavailable("The room's answer came too late and is being given back; try again.")
         SESSION.move(row, "move", attr="state")
@@ -122,7 +113,7 @@ def move_session(db: Database, emit, caller: Caller, session_id: int, data: dict
 def cancel_session(db: Database, emit, caller: Caller, session_id: int, data: dict) -> dict:
     """Cancel one session (organisers): its room is given back (the venue timer), participants told."""
     with db.transaction() as session:
-        row, activity = _session(session, caller, session_id, lock=True)
+        row, activity = organised_session(session, caller, session_id, lock=True)
         SESSION.move(row, "cancel", attr="state")
         row.cancel_reason = data.get("reason", "")
         _give_back(session, row)
