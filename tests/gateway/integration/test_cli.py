@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from services.seed import PEOPLE
+from shared import config
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -46,7 +47,8 @@ def test_health_reports_every_part(suite):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "ok"
-    assert set(report["parts"]) == {"broker", "bookings", "volunteers", "notifications", "gateway_database"}
+    assert set(report["parts"]) == {"broker", *config.BACKENDS, "gateway_database"}
+    assert "activities" in report["parts"]
 
 
 def test_migrate_is_idempotent(suite):
