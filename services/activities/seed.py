@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.bookings.seed import SITE, STATION
 from services.bookings.seed import CHARGING_SITE as PENGPU
+from services.bookings.seed import SITE, STATION
 from shared.identity import Caller
 
 ZONE = ZoneInfo("Asia/Shanghai")
