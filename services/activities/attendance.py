@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.activities import attendance_rules as rules
-from services.activities.access import ORGANISERS_ONLY, organises, titles, visible
+from services.activities.access import organised_session, organises, session_of, titles
 from services.activities.contracts import (
     AttendanceListSchema,
     AttendanceSchema,
@@ -39,21 +39,7 @@ from shared.errors import Conflict, Forbidden, Invalid
 from shared.identity import Caller
 from shared.paging import whole
 
-# ------------------------------------------------------------------------------------------------ access
-
-def _session(session: Session, caller: Caller, session_id: int, *,
-             lock: bool = False) -> tuple[ActivitySession, Activity]:
-    caller.require()
-    row = get_or_404(session, ActivitySession, session_id, "Session", lock=lock, visible=visible)
-    return row, session.get(Activity, row.activity_id)
-
-
-def _organised(session: Session, caller: Caller, session_id: int, *, lock: bool = False):
-    row, activity = _session(session, caller, session_id, lock=lock)
-    if not organises(caller, activity):
-        raise Forbidden(ORGANISERS_ONLY)
-    return row, activity
-
+# ------------------------------------------------------------------------------------------------ helpers
 
 def _not_cancelled(row: ActivitySession) -> None:
     if row.state == "cancelled":
@@ -86,7 +72,7 @@ def _dump(record: Attendance, *, recorded: bool, minutes: int | None = None) -> 
 def session_code(db: Database, caller: Caller, session_id: int) -> dict:
     """The session's code of this 30-second step, for the organiser's screen (a QR of it)."""
     with db.read() as session:
-        row, _ = _organised(session, caller, session_id)
+        row, _ = organised_session(session, caller, session_id)
         _not_cancelled(row)
         return SessionCodeSchema().dump({"session_id": row.id, **rules.current_code(row.checkin_secret, utcnow())})
 
@@ -112,7 +98,7 @@ def check_in(db: Database, emit, caller: Caller, session_id: int, data: dict) ->
     (organisers). Recorded once: a repeat answers the record already there (`recorded` false)."""
     now = utcnow()
     with db.transaction() as session:
-        row, activity = _session(session, caller, session_id, lock=True)
+        row, activity = session_of(session, caller, session_id, lock=True)
         user_id, method = _who(session, caller, row, activity, data, now)
         _not_cancelled(row)
         helper = _is_helper(session, row.id, user_id)
@@ -213,7 +199,7 @@ def attendance(db: Database, caller: Caller, session_id: int) -> dict:
     in as one), helpers; in and out; no-shows once the session has ended. Answered whole."""
     now = utcnow()
     with db.read() as session:
-        row, activity = _organised(session, caller, session_id)
+        row, activity = organised_session(session, caller, session_id)
         ended = row.state == "done" or now >= row.ends_at
         records = {r.user_id: r for r in session.scalars(select(Attendance).where(Attendance.session_id == row.id))}
         credits = dict(session.execute(select(HoursCredit.user_id, HoursCredit.minutes)
@@ -259,7 +245,7 @@ def _helpers(session: Session, session_id: int) -> dict:
 def add_helper(db: Database, caller: Caller, session_id: int, data: dict) -> dict:
     """Name a volunteer who helps run the session (again: no change). Answers the session's helpers."""
     with db.transaction() as session:
-        row, _ = _organised(session, caller, session_id, lock=True)
+        row, _ = organised_session(session, caller, session_id, lock=True)
         _not_cancelled(row)
         session.execute(insert_ignoring(session, SessionHelper, ["session_id", "user_id"]).values(
             session_id=row.id, user_id=data["user_id"], added_by=caller.user_id, added_at=utcnow()))
@@ -273,7 +259,7 @@ def add_helper(db: Database, caller: Caller, session_id: int, data: dict) -> dic
 def remove_helper(db: Database, caller: Caller, session_id: int, user_id: int) -> dict:
     """Take a helper off the session before they checked in (their attendance, once there, stays)."""
     with db.transaction() as session:
-        row, _ = _organised(session, caller, session_id, lock=True)
+        row, _ = organised_session(session, caller, session_id, lock=True)
         helper = session.get(SessionHelper, (row.id, user_id))
         if helper is None:
             raise Invalid("Not a helper of this session.", errors={"user_id": ["is not a helper of this session"]})
@@ -287,7 +273,7 @@ def remove_helper(db: Database, caller: Caller, session_id: int, user_id: int) -
 
 def list_helpers(db: Database, caller: Caller, session_id: int) -> dict:
     with db.read() as session:
-        row, _ = _organised(session, caller, session_id)
+        row, _ = organised_session(session, caller, session_id)
         return _helpers(session, row.id)
 
 
@@ -295,7 +281,7 @@ def set_walk_ins(db: Database, caller: Caller, session_id: int, data: dict) -> d
     """The count of people who came without a sign-up, as the organiser counted them (a new count replaces
     the last)."""
     with db.transaction() as session:
-        row, _ = _organised(session, caller, session_id, lock=True)
+        row, _ = organised_session(session, caller, session_id, lock=True)
         _not_cancelled(row)
         row.walk_ins = data["count"]
         session.flush()
