@@ -8,6 +8,11 @@ the reconnected consumer (keyed requests take effect once, see shared/idempotenc
 de-duplicated by the inbox), and a reply that cannot be published is dropped (the caller's wait ends in
 its timeout, a 503). Each is one WARNING line; the service stays up.
 
+RPC requests and replies are published without waiting for the broker's confirm (`RpcPublisher`): the
+reply is the confirmation. A request or reply the broker loses ends in the caller's timeout (503 at the
+gateway), which a keyed retry repairs once; waiting for a confirm would only add a broker round trip before
+the request is even on its way. Events keep confirms (shared/outbox.py): nobody would notice one lost.
+
 Every extension here shares one `QueueConsumer` per container (nameko shares extensions by class), so a
 service still has a single consuming connection. An RPC whose worker met a database fault that rolled
 everything back (`shared.db.retry_is_safe`) is run once more before it answers `Unavailable`.
@@ -22,11 +27,14 @@ import eventlet
 import kombu.exceptions
 from nameko import events, messaging
 from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
     DEFAULT_SERIALIZER,
+    DEFAULT_TRANSPORT_OPTIONS,
     LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.exceptions import deserialize_to_instance
@@ -54,6 +62,43 @@ def _describe(message) -> str:
     return str(info.get("routing_key") or "a message")
 
 
+class RpcPublisher(Publisher):
+    """Publishes an RPC request or reply without a publisher confirm, and not persisted.
+
+    Nothing waits for the broker: the answer (or the caller's timeout) says what became of the message. It
+    lives no longer than its caller waits, so writing it to disk buys nothing. `mandatory` is off too, since
+    only a confirm makes an unroutable message visible: a call to a service whose queue was never declared
+    ends in the caller's timeout rather than at once."""
+
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # nameko's class-wide dict is written to on every publish; connections without confirms are pooled
+        # apart from those with (kombu keys its pools by the transport options).
+        self.transport_options = {**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False}
+
+    def publish(self, payload, **kwargs):
+        kwargs.update(use_confirms=False, mandatory=False)
+        return super().publish(payload, **kwargs)
+
+
+class MethodProxy(nameko_rpc.MethodProxy):
+    publisher_cls = RpcPublisher
+
+
+class ServiceProxy(nameko_rpc.ServiceProxy):
+    """nameko's `ServiceProxy`, publishing its requests with `RpcPublisher`."""
+
+    def __getattr__(self, name):
+        return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
+
+
+class Responder(nameko_rpc.Responder):
+    publisher_cls = RpcPublisher
+
+
 class QueueConsumer(messaging.QueueConsumer):
     """nameko's consumer, except that an ack or requeue on a lost connection is left to the broker."""
 
@@ -77,7 +122,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 
     def handle_result(self, message, result, exc_info):
         config = self.container.config
-        responder = nameko_rpc.Responder(
+        responder = Responder(
             config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy, ServiceProxy
+from nameko.rpc import RpcProxy
 
 from shared import config
-from shared.amqp import CONNECTION_ERRORS, ReplyListener
+from shared.amqp import CONNECTION_ERRORS, ReplyListener, ServiceProxy
 from shared.db import record_effect
 from shared.errors import Unavailable
 from shared.idempotency import derive

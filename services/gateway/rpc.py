@@ -13,11 +13,10 @@ import time
 from contextlib import contextmanager
 
 from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
-from shared.amqp import CONNECTION_ERRORS
+from shared.amqp import CONNECTION_ERRORS, ServiceProxy
 from shared.errors import DomainError
 from shared.identity import Caller, context_for
 
