@@ -878,6 +878,110 @@ def _walk_ins(w: World) -> Probe:
                  allowed=w.space_manager)
 
 
+# ----------------------------------------------------------------- activities, sessions and sign-ups
+
+ORGANISERS = "the activity's organisers (its creator, the organising team's leads); coordinators; admin"
+
+
+def _new_activity(w: World, **more) -> dict:
+    """An activity of the space manager's (its organiser) with one session a week ahead, at a place in words."""
+    start = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    return w.ok(w.space_manager.post("/activities", json={
+        "title_zh": w.unique("夜校"), "kind": "class", "capacity": 5, **more, "sessions": [{
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(), "place": "活动室"}]}))
+
+
+def _activity_state(w: World, activity_id: int):
+    return w.row("activities", "SELECT state, capacity, title_zh, version FROM activities WHERE id = :a", a=activity_id)
+
+
+def _activity_session_state(w: World, session_id: int):
+    return w.row("activities", "SELECT state, starts_at, ends_at FROM activity_sessions WHERE id = :s", s=session_id)
+
+
+def _signup_state(w: World, signup_id: int):
+    return w.row("activities", "SELECT state, places FROM signups WHERE id = :s", s=signup_id)
+
+
+def _create_activity(w: World) -> Probe:
+    title = w.unique("行走党课")
+    return Probe("/activities", {"title_zh": title, "kind": "walk", "capacity": 20},
+                 lambda: w.count("activities", "SELECT count(*) FROM activities WHERE title_zh = :t", t=title),
+                 allowed=w.space_manager)
+
+
+def _an_activity_read(suffix: str = ""):
+    def build(w: World) -> Probe:
+        activity = _new_activity(w)
+        return Probe(f"/activities/{activity['id']}{suffix}", allowed=w.resident)
+    return build
+
+
+def _change_activity(w: World) -> Probe:
+    activity = _new_activity(w)
+    return Probe(f"/activities/{activity['id']}", {"capacity": 9}, lambda: _activity_state(w, activity["id"]),
+                 allowed=w.space_manager)
+
+
+def _cancel_activity(w: World) -> Probe:
+    activity = _new_activity(w)
+    return Probe(f"/activities/{activity['id']}/cancel", {"reason": "下雨"},
+                 lambda: _activity_state(w, activity["id"]), allowed=w.space_manager)
+
+
+def _add_session(w: World) -> Probe:
+    activity = _new_activity(w)
+    start = (datetime.now(UTC) + timedelta(days=14)).replace(microsecond=0)
+    return Probe(f"/activities/{activity['id']}/sessions",
+                 {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(), "place": "广场"},
+                 lambda: w.count("activities", "SELECT count(*) FROM activity_sessions WHERE activity_id = :a",
+                                 a=activity["id"]), allowed=w.space_manager)
+
+
+def _move_session(w: World) -> Probe:
+    session = _new_activity(w)["sessions"][0]
+    start = (datetime.now(UTC) + timedelta(days=8)).replace(microsecond=0)
+    return Probe(f"/activity-sessions/{session['id']}",
+                 {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()},
+                 lambda: _activity_session_state(w, session["id"]), allowed=w.space_manager)
+
+
+def _cancel_session(w: World) -> Probe:
+    session = _new_activity(w)["sessions"][0]
+    return Probe(f"/activity-sessions/{session['id']}/cancel", {"reason": "台风"},
+                 lambda: _activity_session_state(w, session["id"]), allowed=w.space_manager)
+
+
+def _sign_up_for_riders(w: World) -> Probe:
+    activity = _new_activity(w, groups=["rider"])
+    return Probe(f"/activities/{activity['id']}/signups", {},
+                 lambda: w.count("activities", "SELECT count(*) FROM signups WHERE activity_id = :a",
+                                 a=activity["id"]), allowed=w.rider)
+
+
+def _signups_of(w: World) -> Probe:
+    activity = _new_activity(w)
+    w.ok(w.resident.post(f"/activities/{activity['id']}/signups", json={}))
+    return Probe(f"/activities/{activity['id']}/signups", allowed=w.space_manager)
+
+
+def _cancel_signup(w: World) -> Probe:
+    activity = _new_activity(w)
+    signup = w.ok(w.resident.post(f"/activities/{activity['id']}/signups", json={}))
+    return Probe(f"/activity-signups/{signup['id']}/cancel", {}, lambda: _signup_state(w, signup["id"]),
+                 allowed=w.resident)
+
+
+def _confirm_offer(w: World) -> Probe:
+    """`resident` is offered the place `resident_b` gave back; its organiser may not take it for them."""
+    activity = _new_activity(w, capacity=1)
+    first = w.ok(w.resident_b.post(f"/activities/{activity['id']}/signups", json={}))
+    waiting = w.ok(w.resident.post(f"/activities/{activity['id']}/signups", json={"wait": True}))
+    w.ok(w.resident_b.post(f"/activity-signups/{first['id']}/cancel", json={}))
+    return Probe(f"/activity-signups/{waiting['id']}/confirm", {}, lambda: _signup_state(w, waiting["id"]),
+                 allowed=w.resident)
+
+
 def _activities_report(w: World) -> Probe:
     today = datetime.now(UTC).date()
     return Probe("/activities/reports", query={"from": (today - timedelta(days=30)).isoformat(),
@@ -1177,6 +1281,38 @@ MATRIX: list[Rule] = [
     Rule("GET", "/notification-deliveries", ADMIN, (D("coordinator_a", 403, _deliveries, "operators only"),)),
     Rule("POST", "/notification-deliveries/replay", ADMIN,
          (D("coordinator_a", 403, _replay, "operators only"),)),
+    # activities, sessions and sign-ups
+    Rule("GET", "/activities", SIGNED_IN, (D("anonymous", 401, _anon("/activities", allowed="resident"),
+                                             "not signed in"),)),
+    Rule("POST", "/activities", "coordinator, space_manager, admin; the leads of the organising team",
+         (D("resident", 403, _create_activity, "not staff, and leads no team"),
+          D("volunteer_a", 403, _create_activity, "a volunteer who leads no team"))),
+    Rule("GET", "/activities/{activity_id}", SIGNED_IN,
+         (D("anonymous", 401, _an_activity_read(), "not signed in"),)),
+    Rule("PATCH", "/activities/{activity_id}", ORGANISERS,
+         (D("resident", 403, _change_activity, "not an organiser"),)),
+    Rule("POST", "/activities/{activity_id}/cancel", ORGANISERS,
+         (D("resident", 403, _cancel_activity, "not an organiser"),)),
+    Rule("GET", "/activities/{activity_id}/sessions", SIGNED_IN,
+         (D("anonymous", 401, _an_activity_read("/sessions"), "not signed in"),)),
+    Rule("POST", "/activities/{activity_id}/sessions", ORGANISERS,
+         (D("resident", 403, _add_session, "not an organiser"),)),
+    Rule("PATCH", "/activity-sessions/{session_id}", ORGANISERS,
+         (D("resident", 403, _move_session, "not an organiser"),)),
+    Rule("POST", "/activity-sessions/{session_id}/cancel", ORGANISERS,
+         (D("resident", 403, _cancel_session, "not an organiser"),)),
+    Rule("POST", "/activities/{activity_id}/signups", SIGNED_IN + " in one of the activity's groups or roles "
+         "(everyone when it names none)",
+         (D("resident", 403, _sign_up_for_riders, "an activity for riders, no confirmed rider group"),)),
+    Rule("GET", "/activities/{activity_id}/signups", ORGANISERS,
+         (D("resident", 403, _signups_of, "a participant, not an organiser"),)),
+    Rule("GET", "/me/activity-signups", SIGNED_IN + " (own)",
+         (D("anonymous", 401, _anon("/me/activity-signups", allowed="resident"), "not signed in"),)),
+    Rule("POST", "/activity-signups/{signup_id}/cancel", "the participant (until the deadline); " + ORGANISERS,
+         (D("resident_b", 404, _cancel_signup, "someone else's sign-up"),)),
+    Rule("POST", "/activity-signups/{signup_id}/confirm", "the participant offered the places",
+         (D("space_manager", 403, _confirm_offer, "the organiser, who sees the offer but does not take it"),
+          D("resident_b", 404, _confirm_offer, "someone else's sign-up"))),
     # activities: check-in, attendance, helpers, walk-ins, reports
     Rule("GET", "/activity-sessions/{session_id}/code", "the activity's organisers; coordinators",
          (D("resident", 403, _session_read("code"), "a participant, not an organiser"),)),
