@@ -3,10 +3,11 @@ tickets scanned by an organiser, who may check in whom, helpers' hours credited 
 volunteers service), walk-ins and the attendance list."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.activities import attendance_rules
 from services.activities.models import ActivitySession, Attendance, HoursCredit
@@ -271,3 +272,32 @@ def test_the_attendance_list_shows_no_shows_once_the_session_ended(suite, people
     assert after["ended"] is True
     assert after["summary"] == {"participants": 2, "participants_in": 1, "no_shows": 1, "helpers": 1,
                                 "walk_ins": 4, "visits": 5}
+
+
+def test_scans_at_once_record_one_check_in_and_credit_once(suite, people):
+    """Twenty scans of one person's ticket at once, then twenty check-outs of a helper at once: one record,
+    one `recorded`, one credit with one event."""
+    activity = _activity(people)
+    session_id = activity["sessions"][0]["id"]
+    person = _participant(suite, activity)
+    ticket = _ok(person.get(f"/activity-signups/{person.signup['id']}/ticket"))["ticket"]
+    scanners = [suite.client(people["organiser"].token) for _ in range(20)]
+    path = f"/activity-sessions/{session_id}/check-in"
+    with ThreadPoolExecutor(max_workers=len(scanners)) as pool:
+        answers = list(pool.map(lambda c: c.post(path, json={"ticket": ticket}), scanners))
+    assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
+    assert sum(a.json()["recorded"] for a in answers) == 1
+    assert len({a.json()["checked_in_at"] for a in answers}) == 1
+    assert _records(suite, session_id) == [person.id]
+
+    helper = suite.user(roles=["resident", "volunteer"])
+    _ok(people["organiser"].post(f"/activity-sessions/{session_id}/helpers", json={"user_id": helper.id}))
+    _ok(people["organiser"].post(path, json={"user_id": helper.id}))
+    with ThreadPoolExecutor(max_workers=len(scanners)) as pool:
+        answers = list(pool.map(lambda c: c.post(path, json={"user_id": helper.id, "direction": "out"}), scanners))
+    assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
+    assert sum(a.json()["recorded"] for a in answers) == 1
+    assert len(outbox(suite, "activity.hours_credited", session_id=session_id)) == 1
+    with suite.database("activities").read() as session:
+        assert session.scalar(select(func.count()).select_from(HoursCredit)
+                              .where(HoursCredit.session_id == session_id)) == 1
