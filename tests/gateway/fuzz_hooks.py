@@ -44,6 +44,13 @@ VOLUNTEER = {"timezone": ZONE, "unavailable.*.ends_at": AFTER, "grid_ids": EXIST
              "availability.*.end": "differs from start (a window past midnight ends earlier)",
              "skills.*.key": "a skill name: lower-case letters, digits and _ (no key pattern in OpenAPI 3.0)"}
 
+# An activity's sessions: as a booking's (their room's rules, named by bookings), and within the sign-up window.
+WINDOW = "the sign-up window closes after it opens, opens before the last session and closes by its start"
+SESSIONS = {"timezone": ZONE, "starts_at": "a local time that exists in the zone (not in a DST gap)",
+            "ends_at": AFTER, "space_id": EXISTS, "signup_opens_at": WINDOW, "signup_closes_at": WINDOW,
+            **SPACE_RULES}
+ACTIVITY = {**SESSIONS, "organiser_team_id": EXISTS, "sessions.*.ends_at": AFTER}
+
 # Per operation, the fields (dotted paths; `*` stands for one key or list index) a schema-valid request
 # may be refused for with 422, and why the schema cannot say it. Cross-field rules are also stated in the
 # operation's description.
@@ -121,6 +128,15 @@ RULES: dict[str, dict[str, str]] = {
         "user_id": "someone with a confirmed place in the activity, or a helper of the session"},
     "DELETE /api/v1/activity-sessions/{session_id}/helpers/{user_id}": {"user_id": "a helper of the session"},
     "GET /api/v1/activities/reports": {"to": "not before from, at most 366 days after it"},
+    "GET /api/v1/activities": {"to": AFTER},
+    "POST /api/v1/activities": ACTIVITY,
+    "PATCH /api/v1/activities/{activity_id}": {
+        "capacity": "not below the places already taken", "signup_closes_at": WINDOW, "signup_opens_at": WINDOW},
+    "POST /api/v1/activities/{activity_id}/sessions": SESSIONS,
+    "PATCH /api/v1/activity-sessions/{session_id}": SESSIONS,
+    "POST /api/v1/activities/{activity_id}/signups": {
+        "places": "at most the activity's max_places_per_person",
+        "household": "needed when the activity takes one sign-up per household"},
 }
 
 

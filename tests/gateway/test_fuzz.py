@@ -43,6 +43,7 @@ ROLES = {
 RUNS = [("admin coverage of volunteers", "admin", "coverage", ["volunteers"]),
         ("admin coverage of bookings and accounts", "admin", "coverage", ["bookings", "accounts"]),
         ("admin coverage of charity and notifications", "admin", "coverage", ["charity", "notifications"]),
+        ("admin coverage of activities", "admin", "coverage", ["activities"]),
         *((f"{role} fuzzing", role, "examples,fuzzing", []) for role in ROLES)]
 # Ending the fuzzer's own session would turn every later case into a 401 and test nothing.
 SELF_DEFEATING = ("/api/v1/auth/logout", "/api/v1/me/password")
