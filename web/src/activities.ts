@@ -4,53 +4,28 @@
  * and the few requests every screen makes the same way.
  */
 import { api } from './api/client'
+import type { components } from './api/schema'
 import { currentLocale } from './i18n'
 import { TAG_COLOURS } from './components/bookings/time'
 
-// The shapes of services/activities/contracts.py, until the generated types carry them.
-export interface ActivitySession {
-  id: number; activity_id?: number; starts_at: string; ends_at: string; space_id?: number | null; space_name?: string | null
-  place?: string | null; state?: string; walk_ins?: number; booking_id?: number | null; cancel_reason?: string
-}
-export interface RouteStop { position?: number; name: string; note?: string | null }
-export interface SignUp {
-  id: number; activity_id: number; user_id?: number; display_name?: string | null; places: number; household?: string | null
-  state: string; hold_until?: string | null; position?: number | null; created_at?: string; decided_at?: string | null
-  title_zh?: string; title_en?: string | null; first_starts_at?: string | null; cancel_until?: string | null
-}
-export interface Activity {
-  id: number; title_zh: string; title_en?: string | null; description_zh?: string | null; description_en?: string | null
-  kind: string; organiser_team_id?: number | null; site_id?: number | null; site_name?: string | null
-  groups?: string[]; roles?: string[]; organiser_ids?: number[]; capacity: number; taken?: number; places_left?: number
-  signup_opens_at?: string | null; signup_closes_at?: string | null; cancel_before_minutes?: number
-  max_places_per_person?: number; one_per_household?: boolean; hold_minutes?: number; state?: string; timezone?: string
-  cancel_reason?: string; version?: number; route?: RouteStop[]
-  // the list's extras, when the API gives them
+type S = components['schemas']
+/** T with the members K always there (every answer of the API has them). */
+type Sure<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> }
+
+// What the screens read of the API's answers, typed from the generated schema, with the members every answer
+// has made required, and a few the API may add (names of people, a list card's first time).
+export type ActivitySession = Sure<S['Session'], 'id' | 'starts_at' | 'ends_at'> & { space_name?: string | null }
+export type RouteStop = S['RouteStop']
+export type SignUp = Sure<S['SignUp'], 'id' | 'activity_id' | 'places' | 'state'> & { display_name?: string | null }
+export type Activity = Sure<Omit<S['ActivityDetail'], 'sessions' | 'my_signup' | 'places_left'>, 'id' | 'title_zh' | 'kind' | 'capacity'> & {
+  places_left?: number; sessions?: ActivitySession[]; my_signup?: SignUp | null
   first_starts_at?: string | null; session_count?: number; my_signup_state?: string | null
-  // the detail's
-  sessions?: ActivitySession[]; my_signup?: SignUp | null; waitlist_length?: number; eligible?: boolean
-  signup_window?: string; organiser?: boolean
 }
-export interface AttendanceRecord {
-  user_id: number; display_name?: string | null; role?: string; signup_id?: number | null; places?: number | null
-  checked_in_at?: string | null; checked_out_at?: string | null; method?: string | null; standing?: string
-  minutes_credited?: number | null
-}
-export interface AttendanceList {
-  items: AttendanceRecord[]; ended?: boolean
-  summary?: { participants?: number; participants_in?: number; no_shows?: number; helpers?: number; walk_ins?: number; visits?: number }
-}
-type Init = {
-  params?: { path?: Record<string, unknown>; query?: Record<string, unknown> }
-  body?: unknown; headers?: Record<string, string>; parseAs?: 'json' | 'blob' | 'text'
-}
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Answer = Promise<{ data?: any; error?: unknown; response: Response }>
-/** The activities endpoints through the same client (its sign-in and refresh), typed by the screens. */
-export const activitiesApi = api as unknown as {
-  GET(path: string, init?: Init): Answer; POST(path: string, init?: Init): Answer
-  PATCH(path: string, init?: Init): Answer; DELETE(path: string, init?: Init): Answer
-}
+export type AttendanceRecord = Sure<S['AttendanceItem'], 'user_id'> & { display_name?: string | null }
+export type AttendanceList = Omit<S['AttendanceList'], 'items'> & { items: AttendanceRecord[] }
+export type SessionCode = Sure<S['SessionCode'], 'code' | 'expires_at' | 'period_seconds'>
+export type ActivityReport = S['ActivityReport']
+export type ReportFigures = S['ReportFigures'] & { site_id?: number | null; site_name?: string }
 
 export const KINDS = ['class', 'walk', 'contest', 'party', 'film', 'workshop', 'fitness', 'other'] as const
 export type Kind = (typeof KINDS)[number]
