@@ -25,6 +25,8 @@ import sys
 import amqp.exceptions
 import eventlet
 import kombu.exceptions
+from kombu import Connection
+from kombu.pools import producers
 from nameko import events, messaging
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
@@ -73,15 +75,31 @@ class RpcPublisher(Publisher):
     use_confirms = False
     delivery_mode = NON_PERSISTENT
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # nameko's class-wide dict is written to on every publish; connections without confirms are pooled
-        # apart from those with (kombu keys its pools by the transport options).
-        self.transport_options = {**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False}
+    # One kombu Connection per broker address and credentials, the key of kombu's pool of connections
+    # without confirms (pooled apart from those with: kombu keys its pools by the transport options).
+    # nameko's publish builds a new one, parsing the URL, for every message.
+    _connections: dict[tuple, Connection] = {}
 
     def publish(self, payload, **kwargs):
-        kwargs.update(use_confirms=False, mandatory=False)
-        return super().publish(payload, **kwargs)
+        publish_kwargs = {**self.publish_kwargs, **kwargs}
+        headers = {**publish_kwargs.pop("headers", {}), **publish_kwargs.pop("extra_headers", {})}
+        for ignored in ("use_confirms", "mandatory", "transport_options"):
+            publish_kwargs.pop(ignored, None)
+        options = {"delivery_mode": self.delivery_mode, "priority": self.priority, "expiration": self.expiration,
+                   "serializer": self.serializer, "compression": self.compression, "retry": self.retry,
+                   "retry_policy": self.retry_policy, "declare": list(self.declare)}
+        options.update(publish_kwargs)  # what is given for this message wins
+        with producers[self._connection()].acquire(block=True) as producer:
+            producer.publish(payload, headers=headers, mandatory=False, **options)
+
+    def _connection(self) -> Connection:
+        key = (self.amqp_uri, repr(self.ssl), self.login_method)
+        connection = self._connections.get(key)
+        if connection is None:
+            connection = self._connections.setdefault(key, Connection(
+                self.amqp_uri, ssl=self.ssl, login_method=self.login_method,
+                transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False}))
+        return connection
 
 
 class MethodProxy(nameko_rpc.MethodProxy):

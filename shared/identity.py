@@ -5,7 +5,8 @@ Service-to-service RPC keeps the original caller because nameko forwards context
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 
 from shared.errors import Forbidden, Unauthenticated
 
@@ -58,10 +59,10 @@ class Caller:
         return self
 
     def to_context(self) -> dict:
-        data = asdict(self)
-        data["roles"] = sorted(self.roles)
-        data["groups"] = list(self.groups)
-        return data
+        # Field by field (`asdict` deep-copies every value, on each RPC the gateway sends).
+        return {"user_id": self.user_id, "roles": sorted(self.roles), "groups": list(self.groups),
+                "locale": self.locale, "timezone": self.timezone, "display_name": self.display_name,
+                "system": self.system, "extra": copy.deepcopy(self.extra) if self.extra else {}}
 
     @classmethod
     def from_context(cls, data: dict | None) -> Caller:

@@ -9,6 +9,7 @@ after committing).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -144,20 +145,9 @@ def authenticate(db: Database, header: str | None) -> tuple[Caller, str]:
     """The caller named by an `Authorization: Bearer` header, and its session id."""
     if not header or not header.startswith("Bearer "):
         raise Unauthenticated("Send an access token: Authorization: Bearer <token>.")
-    try:
-        claims = jwt.decode(header[7:].strip(), config.secret_key(), algorithms=[ALGORITHM],
-                            options={"require": ["exp", "sub", "sid"]})
-    except jwt.ExpiredSignatureError:
-        raise Unauthenticated("The access token has expired.") from None
-    except jwt.PyJWTError:
-        raise Unauthenticated("The access token is not valid.") from None
-    sid, sub = claims.get("sid"), claims.get("sub")
-    # Signed by us, yet its claims are checked like any input: a session id and an account id.
-    if claims.get("typ") != "access" or not isinstance(sid, str) or not SESSION_ID.match(sid) \
-            or not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() \
-            or not 1 <= int(sub) <= MAX_ID:
-        raise Unauthenticated("The access token is not valid.")
-    account_id = int(sub)
+    sid, account_id, expires = _verified(header[7:].strip(), config.secret_key())
+    if expires <= time.time():  # a token verified earlier has expired since
+        raise Unauthenticated("The access token has expired.")
     caller = CHECKED.get(sid, account_id)
     if caller is None:
         checked_at = time.monotonic()  # before the read: what it finds is at least this fresh
@@ -170,6 +160,28 @@ def authenticate(db: Database, header: str | None) -> tuple[Caller, str]:
             caller = caller_of(account)
         CHECKED.put(sid, account_id, caller, checked_at)
     return caller, sid
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, key: str) -> tuple[str, int, float]:
+    """A token's session id, account id and expiry, once its signature, expiry and claims are checked.
+
+    Remembered per token and key (a client sends the same token until it expires): the same bytes signed
+    with the same key verify the same way; only the expiry is checked again on each use. What fails is not
+    remembered."""
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The access token has expired.") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("The access token is not valid.") from None
+    sid, sub = claims.get("sid"), claims.get("sub")
+    # Signed by us, yet its claims are checked like any input: a session id and an account id.
+    if claims.get("typ") != "access" or not isinstance(sid, str) or not SESSION_ID.match(sid) \
+            or not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() \
+            or not 1 <= int(sub) <= MAX_ID:
+        raise Unauthenticated("The access token is not valid.")
+    return sid, int(sub), float(claims["exp"])
 
 
 def caller_of(account: Account) -> Caller:

@@ -5,7 +5,9 @@ import csv
 import io
 
 from flask import Response, current_app, g, jsonify, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema
+from webargs.flaskparser import FlaskParser
 
 from services.gateway.auth import authenticate
 from shared.idempotency import derive
@@ -13,6 +15,26 @@ from shared.identity import ANONYMOUS, Caller
 
 PREFIX = "/api/v1"
 SECURED = [{"bearerAuth": []}]
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, with one instance of each schema given as a class to `@blp.arguments`: webargs made a
+    new one for every request (copying every declared field); a schema instance loads in any thread."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type, Schema] = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            return schema if schema is not None else self._schemas.setdefault(argmap, argmap())
+        return super()._get_schema(argmap, req)
+
+
+# Every blueprint's `@blp.arguments` wraps its endpoint with this parser when its module is imported, which
+# is after this package's own module has run.
+Blueprint.ARGUMENTS_PARSER = ArgumentsParser()
 
 
 def db():
