@@ -26,10 +26,14 @@ def rpc(method=None, *, once: bool = True, **options):
     return _entrypoint(expected_exceptions=EXPECTED, **options)(exactly_once(method) if once else method)
 
 
+# One instance of each schema class `load` is given: making one copies every declared field, on every call.
+_SCHEMAS: dict[type[Schema], Schema] = {}
+
+
 def load(schema: Schema | type[Schema], data, **kwargs):
     """Validate `data` with a marshmallow schema; broken rules become `Invalid` with field messages."""
     if isinstance(schema, type):
-        schema = schema()
+        schema = _SCHEMAS.get(schema) or _SCHEMAS.setdefault(schema, schema())
     try:
         return schema.load(data if data is not None else {}, **kwargs)
     except ValidationError as exc:
