@@ -12,7 +12,7 @@ export AMQP_URI
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet -c requirements.lock -e '.[test,web]'
+	@$(BIN)/pip install --quiet -c requirements.lock -e '.[test,web,bench]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -95,8 +95,8 @@ unit: $(STAMP)
 lint: $(STAMP)
 	@$(BIN)/ruff check shared services tests bench
 
-# Every benchmark, one after the other; each prints its own figures.
-BENCHES := rpc_overhead bookings_availability bookings_http notifications_latency notifications_broadcast
+# Every benchmark, one after the other; each prints its own figures (the tables also go to docs/PERFORMANCE.md).
+BENCHES := rpc_overhead bookings_availability bookings_http notifications_latency notifications_broadcast load_test
 bench: broker
 	@for b in $(BENCHES); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b || exit 1; done
 

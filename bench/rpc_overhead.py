@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.rpc_overhead [--rounds 300]
 
 Starts the suite on SQLite against a fresh vhost of the local broker, then measures sequential round
-trips on loopback and prints each median and its ratio to the bare kombu round trip:
+trips on loopback and prints each median and its ratio to the bare kombu round trip (the floor), as a table
+also written to docs/PERFORMANCE.md:
 - kombu: publish to a queue, an echo consumer replies to `reply_to`; nothing else.
 - nameko: `bookings.ping` through a standalone ClusterRpcProxy (the service also runs `SELECT 1`).
 - gateway: `GET /api/v1/spaces` over HTTP: token check, one RPC (`bookings.list_spaces`), JSON.
@@ -19,8 +20,11 @@ import uuid
 import requests
 from kombu import Connection, Consumer, Producer, Queue
 
+from bench.report import report
 from shared.identity import SYSTEM
 from tests.support.suite import RunningSuite
+
+GOALS = {"nameko RPC (bookings.ping)": "≤ 2.5×", "gateway HTTP (GET /spaces, 1 RPC)": "≤ 4×"}
 
 
 def timed(fn, rounds: int, warmup: int = 20) -> list[float]:
@@ -104,12 +108,13 @@ def main() -> None:
     finally:
         running.stop()
     base = statistics.median(figures["kombu request/reply"])
-    print(f"\nsequential round trips on loopback, {args.rounds} each (milliseconds)")
-    print(f"{'layer':<36}{'median':>9}{'p99':>9}{'× kombu':>10}")
+    rows = []
     for name, samples in figures.items():
         median = statistics.median(samples)
-        p99 = statistics.quantiles(samples, n=100)[98]
-        print(f"{name:<36}{median:>9.2f}{p99:>9.2f}{median / base:>10.1f}")
+        rows.append([name, median, statistics.quantiles(samples, n=100)[98], f"{median / base:.1f}×",
+                     GOALS.get(name, "the floor")])
+    report("rpc-ladder", f"The RPC ladder: sequential round trips on loopback, {args.rounds} each (milliseconds)",
+           ["layer", "median", "p99", "× floor", "goal"], rows)
 
 
 if __name__ == "__main__":
