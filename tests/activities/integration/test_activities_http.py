@@ -2,7 +2,8 @@
 route, who may create and change, and bad input answered 422 with field messages."""
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 from tests.activities.integration.conftest import (
     activity_body,
@@ -10,9 +11,11 @@ from tests.activities.integration.conftest import (
     live_occurrences,
     make_space,
     organiser,
+    outbox,
     session_body,
     sessions_of,
 )
+from tests.support.suite import wait_for
 
 
 def _ok(response, *codes):
@@ -97,3 +100,25 @@ def test_only_organisers_create_and_change(activities_suite):
                        headers={"If-Match": f'"{activity["version"]}"'})
     assert stale.status_code == 412
     assert sessions_of(suite, activity["id"]) == []
+
+
+def test_participants_are_reminded_once_before_a_session_and_told_of_a_cancellation(activities_suite):
+    suite = activities_suite
+    lead = organiser(suite)
+    activity = _ok(lead.post("/activities", json=activity_body()), 201)
+    person = suite.user()
+    _ok(person.post(f"/activities/{activity['id']}/signups", json={}), 201)
+    # A session within the reminder's lead (24 h) is reminded at the timer's next tick, to who signed up by then.
+    soon = datetime.now(UTC) + timedelta(hours=3)
+    [added] = _ok(lead.post(f"/activities/{activity['id']}/sessions", json=session_body(soon, place="新华路 329 号")),
+                  201)["items"]
+    session_id = added["id"]
+    reminded = wait_for(lambda: outbox(suite, "activity.session_reminder", session_id=session_id), timeout=15,
+                        message="the reminder")
+    assert reminded[0]["user_ids"] == [person.id] and reminded[0]["place"] == "新华路 329 号"
+    time.sleep(1.5)  # the timer ticks again: once only
+    assert len(outbox(suite, "activity.session_reminder", session_id=session_id)) == 1
+    assert outbox(suite, "activity.signup_confirmed", activity_id=activity["id"], user_id=person.id)
+    _ok(lead.post(f"/activities/{activity['id']}/cancel", json={"reason": "台风"}))
+    [told] = outbox(suite, "activity.cancelled", activity_id=activity["id"])
+    assert told["user_ids"] == [person.id] and told["reason"] == "台风"
