@@ -3,9 +3,11 @@
  * their colours, the session code's QR payload (a link that opens the check-in page with the code in it),
  * and the few requests every screen makes the same way.
  */
+import { reactive } from 'vue'
 import { api } from './api/client'
 import type { components } from './api/schema'
 import { currentLocale } from './i18n'
+import { hasRole } from './session'
 import { TAG_COLOURS } from './components/bookings/time'
 
 type S = components['schemas']
@@ -109,4 +111,24 @@ export function saveBlob(blob: Blob, name: string): void {
   link.click()
   link.remove()
   setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+/**
+ * People's names for the organisers' lists (sign-ups, attendance), which name people by account id: the
+ * answer's own display_name when it has one, the organising team's members, else the account itself for
+ * coordinators and admins (who may read accounts); "账号 12" when none of these knows.
+ */
+export function usePeopleNames() {
+  const names = reactive<Record<number, string>>({})
+  async function learn(ids: number[], teamMembers: { user_id?: number; display_name?: string }[] = []) {
+    for (const m of teamMembers) if (m.user_id && m.display_name && !names[m.user_id]) names[m.user_id] = m.display_name
+    if (!hasRole('coordinator', 'admin')) return
+    for (const id of new Set(ids)) {
+      if (names[id] !== undefined) continue
+      names[id] = ''
+      const { data } = await outcome(api.GET('/api/v1/accounts/{account_id}', { params: { path: { account_id: id } } }))
+      names[id] = data?.display_name || data?.username || ''
+    }
+  }
+  return { names, learn }
 }
