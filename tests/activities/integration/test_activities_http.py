@@ -14,6 +14,7 @@ from tests.activities.integration.conftest import (
     outbox,
     session_body,
     sessions_of,
+    unique,
 )
 from tests.support.suite import wait_for
 
@@ -122,3 +123,18 @@ def test_participants_are_reminded_once_before_a_session_and_told_of_a_cancellat
     _ok(lead.post(f"/activities/{activity['id']}/cancel", json={"reason": "台风"}))
     [told] = outbox(suite, "activity.cancelled", activity_id=activity["id"])
     assert told["user_ids"] == [person.id] and told["reason"] == "台风"
+
+
+def test_a_team_lead_creates_the_teams_activity_and_its_leads_organise_it(activities_suite):
+    suite = activities_suite
+    admin = suite.user(roles=("resident", "admin"))
+    lead, co_lead, member = (suite.user(roles=("resident", "volunteer")) for _ in range(3))
+    team = _ok(admin.post("/teams", json={"name": unique("讲述者"), "kind": "storytellers",
+                                          "lead_ids": [lead.id, co_lead.id]}), 201)
+    assert member.post("/activities", json=activity_body(kind="walk", organiser_team_id=team["id"])).status_code == 403
+    activity = _ok(lead.post("/activities", json=activity_body(kind="walk", organiser_team_id=team["id"])), 201)
+    assert set(activity["organiser_ids"]) == {lead.id, co_lead.id}
+    assert _ok(co_lead.get(f"/activities/{activity['id']}"))["organiser"] is True
+    _ok(co_lead.patch(f"/activities/{activity['id']}", json={"title_en": "Walking lesson"}))
+    unknown = lead.post("/activities", json=activity_body(organiser_team_id=987654))
+    assert unknown.status_code == 422 and "organiser_team_id" in unknown.json()["errors"]
