@@ -48,11 +48,6 @@ class RouteStopSchema(Schema):
     note = fields.String()
 
 
-def _route(value) -> None:
-    if value is not None and not value:
-        raise ValidationError("a route has at least one stop")
-
-
 class SessionRequestSchema(Schema):
     """One session, or a series of them repeating by `rrule` (as bookings repeats: in wall-clock time)."""
 
@@ -145,7 +140,7 @@ class _Limits(Schema):
                         validate=[validate.Length(max=len(ROLES)), fields.Unique()],
                         metadata={"description": "Roles whose holders may sign up"})
     route = fields.List(fields.Nested(RouteStopRequestSchema), allow_none=True,
-                        validate=[validate.Length(max=50), _route],
+                        validate=validate.Length(min=1, max=50),
                         metadata={"description": "A walking lesson's stops, in order (at least one)"})
 
     @validates_schema
@@ -176,7 +171,7 @@ class ActivityRequestSchema(_Limits):
                         validate=[validate.Length(max=len(ROLES)), fields.Unique()])
     timezone = fields.String(load_default="Asia/Shanghai", validate=[validate.Length(max=64), _timezone])
     route = fields.List(fields.Nested(RouteStopRequestSchema), load_default=None, allow_none=True,
-                        validate=[validate.Length(max=50), _route])
+                        validate=validate.Length(min=1, max=50))
     sessions = fields.List(fields.Nested(SessionRequestSchema), load_default=list, validate=validate.Length(max=20),
                            metadata={"description": "Sessions to add at once: each one-off, or a series (rrule)"})
 
