@@ -8,13 +8,15 @@
    At the last class the organiser's desk shows the rotating code; the rider's phone camera (Chromium's fake
    camera, fed the desk's QR) scans it and checks in; the organiser checks the second participant in by hand;
    the desk counts two in and one not here. zh-CN; axe on every screen.
-3. The centre's report, in English: a class held yesterday with two sign-ups, one checked in, three walk-ins;
-   the report for the centre's site shows it (attendance 50 %, one no-show, four visits) and downloads the
+3. The centre's report, in English: a class held yesterday with two sign-ups; after it, the desk shows no
+   code, the organiser checks one in by hand (the other is a no-show) and counts three walk-ins; the report for the centre's site shows it (attendance 50 %, one no-show, four visits) and downloads the
    same as CSV.
 2. A full party with a waitlist promotion, in elderly mode: a station's birthday party, one sign-up per
    household, two places, both taken; the next person joins the waitlist from the activity's page; one of
-   the two cancels; the waitlisted person is offered the place with its deadline and confirms it in time,
+   the two cancels on their phone; the waitlisted person is offered the place with its deadline and confirms it in time,
    then finds it in 我的报名 with the ticket. The elderly measures run on every screen.
+4. A walking lesson created in English at a meeting point, with its route: a route with no stop is refused
+   beside the stops; with two stops (a note each) it is created and its page lists them in order.
 The API's state is checked after each step."""
 from __future__ import annotations
 
@@ -236,7 +238,8 @@ def test_a_night_school_course_from_creation_to_the_last_class_attendance(
     assert listed["summary"]["participants_in"] == 2
 
 
-def test_a_full_party_promotes_the_next_person_on_the_waitlist_who_confirms_in_time(web, suite, persona):
+def test_a_full_party_promotes_the_next_person_on_the_waitlist_who_confirms_in_time(
+        web, suite, persona, browser, browser_context_args):
     page = web.page
     words = WORDS
     organiser = suite.user(roles=["resident", "coordinator"])
@@ -249,9 +252,9 @@ def test_a_full_party_promotes_the_next_person_on_the_waitlist_who_confirms_in_t
                       "place": "浦东快递驿站二楼"}]})
     assert made.status_code == 201, made.text
     activity_id = made.json()["id"]
-    first, second = suite.user(groups=("courier",)), suite.user(groups=("courier",))
+    first, second = persona(groups=("courier",), sign_in=False), suite.user(groups=("courier",))
     taken = [person.post(f"/activities/{activity_id}/signups", json={"household": f"驿站宿舍 {n} 室"})
-             for n, person in enumerate((first, second), start=1)]
+             for n, person in enumerate((first.client, second), start=1)]
     assert [answer.json().get("state") for answer in taken] == ["confirmed", "confirmed"], [a.text for a in taken]
 
     # ---- Full: the next person joins the waitlist from the activity's page (their household typed).
@@ -267,8 +270,17 @@ def test_a_full_party_promotes_the_next_person_on_the_waitlist_who_confirms_in_t
     assert mine["state"] == "waitlisted"
 
     # ---- One of the two cancels; the place is offered to the guest with its deadline; confirmed in time.
-    cancelled = first.post(f"/activity-signups/{taken[0].json()['id']}/cancel")
-    assert cancelled.status_code == 200, cancelled.text
+    context, first_phone = phone(browser, browser_context_args, suite, first)
+    try:
+        first_phone.page.goto(f"{suite.base_url}/activities/{activity_id}")
+        first_phone.page.get_by_test_id("cancel-signup").click()
+        first_phone.page.get_by_test_id("cancel-yes").click()
+        # The freed place is held for the one waiting: still full for anyone else.
+        expect(first_phone.page.get_by_test_id("sign-up")).to_have_text(words["wait"])
+        first_phone.screen("the party (cancelled)")
+    finally:
+        context.close()
+    assert first.client.get(f"/activities/{activity_id}").json()["my_signup"]["state"] == "cancelled"
     offered = guest.client.get(f"/activities/{activity_id}").json()["my_signup"]
     assert offered["state"] == "offered" and offered["hold_until"], offered
     hold_until = datetime.fromisoformat(offered["hold_until"])
@@ -305,8 +317,19 @@ def test_the_report_counts_a_held_class_per_site_and_downloads_as_csv(web, suite
     for person in (came, missed):
         assert person.post(f"/activities/{activity_id}/signups", json={}).status_code == 201
     (held,) = let_the_term_pass(suite, activity_id, timedelta(days=-1, hours=-2))  # it was yesterday
-    assert organiser.client.post(f"/activity-sessions/{held}/check-in", json={"user_id": came.id}).status_code == 200
-    assert organiser.client.post(f"/activity-sessions/{held}/walk-ins", json={"count": 3}).status_code == 200
+
+    # The desk after the class: no code any more; one checked in by hand, the other a no-show, three walk-ins.
+    web.open(f"/activities/{activity_id}/sessions/{held}", "the desk (after the class)")
+    expect(page.get_by_test_id("code-closed")).to_be_visible()
+    expect(page.get_by_test_id(f"attendee-{missed.id}")).to_contain_text("No-show")
+    page.get_by_role("button", name=f"Check in {came.user['display_name']}").click()
+    expect(page.get_by_test_id(f"attendee-{came.id}")).to_contain_text("By hand")
+    page.fill("input[name=walk_ins]", "3")
+    page.get_by_test_id("save-walk-ins").click()
+    expect(page.locator(".notice-toast")).to_have_text("Saved")
+    web.screen("the desk (after the class, counted)")
+    summary = organiser.client.get(f"/activity-sessions/{held}/attendance").json()["summary"]
+    assert (summary["participants_in"], summary["no_shows"], summary["walk_ins"]) == (1, 1, 3)
 
     web.open("/activities", "activities (en)")
     page.get_by_test_id("activity-reports").click()
@@ -327,3 +350,43 @@ def test_the_report_counts_a_held_class_per_site_and_downloads_as_csv(web, suite
     header, first = text.splitlines()[:2]
     assert header.startswith("site_id,site_name,activities_held,sessions,signups")
     assert first.startswith(f"{room['site_id']},{room['site_name']},1,1,2,")
+
+
+def test_a_walking_lesson_is_created_at_a_meeting_point_with_its_stops_in_order(web, suite, persona):
+    page = web.page
+    organiser = persona(roles=("resident", "coordinator"), locale="en")
+    day = (datetime.now(SHANGHAI) + timedelta(days=5)).date().isoformat()
+    title = unique("行走党课·新华路红色足迹")
+    web.open("/activities/new", "create an activity (en)")
+    page.select_option("select[name=kind]", "walk")
+    expect(page.get_by_test_id("route-on")).to_have_attribute("aria-checked", "true")  # a walk has a route
+    page.fill("input[name=title_zh]", title)
+    page.fill("input[name=title_en]", "Walking lesson: Xinhua Road's red footprints")
+    page.fill("input[name=date]", day)
+    page.fill("input[name=start]", "09:30")
+    page.fill("input[name=end]", "11:00")
+    page.get_by_test_id("where-place").click()
+    page.fill("input[name=place]", "新华路 211 弄门口")
+    page.get_by_test_id("create").click()
+    expect(page.get_by_test_id("route-error")).not_to_be_empty()  # the API's own words, beside the stops
+    expect(page.locator("input[name=place]")).to_have_value("新华路 211 弄门口")
+    web.screen("create a walk (no stops)")
+    page.fill("input[name=stop-1-name]", "外国弄堂")
+    page.fill("textarea[name=stop-1-note]", "1920 年代的花园洋房")
+    page.get_by_test_id("add-stop").click()
+    page.fill("input[name=stop-2-name]", "新华路 211 弄")
+    page.fill("textarea[name=stop-2-note]", "老党员讲述社区变迁")
+    page.get_by_test_id("create").click()
+    page.wait_for_url(re.compile(r".*/activities/\d+$"))
+    activity_id = int(page.url.rsplit("/", 1)[1])
+    route = page.get_by_test_id("route")
+    expect(route.locator("li")).to_have_count(2)
+    expect(route.locator("li").nth(0)).to_contain_text("Stop 1 外国弄堂")
+    expect(route.locator("li").nth(1)).to_contain_text("老党员讲述社区变迁")
+    expect(page.locator("li.session")).to_contain_text("新华路 211 弄门口")
+    web.screen("a walking lesson")
+    made = organiser.client.get(f"/activities/{activity_id}").json()
+    assert [(stop["name"], stop["note"]) for stop in sorted(made["route"], key=lambda stop: stop["position"])] == [
+        ("外国弄堂", "1920 年代的花园洋房"), ("新华路 211 弄", "老党员讲述社区变迁")]
+    (session,) = made["sessions"]
+    assert (session["place"], session["space_id"], made["kind"]) == ("新华路 211 弄门口", None, "walk")
