@@ -37,7 +37,7 @@ from services.activities.models import (
     RouteStop,
     SignUp,
 )
-from services.activities.planning import book_plan, check_plans, insert_plain, plan
+from services.activities.planning import book_plan, check_plans, insert_plain, invalid, plan
 from services.activities.rules import ACTIVITY, LIVE, SESSION, SIGNUP, Window, check_window, eligible
 from services.activities.venue import Bookings
 from shared.db import Database, utcnow
@@ -50,10 +50,6 @@ from shared.recurrence import RuleViolation
 TeamLeads = Callable[[int], list[int]]
 CREATORS = ("coordinator", "space_manager")
 STALE = "The activity changed meanwhile; reload it and try again."
-
-
-def invalid(violation: RuleViolation) -> Invalid:
-    return Invalid(violation.message, errors={violation.field: [violation.message]})
 
 
 @contextmanager

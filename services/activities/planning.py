@@ -21,6 +21,7 @@ from shared.recurrence import RuleViolation
 
 
 def invalid(violation: RuleViolation) -> Invalid:
+    """A broken rule as a 422 naming its field."""
     return Invalid(violation.message, errors={violation.field: [violation.message]})
 
 

@@ -49,7 +49,7 @@ WINDOW = "the sign-up window closes after it opens, opens before the last sessio
 SESSIONS = {"timezone": ZONE, "starts_at": "a local time that exists in the zone (not in a DST gap)",
             "ends_at": AFTER, "space_id": EXISTS, "signup_opens_at": WINDOW, "signup_closes_at": WINDOW,
             **SPACE_RULES}
-ACTIVITY = {**SESSIONS, "organiser_team_id": EXISTS, "sessions.*.ends_at": AFTER}
+ACTIVITY = {**SESSIONS, "organiser_team_id": EXISTS, "sessions.*.ends_at": AFTER, "sessions.*.timezone": ZONE}
 
 # Per operation, the fields (dotted paths; `*` stands for one key or list index) a schema-valid request
 # may be refused for with 422, and why the schema cannot say it. Cross-field rules are also stated in the
