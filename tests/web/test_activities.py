@@ -16,7 +16,8 @@
    the two cancels on their phone; the waitlisted person is offered the place with its deadline and confirms it in time,
    then finds it in 我的报名 with the ticket. The elderly measures run on every screen.
 4. A walking lesson created in English at a meeting point, with its route: a route with no stop is refused
-   beside the stops; with two stops (a note each) it is created and its page lists them in order.
+   beside the stops; with two stops (a note each) it is created and its page lists them in order; then it is
+   moved to the afternoon.
 The API's state is checked after each step."""
 from __future__ import annotations
 
@@ -390,3 +391,14 @@ def test_a_walking_lesson_is_created_at_a_meeting_point_with_its_stops_in_order(
         ("外国弄堂", "1920 年代的花园洋房"), ("新华路 211 弄", "老党员讲述社区变迁")]
     (session,) = made["sessions"]
     assert (session["place"], session["space_id"], made["kind"]) == ("新华路 211 弄门口", None, "walk")
+
+    # Rain is forecast for the morning: the organiser moves the walk to the afternoon.
+    page.get_by_test_id(f"move-{session['id']}").click()
+    page.fill("input[name=move-start]", "14:00")
+    page.fill("input[name=move-end]", "15:30")
+    page.fill("input[name=move-reason]", "上午有雨")
+    web.screen("moving the walk")
+    page.get_by_test_id("move-save").click()
+    expect(page.locator("li.session .session-when")).to_contain_text("14:00–15:30")
+    moved = organiser.client.get(f"/activities/{activity_id}").json()["sessions"][0]
+    assert datetime.fromisoformat(moved["starts_at"]).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") == f"{day} 14:00"

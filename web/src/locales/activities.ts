@@ -74,6 +74,11 @@ export const zh = {
       cancelSession: '取消这一次',
       cancelSessionAsk: '取消 {time} 这一次?已报名的人会收到通知。',
       sessionCancelled: '已取消这一次',
+      move: '改时间',
+      moveNamed: '改时间:{time}',
+      moveSave: '保存新时间',
+      moved: '已改时间,报名的人会收到通知',
+      moveConflicts: '新时间房间已被预约,没有改动:',
       notFound: '找不到这个活动',
     },
     mineView: {
@@ -300,6 +305,11 @@ export const en: typeof zh = {
       cancelSession: 'Cancel this session',
       cancelSessionAsk: 'Cancel the session on {time}? Everyone signed up is told.',
       sessionCancelled: 'Session cancelled',
+      move: 'Move',
+      moveNamed: 'Move the session on {time}',
+      moveSave: 'Save the new time',
+      moved: 'Moved; everyone signed up is told',
+      moveConflicts: 'The room is taken at the new time; nothing changed:',
       notFound: 'This activity cannot be found',
     },
     mineView: {
