@@ -17,7 +17,7 @@
    then finds it in 我的报名 with the ticket. The elderly measures run on every screen.
 4. A walking lesson created in English at a meeting point, with its route: a route with no stop is refused
    beside the stops; with two stops (a note each) it is created and its page lists them in order; then it is
-   moved to the afternoon.
+   moved to the afternoon, and the same walk is added a week later.
 The API's state is checked after each step."""
 from __future__ import annotations
 
@@ -402,3 +402,16 @@ def test_a_walking_lesson_is_created_at_a_meeting_point_with_its_stops_in_order(
     expect(page.locator("li.session .session-when")).to_contain_text("14:00–15:30")
     moved = organiser.client.get(f"/activities/{activity_id}").json()["sessions"][0]
     assert datetime.fromisoformat(moved["starts_at"]).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") == f"{day} 14:00"
+
+    # And the same walk a week later: the new session starts like the last one, at its meeting point.
+    page.get_by_test_id("add-sessions").click()
+    page.wait_for_url(f"**/activities/{activity_id}/sessions/new")
+    expect(page.locator("input[name=place]")).to_have_value("新华路 211 弄门口")
+    expect(page.locator("input[name=start]")).to_have_value("14:00")
+    web.screen("add sessions")
+    page.get_by_test_id("add-sessions").click()
+    page.wait_for_url(re.compile(r".*/activities/\d+$"))
+    expect(page.locator("li.session")).to_have_count(2)
+    starts = sorted(datetime.fromisoformat(s["starts_at"]).astimezone(SHANGHAI)
+                    for s in organiser.client.get(f"/activities/{activity_id}").json()["sessions"])
+    assert starts[1] - starts[0] == timedelta(days=7)

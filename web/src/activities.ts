@@ -7,8 +7,8 @@ import { reactive } from 'vue'
 import { api } from './api/client'
 import type { components } from './api/schema'
 import { currentLocale } from './i18n'
-import { hasRole } from './session'
-import { TAG_COLOURS } from './components/bookings/time'
+import { hasRole, timeZone } from './session'
+import { TAG_COLOURS, WEEKDAYS, weekdayOf } from './components/bookings/time'
 
 type S = components['schemas']
 /** T with the members K always there (every answer of the API has them). */
@@ -131,4 +131,41 @@ export function usePeopleNames() {
     }
   }
   return { names, learn }
+}
+
+/** When and where sessions are to be held, as typed (components/activities/SessionFields.vue). */
+export interface Schedule {
+  date: string; start: string; end: string; repeat: 'once' | 'weekly'; days: string[]; count: string
+  where: 'space' | 'place'; site: string; space: string; place: string
+}
+
+export function newSchedule(day: string, start = '19:00', end = '21:00'): Schedule {
+  return { date: day, start, end, repeat: 'once', days: [WEEKDAYS[weekdayOf(day)]], count: '8', where: 'space', site: '', space: '', place: '' }
+}
+
+/** The API's session request for a schedule: local wall-clock times in the user's zone, a weekly rule. */
+export function sessionRequest(s: Schedule): S['SessionRequest'] {
+  return {
+    starts_at: `${s.date}T${s.start}:00`, ends_at: `${s.date}T${s.end}:00`, timezone: timeZone(),
+    ...(s.where === 'space' ? { space_id: s.space ? Number(s.space) : null } : { place: s.place.trim() }),
+    ...(s.repeat === 'weekly'
+      ? { rrule: `FREQ=WEEKLY;BYDAY=${WEEKDAYS.filter((d) => s.days.includes(d)).join(',')};COUNT=${s.count.trim()}` } : {}),
+  }
+}
+
+/** A 422's messages by field path ("sessions.0.ends_at"), nested lists and objects flattened. */
+export function flatErrors(value: unknown, path = '', out: Record<string, string> = {}): Record<string, string> {
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[path] = String(value[0])
+  else if (typeof value === 'string') out[path] = value
+  else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) flatErrors(inner, path ? `${path}.${key}` : key, out)
+  }
+  return out
+}
+
+/** Where a session field's message shows in SessionFields (by its path's last part, under `sessions.N.` or not). */
+export const SESSION_PLACES: Record<string, (path: string) => boolean> = {
+  start: (p) => /(^|\.)(starts_at|timezone)$/.test(p), end: (p) => /(^|\.)ends_at$/.test(p),
+  repeat: (p) => /(^|\.)(rrule|exdates)(\.|$)/.test(p) || p === 'sessions', space: (p) => /(^|\.)space_id$/.test(p) || p === 'site_id',
+  place: (p) => /(^|\.)place$/.test(p),
 }

@@ -65,6 +65,7 @@ export const zh = {
       signups: '报名名单',
       noSignups: '还没有人报名',
       desk: '签到管理',
+      addSessions: '添加场次',
       deskFor: '签到管理:{time}',
       cancelActivity: '取消整个活动',
       cancelActivityAsk: '取消整个活动?每一次都会取消,房间释放,已报名的人会收到通知。',
@@ -208,6 +209,11 @@ export const zh = {
       unavailable: '场地预约暂时不可用,什么都没有写入,请稍后再试',
       zoneNote: '时间按你的时区({zone})',
     },
+    sessionsForm: {
+      title: '添加场次',
+      submit: '添加',
+      added: '已添加 {n} 次',
+    },
     reports: {
       title: '活动统计',
       intro: '按场所统计所选日期里的活动、场次、报名、出勤和到访人次(按你的时区计日)。',
@@ -296,6 +302,7 @@ export const en: typeof zh = {
       signups: 'Sign-ups',
       noSignups: 'Nobody has signed up yet',
       desk: 'Check-in desk',
+      addSessions: 'Add sessions',
       deskFor: 'Check-in desk: {time}',
       cancelActivity: 'Cancel the whole activity',
       cancelActivityAsk: 'Cancel the whole activity? Every session is cancelled, rooms are released and everyone signed up is told.',
@@ -438,6 +445,11 @@ export const en: typeof zh = {
       conflicts: 'The room is booked at these times; nothing was written:',
       unavailable: 'Room booking is unavailable just now; nothing was written. Try again shortly',
       zoneNote: 'Times in your zone ({zone})',
+    },
+    sessionsForm: {
+      title: 'Add sessions',
+      submit: 'Add',
+      added: '{n} sessions added',
     },
     reports: {
       title: 'Activity reports',
