@@ -184,8 +184,9 @@ def test_cancelling_an_activity_gives_its_rooms_back(faulty_suite):
     assert cancelled["state"] == "cancelled"
     assert {s["state"] for s in cancelled["sessions"]} == {"cancelled"}
     assert cancelled["my_signup"] is None and cancelled["taken"] == 0
-    wait_for(lambda: live_occurrences(suite, space["id"]) == 0, timeout=30, message="the rooms to be given back")
-    assert [h.state for h in holds_of(suite, activity["id"])] == ["released"]
+    wait_for(lambda: [h.state for h in holds_of(suite, activity["id"])] == ["released"], timeout=30,
+             message="the rooms to be given back")
+    assert live_occurrences(suite, space["id"]) == 0
 
 
 def test_a_session_moved_books_the_new_time_then_gives_back_the_old(faulty_suite):
