@@ -9,7 +9,7 @@
    camera, fed the desk's QR) scans it and checks in; the organiser checks the second participant in by hand;
    the desk counts two in and one not here. zh-CN; axe on every screen.
 3. The centre's report, in English: a class held yesterday with two sign-ups; after it, the desk shows no
-   code, the organiser checks one in by hand (the other is a no-show) and counts three walk-ins; the report for the centre's site shows it (attendance 50 %, one no-show, four visits) and downloads the
+   code, its camera reads one participant's ticket (the other is a no-show) and it counts three walk-ins; the report for the centre's site shows it (attendance 50 %, one no-show, four visits) and downloads the
    same as CSV.
 2. A full party with a waitlist promotion, in elderly mode: a station's birthday party, one sign-up per
    household, two places, both taken; the next person joins the waitlist from the activity's page; one of
@@ -303,7 +303,8 @@ def test_a_full_party_promotes_the_next_person_on_the_waitlist_who_confirms_in_t
     assert guest.client.get(f"/activities/{activity_id}").json()["my_signup"]["state"] == "confirmed"
 
 
-def test_the_report_counts_a_held_class_per_site_and_downloads_as_csv(web, suite, persona):
+def test_the_report_counts_a_held_class_per_site_and_downloads_as_csv(
+        web, suite, persona, browser, browser_type, browser_type_launch_args, browser_context_args, tmp_path):
     page = web.page
     room = make_space(suite, name=unique("烘焙教室"), capacity=20, site=unique("新华路街道党群服务中心"))
     organiser = persona(roles=("resident", "coordinator"), locale="en")
@@ -314,21 +315,49 @@ def test_the_report_counts_a_held_class_per_site_and_downloads_as_csv(web, suite
                       "space_id": room["id"]}]})
     assert made.status_code == 201, made.text
     activity_id = made.json()["id"]
-    came, missed = suite.user(), suite.user()
-    for person in (came, missed):
+    came, missed = persona(sign_in=False, locale="en"), suite.user()
+    for person in (came.client, missed):
         assert person.post(f"/activities/{activity_id}/signups", json={}).status_code == 201
     (held,) = let_the_term_pass(suite, activity_id, timedelta(days=-1, hours=-2))  # it was yesterday
 
-    # The desk after the class: no code any more; one checked in by hand, the other a no-show, three walk-ins.
-    web.open(f"/activities/{activity_id}/sessions/{held}", "the desk (after the class)")
-    expect(page.get_by_test_id("code-closed")).to_be_visible()
-    expect(page.get_by_test_id(f"attendee-{missed.id}")).to_contain_text("No-show")
-    page.get_by_role("button", name=f"Check in {came.user['display_name']}").click()
-    expect(page.get_by_test_id(f"attendee-{came.id}")).to_contain_text("By hand")
-    page.fill("input[name=walk_ins]", "3")
-    page.get_by_test_id("save-walk-ins").click()
-    expect(page.locator(".notice-toast")).to_have_text("Saved")
-    web.screen("the desk (after the class, counted)")
+    # The participant's ticket on their phone, as the desk's camera will see it.
+    context, came_phone = phone(browser, browser_context_args, suite, came)
+    try:
+        signup_id = came.client.get("/me/activity-signups").json()["items"][0]["id"]
+        came_phone.open(f"/activities/signups/{signup_id}/ticket", "my ticket (en)")
+        greys = base64.b64decode(came_phone.page.get_by_test_id("qr-code").evaluate(GREYS))
+    finally:
+        context.close()
+    picture = tmp_path / "ticket.y4m"
+    camera_file(picture, greys)
+
+    # The desk after the class (its phone's camera sees the ticket): no code any more, the other participant a
+    # no-show; the organiser scans the ticket, and counts three walk-ins.
+    camera = browser_type.launch(**{**browser_type_launch_args, "args": [
+        *browser_type_launch_args["args"], "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={picture}"]})
+    try:
+        context = camera.new_context(**browser_context_args, permissions=["camera"])
+        desk = WebApp(page=context.new_page(), base_url=suite.base_url)
+        try:
+            desk.sign_in(organiser.username, organiser.password)
+            desk.open(f"/activities/{activity_id}/sessions/{held}", "the desk (after the class)")
+            expect(desk.page.get_by_test_id("code-closed")).to_be_visible()
+            expect(desk.page.get_by_test_id(f"attendee-{missed.id}")).to_contain_text("No-show")
+            desk.page.get_by_test_id("scan-ticket").click()
+            expect(desk.page.get_by_test_id(f"attendee-{came.id}")).to_contain_text("Ticket", timeout=15_000)
+            desk.page.fill("input[name=walk_ins]", "3")
+            desk.page.get_by_test_id("save-walk-ins").click()
+            expect(desk.page.locator(".notice-toast")).to_have_text("Saved")
+            desk.screen("the desk (after the class, counted)")
+        except Exception:
+            desk.save_screenshot(RESULTS / "activities-desk-ticket.png")
+            print("the desk's page said:\n" + "\n".join(desk.console[-40:]))
+            raise
+        finally:
+            context.close()
+    finally:
+        camera.close()
     summary = organiser.client.get(f"/activity-sessions/{held}/attendance").json()["summary"]
     assert (summary["participants_in"], summary["no_shows"], summary["walk_ins"]) == (1, 1, 3)
 
