@@ -64,6 +64,8 @@ class Activity(Base):
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_by: Mapped[int] = mapped_column(Integer, index=True)
+    # The creating request's idempotency key: a retried creation answers the activity it made (unique).
+    request_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # SQLAlchemy's version counter (the activity's ETag; a concurrent change is refused, never lost).
@@ -196,6 +198,8 @@ class SignUp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
     user_id: Mapped[int] = mapped_column(Integer, index=True)
+    # The participant's name as their account gave it when signing up (for the organisers' lists).
+    display_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     places: Mapped[int] = mapped_column(Integer, default=1)
     # The household as the participant gave it, normalised (rules.normalise_household), or NULL.
     household: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -239,6 +243,8 @@ class SessionHelper(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("activity_sessions.id", ondelete="CASCADE"),
                                             primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    # The volunteer's name from their profile when added.
+    display_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     added_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 230ee1637f40
 Revises: 
-Create Date: 2026-12-07 06:05:40.512092
+Create Date: 2026-12-07 07:01:43.098591
 """
 from alembic import op
 import sqlalchemy as sa
@@ -39,12 +39,14 @@ def upgrade():
     sa.Column('cancel_reason', sa.Text(), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('request_key', sa.String(length=200), nullable=True),
     sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint('capacity >= 1', name='ck_activities_capacity'),
     sa.CheckConstraint('taken >= 0 AND taken <= capacity', name='ck_activities_taken'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('request_key')
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_activities_created_by'), ['created_by'], unique=False)
@@ -177,6 +179,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('display_name', sa.String(length=100), server_default='', nullable=False),
     sa.Column('places', sa.Integer(), nullable=False),
     sa.Column('household', sa.String(length=200), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
@@ -233,6 +236,7 @@ def upgrade():
     op.create_table('session_helpers',
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('display_name', sa.String(length=100), server_default='', nullable=False),
     sa.Column('added_by', sa.Integer(), nullable=True),
     sa.Column('added_at', shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['activity_sessions.id'], ondelete='CASCADE'),
