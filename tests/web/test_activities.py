@@ -18,6 +18,8 @@
 4. A walking lesson created in English at a meeting point, with its route: a route with no stop is refused
    beside the stops; with two stops (a note each) it is created and its page lists them in order; then it is
    moved to the afternoon, and the same walk is added a week later.
+5. The organiser's screens (the form with a weekly schedule and a route, an activity's organiser tools, the desk
+   with its code, adding sessions, the reports) measured in elderly mode, each part as it scrolls into view.
 The API's state is checked after each step."""
 from __future__ import annotations
 
@@ -444,3 +446,43 @@ def test_a_walking_lesson_is_created_at_a_meeting_point_with_its_stops_in_order(
     starts = sorted(datetime.fromisoformat(s["starts_at"]).astimezone(SHANGHAI)
                     for s in organiser.client.get(f"/activities/{activity_id}").json()["sessions"])
     assert starts[1] - starts[0] == timedelta(days=7)
+
+
+def test_the_organisers_screens_in_elderly_mode(web, suite, persona):
+    """The organiser's screens measured in elderly mode (the stories above run in one mode each): the form
+    with a weekly schedule and a route, an activity's page with its organiser tools, a session's desk showing
+    its code, adding sessions and the reports."""
+    page = web.page
+    organiser = persona(roles=("resident", "coordinator"), elderly=True)
+    start = datetime.now(SHANGHAI) + timedelta(minutes=20)
+    made = organiser.client.post("/activities", json={
+        "kind": "fitness", "title_zh": unique("八段锦"), "capacity": 15,
+        "sessions": [{"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
+                      "place": "社区广场"}]})
+    assert made.status_code == 201, made.text
+    activity = made.json()
+    session_id = activity["sessions"][0]["id"]
+    assert suite.user().post(f"/activities/{activity['id']}/signups", json={}).status_code == 201
+
+    web.open("/activities/new", "create an activity (elderly)")
+    page.get_by_test_id("repeat-weekly").click()
+    page.select_option("select[name=kind]", "walk")
+    expect(page.locator("input[name=stop-1-name]")).to_be_visible()
+    web.screen("create an activity (weekly, a route; elderly)")
+    for part in ("day-MO", "route-on", "add-stop", "one-per-household", "create"):  # measured as each scrolls in
+        page.get_by_test_id(part).scroll_into_view_if_needed()
+        web.check_elderly(f"create an activity (at {part})")
+    web.open(f"/activities/{activity['id']}", "an activity (organiser, elderly)")
+    expect(page.get_by_test_id("signups").locator(".van-cell")).to_have_count(1)
+    for part in (f"desk-{session_id}", "signups", "cancel-activity"):
+        page.get_by_test_id(part).scroll_into_view_if_needed()
+        web.check_elderly(f"an activity (at {part})")
+    web.open(f"/activities/{activity['id']}/sessions/{session_id}", "the desk (elderly)")
+    expect(page.get_by_test_id("code-digits")).to_be_visible()
+    for part in ("scan-ticket", "attendance", "add-helper", "save-walk-ins"):
+        page.get_by_test_id(part).scroll_into_view_if_needed()
+        web.check_elderly(f"the desk (at {part})")
+    web.open(f"/activities/{activity['id']}/sessions/new", "add sessions (elderly)")
+    web.open("/activities/reports", "activity reports (elderly)")
+    expect(page.get_by_test_id("activity-report")).to_be_visible()
+    web.screen("activity reports (shown, elderly)")
