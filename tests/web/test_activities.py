@@ -6,20 +6,20 @@
    signs up, sees it in 我的报名 with the ticket's QR; two more sign up. The term then goes by (the test moves
    the course's sessions back in the activities database, so that its last class begins in ten minutes).
    At the last class the organiser's desk shows the rotating code; the rider's phone camera (Chromium's fake
-   camera, fed the desk's QR) scans it and checks in; the organiser checks the second participant in by hand;
+   camera, fed the desk's QR) scans it and checks in; the organiser checks the second participant in by name;
    the desk counts two in and one not here. zh-CN; axe on every screen.
-3. The centre's report, in English: a class held yesterday with two sign-ups; after it, the desk shows no
-   code, its camera reads one participant's ticket (the other is a no-show) and it counts three walk-ins; the report for the centre's site shows it (attendance 50 %, one no-show, four visits) and downloads the
-   same as CSV.
 2. A full party with a waitlist promotion, in elderly mode: a station's birthday party, one sign-up per
    household, two places, both taken; the next person joins the waitlist from the activity's page; one of
-   the two cancels on their phone; the waitlisted person is offered the place with its deadline and confirms it in time,
-   then finds it in 我的报名 with the ticket. The elderly measures run on every screen.
+   the two cancels on their phone; the waitlisted person is offered the place with its deadline and confirms
+   it in time, then finds it in 我的报名 with the ticket. The elderly measures run on every screen.
+3. The centre's report, in English: a class held yesterday with two sign-ups; after it the desk shows no
+   code, its camera reads one participant's ticket (the other is a no-show) and it counts three walk-ins; the
+   report for the centre's site shows it (attendance 50 %, one no-show, four visits) and downloads as CSV.
 4. A walking lesson created in English at a meeting point, with its route: a route with no stop is refused
    beside the stops; with two stops (a note each) it is created and its page lists them in order; then it is
    moved to the afternoon, and the same walk is added a week later.
-5. The organiser's screens (the form with a weekly schedule and a route, an activity's organiser tools, the desk
-   with its code, adding sessions, the reports) measured in elderly mode, each part as it scrolls into view.
+5. The organiser's screens (the form with a weekly schedule and a route, an activity's organiser tools, the
+   desk with its code, adding sessions, the reports) measured in elderly mode, each part as it scrolls in.
 The API's state is checked after each step."""
 from __future__ import annotations
 
