@@ -7,7 +7,8 @@ trips on loopback and prints each median and its ratio to the bare kombu round t
 also written to docs/PERFORMANCE.md:
 - kombu: publish to a queue, an echo consumer replies to `reply_to`; nothing else.
 - nameko: `bookings.ping` through a standalone ClusterRpcProxy (the service also runs `SELECT 1`).
-- gateway: `GET /api/v1/spaces` over HTTP: token check, one RPC (`bookings.list_spaces`), JSON.
+- gateway, no endpoint: `GET /api/v1/no-such-path`, a 404 from gunicorn and Flask (no token, no RPC).
+- gateway: `GET /api/v1/spaces` over HTTP: token check, one RPC (`bookings.search_spaces`), JSON.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from bench.report import report
 from shared.identity import SYSTEM
 from tests.support.suite import RunningSuite
 
-GOALS = {"nameko RPC (bookings.ping)": "≤ 2.5×", "gateway HTTP (GET /spaces, 1 RPC)": "≤ 4×"}
+GOALS = {"nameko RPC (bookings.ping)": "≤ 2.5×", "gateway HTTP (GET /spaces, 1 RPC)": "≤ 4×",
+         "gateway HTTP, no endpoint (404)": "—"}
 
 
 def timed(fn, rounds: int, warmup: int = 20) -> list[float]:
@@ -103,6 +105,9 @@ def main() -> None:
         session = requests.Session()
         headers = {"Authorization": f"Bearer {client.token}"}
         url = running.base_url + "/api/v1/spaces"
+        # What the HTTP server and Flask cost before any endpoint runs: a path nothing serves.
+        figures["gateway HTTP, no endpoint (404)"] = timed(
+            lambda: session.get(running.base_url + "/api/v1/no-such-path", timeout=10), args.rounds)
         figures["gateway HTTP (GET /spaces, 1 RPC)"] = timed(
             lambda: session.get(url, headers=headers, timeout=10).raise_for_status(), args.rounds)
     finally:
