@@ -97,7 +97,8 @@ def signup_view(session: Session, signup: SignUp, activity: Activity | None = No
     activity = activity or session.get(Activity, signup.activity_id)
     first = first_start(session, activity.id)
     return SignUpSchema().dump({
-        **{name: getattr(signup, name) for name in ("id", "activity_id", "user_id", "places", "household", "state",
+        **{name: getattr(signup, name) for name in ("id", "activity_id", "user_id", "display_name", "places",
+                                                    "household", "state",
                                                     "hold_until", "created_at", "decided_at")},
         "position": position(session, signup) if signup.state == "waitlisted" else None,
         "title_zh": activity.title_zh, "title_en": activity.title_en, "first_starts_at": first,

@@ -11,6 +11,7 @@ Organisers are the activity's `organiser_ids`, coordinators and admins (docs: th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,7 +36,7 @@ from services.activities.models import (
     SignUp,
 )
 from shared.db import Database, get_or_404, insert_ignoring, utcnow
-from shared.errors import Conflict, Forbidden, Invalid
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.identity import Caller
 from shared.paging import whole
 
@@ -204,9 +205,15 @@ def attendance(db: Database, caller: Caller, session_id: int) -> dict:
         records = {r.user_id: r for r in session.scalars(select(Attendance).where(Attendance.session_id == row.id))}
         credits = dict(session.execute(select(HoursCredit.user_id, HoursCredit.minutes)
                                        .where(HoursCredit.session_id == row.id)).all())
-        helpers = set(session.scalars(select(SessionHelper.user_id).where(SessionHelper.session_id == row.id)))
-        signups = {s.user_id: s for s in session.scalars(select(SignUp).where(
-            SignUp.activity_id == activity.id, SignUp.state == "confirmed").order_by(SignUp.id))}
+        helper_rows = session.scalars(select(SessionHelper).where(SessionHelper.session_id == row.id)).all()
+        helpers = {h.user_id for h in helper_rows}
+        every_signup = session.scalars(select(SignUp).where(SignUp.activity_id == activity.id).order_by(SignUp.id))
+        names, signups = {}, {}
+        for signup in every_signup:
+            names[signup.user_id] = signup.display_name
+            if signup.state == "confirmed":
+                signups[signup.user_id] = signup
+        names.update({h.user_id: h.display_name for h in helper_rows if h.display_name})
         people = [(uid, "helper") for uid in sorted(helpers | {u for u, r in records.items() if r.role == "helper"})]
         people += [(uid, "participant") for uid in signups if uid not in helpers]
         people += [(uid, "participant") for uid, r in sorted(records.items())
@@ -215,7 +222,8 @@ def attendance(db: Database, caller: Caller, session_id: int) -> dict:
         for uid, role in people:
             record, signup = records.get(uid), signups.get(uid)
             items.append({
-                "user_id": uid, "role": role, "signup_id": signup.id if signup else None,
+                "user_id": uid, "display_name": names.get(uid, ""), "role": role,
+                "signup_id": signup.id if signup else None,
                 "places": signup.places if signup else None,
                 "checked_in_at": record.checked_in_at if record else None,
                 "checked_out_at": record.checked_out_at if record else None,
@@ -238,17 +246,28 @@ def attendance(db: Database, caller: Caller, session_id: int) -> dict:
 def _helpers(session: Session, session_id: int) -> dict:
     rows = session.scalars(select(SessionHelper).where(SessionHelper.session_id == session_id)
                            .order_by(SessionHelper.added_at, SessionHelper.user_id)).all()
-    return HelperPageSchema().dump(whole([{"user_id": h.user_id, "added_by": h.added_by, "added_at": h.added_at}
-                                          for h in rows]))
+    return HelperPageSchema().dump(whole([{"user_id": h.user_id, "display_name": h.display_name,
+                                           "added_by": h.added_by, "added_at": h.added_at} for h in rows]))
 
 
-def add_helper(db: Database, caller: Caller, session_id: int, data: dict) -> dict:
-    """Name a volunteer who helps run the session (again: no change). Answers the session's helpers."""
+def add_helper(db: Database, caller: Caller, session_id: int, data: dict,
+               volunteer: Callable[[int], dict]) -> dict:
+    """Name a volunteer who helps run the session (again: no change). Answers the session's helpers.
+    `volunteer(user_id)` is their profile in the volunteers service (where their hours are credited); someone
+    without one is refused on `user_id`."""
+    with db.read() as session:
+        organised_session(session, caller, session_id)  # who asks is checked before anyone else is asked
+    try:
+        name = (volunteer(data["user_id"]).get("display_name") or "")[:100]
+    except NotFound:
+        raise Invalid("Only a volunteer helps run a session.", errors={
+            "user_id": ["has no volunteer profile (the hours are credited there)"]}) from None
     with db.transaction() as session:
         row, _ = organised_session(session, caller, session_id, lock=True)
         _not_cancelled(row)
         session.execute(insert_ignoring(session, SessionHelper, ["session_id", "user_id"]).values(
-            session_id=row.id, user_id=data["user_id"], added_by=caller.user_id, added_at=utcnow()))
+            session_id=row.id, user_id=data["user_id"], display_name=name, added_by=caller.user_id,
+            added_at=utcnow()))
         record = _record(session, row.id, data["user_id"])
         if record is not None and record.checked_out_at is None:
             record.role = "helper"  # already in: from now on they are here to help

@@ -227,7 +227,15 @@ class ActivitySchema(Schema):
     version = fields.Integer()
 
 
-ActivityPageSchema = page_of(ActivitySchema, "ActivityPageSchema")
+class ActivityCardSchema(ActivitySchema):
+    """An activity as lists show it: with when its sessions (not cancelled) begin and end."""
+
+    first_starts_at = fields.AwareDateTime(allow_none=True, metadata={"description": "Its first session's start"})
+    last_ends_at = fields.AwareDateTime(allow_none=True, metadata={"description": "Its last session's end"})
+    session_count = fields.Integer()
+
+
+ActivityPageSchema = page_of(ActivityCardSchema, "ActivityPageSchema")
 
 
 # --------------------------------------------------------------------------- sign-ups
@@ -247,6 +255,7 @@ class SignUpSchema(Schema):
     id = fields.Integer()
     activity_id = fields.Integer()
     user_id = fields.Integer()
+    display_name = fields.String(metadata={"description": "the participant's name when signing up"})
     places = fields.Integer()
     household = fields.String(allow_none=True)
     state = fields.String(metadata={"description": "confirmed | waitlisted | offered | cancelled | expired"})
@@ -338,6 +347,7 @@ class AttendanceSchema(Schema):
 
 class AttendanceItemSchema(Schema):
     user_id = fields.Integer()
+    display_name = fields.String(metadata={"description": "as the person signed up, or the helper's volunteer name"})
     role = fields.String(metadata={"description": " | ".join(ATTENDANCE_ROLES)})
     signup_id = fields.Integer(allow_none=True)
     places = fields.Integer(allow_none=True)
@@ -372,6 +382,7 @@ class HelperRequestSchema(Schema):
 
 class HelperSchema(Schema):
     user_id = fields.Integer()
+    display_name = fields.String(metadata={"description": "the volunteer's name when added"})
     added_by = fields.Integer(allow_none=True)
     added_at = fields.AwareDateTime()
 

@@ -83,7 +83,8 @@ def sign_up(db: Database, emit, caller: Caller, activity_id: int, data: dict) ->
                     SignUp.activity_id == activity_id, SignUp.state == "waitlisted"))
                 raise Conflict("The activity is full; ask to wait to join its waitlist.",
                                extra={"full": True, "waitlist_length": waiting})
-            signup = SignUp(activity_id=activity_id, user_id=caller.user_id, places=data["places"],
+            signup = SignUp(activity_id=activity_id, user_id=caller.user_id,
+                            display_name=(caller.display_name or "")[:100], places=data["places"],
                             household=household, state=state, live_key=caller.user_id,
                             household_key=household if per_household else None, created_at=now,
                             decided_at=now if state == "confirmed" else None)

@@ -142,6 +142,12 @@ def list_sites(db: Database, caller: Caller, query: dict) -> dict:
         return keyset(session, stmt, Site.id, query, newest_first=False).answer(SiteSchema(many=True).dump)
 
 
+def get_site(db: Database, caller: Caller, site_id: int) -> dict:
+    caller.require()
+    with db.read() as session:
+        return SiteSchema().dump(get_or_404(session, Site, site_id, "Site"))
+
+
 def _new_space(session: Session, site: Site, data: dict) -> Space:
     rules = data.pop("rules")
     space = Space(site_id=site.id, **{**data, "timezone": data.get("timezone") or site.timezone},

@@ -60,6 +60,11 @@ class BookingsService(ServiceBase, infra=infra):
         return catalogue.list_sites(self.db, self.caller, load(SiteQuerySchema, query or {}))
 
     @rpc
+    def get_site(self, site_id: int) -> dict:
+        """One site."""
+        return catalogue.get_site(self.db, self.caller, site_id)
+
+    @rpc
     def create_space(self, request: dict) -> dict:
         """Add a room or a pool of identical units with its hours and rules; admins and coordinators."""
         return catalogue.create_space(self.db, self.caller, load(SpaceRequestSchema, request))

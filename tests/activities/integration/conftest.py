@@ -110,3 +110,10 @@ def outbox(suite, type_name: str, **match) -> list[dict]:
 @pytest.fixture
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def volunteer(suite, display_name: str = "志愿者 小周"):
+    """A new account with a volunteer profile (a session's helper must have one: their hours go there)."""
+    person = suite.user(roles=["resident", "volunteer"], display_name=display_name)
+    suite.rpc("volunteers", "ensure_volunteer", person.id, {"display_name": display_name})
+    return person

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from services.activities import attendance_rules
 from services.activities.models import ActivitySession, Attendance, HoursCredit
 from services.volunteers.models import WorkLog
-from tests.activities.integration.conftest import activity_body, organiser, outbox, session_body
+from tests.activities.integration.conftest import activity_body, organiser, outbox, session_body, volunteer
 from tests.support.suite import wait_for
 
 
@@ -24,7 +24,7 @@ def suite(request, activities_suite, activities_pg_suite):
 
 @pytest.fixture(scope="module")
 def people(suite):
-    return {"organiser": organiser(suite), "helper": suite.user(roles=["resident", "volunteer"]),
+    return {"organiser": organiser(suite), "helper": volunteer(suite),
             "stranger": suite.user()}
 
 
@@ -219,7 +219,7 @@ def test_a_helpers_check_out_credits_their_hours_once(suite, people):
 def test_credited_minutes_are_capped_by_the_sessions_length(suite, people):
     activity = _activity(people, hours=1)
     session_id = activity["sessions"][0]["id"]
-    helper = suite.user(roles=["resident", "volunteer"])
+    helper = volunteer(suite)
     _ok(people["organiser"].post(f"/activity-sessions/{session_id}/helpers", json={"user_id": helper.id}))
     _ok(people["organiser"].post(f"/activity-sessions/{session_id}/check-in", json={"user_id": helper.id}))
     with suite.database("activities").transaction() as session:
@@ -233,12 +233,15 @@ def test_credited_minutes_are_capped_by_the_sessions_length(suite, people):
 def test_helpers_are_added_and_removed_by_organisers(suite, people):
     activity = _activity(people)
     session_id = activity["sessions"][0]["id"]
-    helper = suite.user(roles=["resident", "volunteer"])
+    helper = volunteer(suite, "讲述者 小林")
     path = f"/activity-sessions/{session_id}/helpers"
     assert people["stranger"].post(path, json={"user_id": helper.id}).status_code == 403
+    # Only a volunteer helps run a session: their hours are credited to their volunteer profile.
+    not_one = people["organiser"].post(path, json={"user_id": people["stranger"].id})
+    assert not_one.status_code == 422 and "user_id" in not_one.json()["errors"], not_one.text
     _ok(people["organiser"].post(path, json={"user_id": helper.id}))
     twice = _ok(people["organiser"].post(path, json={"user_id": helper.id}))
-    assert [h["user_id"] for h in twice["items"]] == [helper.id]
+    assert [(h["user_id"], h["display_name"]) for h in twice["items"]] == [(helper.id, "讲述者 小林")]
     assert people["stranger"].delete(f"{path}/{helper.id}").status_code == 403
     assert _ok(people["organiser"].delete(f"{path}/{helper.id}"))["items"] == []
     gone = people["organiser"].delete(f"{path}/{helper.id}")
@@ -249,7 +252,7 @@ def test_the_attendance_list_shows_no_shows_once_the_session_ended(suite, people
     activity = _activity(people)
     session_id = activity["sessions"][0]["id"]
     came, absent = _participant(suite, activity), _participant(suite, activity)
-    helper = suite.user(roles=["resident", "volunteer"])
+    helper = volunteer(suite, "骑士 小王")
     organiser = people["organiser"]
     _ok(organiser.post(f"/activity-sessions/{session_id}/helpers", json={"user_id": helper.id}))
     _ok(came.post(f"/activity-sessions/{session_id}/check-in", json={"code": _code(organiser, session_id)}))
@@ -258,6 +261,10 @@ def test_the_attendance_list_shows_no_shows_once_the_session_ended(suite, people
     assert people["stranger"].post(f"/activity-sessions/{session_id}/walk-ins", json={"count": 9}).status_code == 403
 
     before = _ok(organiser.get(f"/activity-sessions/{session_id}/attendance"))
+    # The desk shows who is who: the name each participant signed up with, the helper's volunteer name.
+    names = {i["user_id"]: i["display_name"] for i in before["items"]}
+    assert names == {came.id: came.user["display_name"], absent.id: absent.user["display_name"],
+                     helper.id: "骑士 小王"}
     standing = {(i["user_id"], i["role"]): i["standing"] for i in before["items"]}
     assert standing == {(came.id, "participant"): "present", (absent.id, "participant"): "expected",
                         (helper.id, "helper"): "expected"}
@@ -290,7 +297,7 @@ def test_scans_at_once_record_one_check_in_and_credit_once(suite, people):
     assert len({a.json()["checked_in_at"] for a in answers}) == 1
     assert _records(suite, session_id) == [person.id]
 
-    helper = suite.user(roles=["resident", "volunteer"])
+    helper = volunteer(suite)
     _ok(people["organiser"].post(f"/activity-sessions/{session_id}/helpers", json={"user_id": helper.id}))
     _ok(people["organiser"].post(path, json={"user_id": helper.id}))
     # New connections: the first burst's may have been closed by the gateway as idle meanwhile.

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from services.activities.models import ActivitySession, Attendance
-from tests.activities.integration.conftest import activity_body, session_body, unique
+from tests.activities.integration.conftest import activity_body, session_body, unique, volunteer
 from tests.activities.integration.conftest import organiser as make_organiser
 
 
@@ -43,7 +43,7 @@ def held(suite):
     code = _ok(organiser.get(f"/activity-sessions/{first}/code"))["code"]
     for person in people[:2]:
         _ok(person.post(f"/activity-sessions/{first}/check-in", json={"code": code}))
-    helper = suite.user(roles=["resident", "volunteer"])
+    helper = volunteer(suite)
     _ok(organiser.post(f"/activity-sessions/{first}/helpers", json={"user_id": helper.id}))
     _ok(organiser.post(f"/activity-sessions/{first}/check-in", json={"user_id": helper.id}))
     now = datetime.now(UTC)

@@ -7977,7 +7977,11 @@ export interface components {
             photo_urls?: string[];
             title: string;
         };
-        Activity: {
+        ActivityCancel: {
+            /** @default  */
+            reason?: string;
+        };
+        ActivityCard: {
             cancel_before_minutes?: number;
             cancel_reason?: string;
             capacity?: number;
@@ -7986,10 +7990,20 @@ export interface components {
             created_by?: number;
             description_en?: string;
             description_zh?: string;
+            /**
+             * Format: date-time
+             * @description Its first session's start
+             */
+            first_starts_at?: string | null;
             groups?: string[];
             hold_minutes?: number;
             id?: number;
             kind?: string;
+            /**
+             * Format: date-time
+             * @description Its last session's end
+             */
+            last_ends_at?: string | null;
             max_places_per_person?: number;
             one_per_household?: boolean;
             organiser_ids?: number[];
@@ -7997,6 +8011,7 @@ export interface components {
             readonly places_left?: unknown;
             roles?: string[];
             route?: components["schemas"]["RouteStop"][];
+            session_count?: number;
             /** Format: date-time */
             signup_closes_at?: string | null;
             /** Format: date-time */
@@ -8010,10 +8025,6 @@ export interface components {
             title_en?: string;
             title_zh?: string;
             version?: number;
-        };
-        ActivityCancel: {
-            /** @default  */
-            reason?: string;
         };
         ActivityDetail: {
             cancel_before_minutes?: number;
@@ -8059,7 +8070,7 @@ export interface components {
             waitlist_length?: number;
         };
         ActivityPage: {
-            items: components["schemas"]["Activity"][];
+            items: components["schemas"]["ActivityCard"][];
             /** @description `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
@@ -8181,6 +8192,8 @@ export interface components {
             checked_in_at?: string | null;
             /** Format: date-time */
             checked_out_at?: string | null;
+            /** @description as the person signed up, or the helper's volunteer name */
+            display_name?: string;
             method?: string | null;
             minutes_credited?: number | null;
             places?: number | null;
@@ -8762,6 +8775,8 @@ export interface components {
             /** Format: date-time */
             added_at?: string;
             added_by?: number | null;
+            /** @description the volunteer's name when added */
+            display_name?: string;
             user_id?: number;
         };
         HelperPage: {
@@ -9519,6 +9534,8 @@ export interface components {
             created_at?: string;
             /** Format: date-time */
             decided_at?: string | null;
+            /** @description the participant's name when signing up */
+            display_name?: string;
             /**
              * Format: date-time
              * @description Its first session
