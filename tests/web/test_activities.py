@@ -473,7 +473,8 @@ def test_the_organisers_screens_in_elderly_mode(web, suite, persona):
         page.get_by_test_id(part).scroll_into_view_if_needed()
         web.check_elderly(f"create an activity (at {part})")
     web.open(f"/activities/{activity['id']}", "an activity (organiser, elderly)")
-    expect(page.get_by_test_id("signups").locator(".van-cell")).to_have_count(1)
+    expect(page.get_by_test_id("signups").locator("li.signup")).to_have_count(1)
+    expect(page.get_by_test_id("signups").get_by_role("button", name=re.compile("^取消报名:"))).to_have_count(1)
     for part in (f"desk-{session_id}", "signups", "cancel-activity"):
         page.get_by_test_id(part).scroll_into_view_if_needed()
         web.check_elderly(f"an activity (at {part})")
