@@ -19,7 +19,8 @@
    beside the stops; with two stops (a note each) it is created and its page lists them in order; then it is
    moved to the afternoon, and the same walk is added a week later.
 5. The organiser's screens (the form with a weekly schedule and a route, an activity's organiser tools, the
-   desk with its code, adding sessions, the reports) measured in elderly mode, each part as it scrolls in.
+   desk with its code, adding sessions, editing it — more places —, the reports) measured in elderly mode,
+   each part as it scrolls in.
 The API's state is checked after each step."""
 from __future__ import annotations
 
@@ -484,6 +485,12 @@ def test_the_organisers_screens_in_elderly_mode(web, suite, persona):
         page.get_by_test_id(part).scroll_into_view_if_needed()
         web.check_elderly(f"the desk (at {part})")
     web.open(f"/activities/{activity['id']}/sessions/new", "add sessions (elderly)")
+    web.open(f"/activities/{activity['id']}/edit", "edit the activity (elderly)")
+    page.fill("input[name=capacity]", "20")
+    page.get_by_test_id("save").click()
+    page.wait_for_url(re.compile(r".*/activities/\d+$"))
+    expect(page.get_by_test_id("places-left")).to_contain_text("共 20 个,剩 19 个")
+    assert organiser.client.get(f"/activities/{activity['id']}").json()["capacity"] == 20
     web.open("/activities/reports", "activity reports (elderly)")
     expect(page.get_by_test_id("activity-report")).to_be_visible()
     web.screen("activity reports (shown, elderly)")

@@ -69,6 +69,7 @@ export const zh = {
       noSignups: '还没有人报名',
       desk: '签到管理',
       addSessions: '添加场次',
+      edit: '修改活动',
       deskFor: '签到管理:{time}',
       cancelActivity: '取消整个活动',
       cancelActivityAsk: '取消整个活动?每一次都会取消,房间释放,已报名的人会收到通知。',
@@ -212,6 +213,12 @@ export const zh = {
       unavailable: '场地预约暂时不可用,什么都没有写入,请稍后再试',
       zoneNote: '时间按你的时区({zone})',
     },
+    edit: {
+      title: '修改活动',
+      save: '保存',
+      saved: '已保存',
+      changed: '刚才有人改过这个活动,已载入最新的内容,请再改一次',
+    },
     sessionsForm: {
       title: '添加场次',
       submit: '添加',
@@ -309,6 +316,7 @@ export const en: typeof zh = {
       noSignups: 'Nobody has signed up yet',
       desk: 'Check-in desk',
       addSessions: 'Add sessions',
+      edit: 'Edit the activity',
       deskFor: 'Check-in desk: {time}',
       cancelActivity: 'Cancel the whole activity',
       cancelActivityAsk: 'Cancel the whole activity? Every session is cancelled, rooms are released and everyone signed up is told.',
@@ -451,6 +459,12 @@ export const en: typeof zh = {
       conflicts: 'The room is booked at these times; nothing was written:',
       unavailable: 'Room booking is unavailable just now; nothing was written. Try again shortly',
       zoneNote: 'Times in your zone ({zone})',
+    },
+    edit: {
+      title: 'Edit the activity',
+      save: 'Save',
+      saved: 'Saved',
+      changed: 'Someone changed this activity meanwhile: the newest is loaded, please change it again',
     },
     sessionsForm: {
       title: 'Add sessions',
