@@ -116,6 +116,18 @@ class Boolean(_marshmallow.Boolean):
 Bool = Boolean
 
 
+def ordered(data: dict, first: str, then: str, message: str) -> None:
+    """In a schema's `@validates_schema`: `then` must come after `first` when both are given (ValidationError
+    on `then`). Two times must also be of one kind: both local wall-clock times, or both with an offset."""
+    start, end = data.get(first), data.get(then)
+    if start is None or end is None:
+        return
+    if isinstance(start, _datetime) and (start.tzinfo is None) != (end.tzinfo is None):
+        raise ValidationError("give both times with an offset, or both as local times", then)
+    if end <= start:
+        raise ValidationError(message, then)
+
+
 class Unique(validate.Validator):
     """A list that names each value once; the OpenAPI document states it as `uniqueItems`."""
 

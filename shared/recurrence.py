@@ -363,6 +363,18 @@ def first_instance(
     return instances[0]
 
 
+def parse_exdate(value: str) -> date | datetime:
+    """An `exdates` entry: `YYYY-MM-DD` (that local day), a local `YYYY-MM-DDTHH:MM[:SS]`, or an instant with an
+    offset (as UTC)."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed
+    except ValueError:
+        raise RuleViolation("exdates", f"{value!r} is not a date or a date-time") from None
+
+
 def is_excluded(local_dt: datetime, start_utc: datetime, exdates: Iterable[date | datetime]) -> bool:
     """Whether an occurrence is removed by an EXDATE.
 

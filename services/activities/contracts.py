@@ -29,11 +29,6 @@ def _timezone(value: str) -> None:
         raise ValidationError(exc.message) from None
 
 
-def _ordered(data: dict, first: str, then: str, message: str) -> None:
-    if data.get(first) is not None and data.get(then) is not None and data[then] <= data[first]:
-        raise ValidationError(message, then)
-
-
 # --------------------------------------------------------------------------- sessions and routes
 
 
@@ -71,13 +66,7 @@ class SessionRequestSchema(Schema):
 
     @validates_schema
     def _period(self, data, **_):
-        start, end = data.get("starts_at"), data.get("ends_at")
-        if start is None or end is None:
-            return
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            raise ValidationError("give both times with an offset, or both as local times", "ends_at")
-        if end <= start:
-            raise ValidationError("a session must end after it starts", "ends_at")
+        fields.ordered(data, "starts_at", "ends_at", "a session must end after it starts")
 
 
 class SessionMoveSchema(Schema):
@@ -145,7 +134,7 @@ class _Limits(Schema):
 
     @validates_schema
     def _window(self, data, **_):
-        _ordered(data, "signup_opens_at", "signup_closes_at", "the sign-up window must close after it opens")
+        fields.ordered(data, "signup_opens_at", "signup_closes_at", "the sign-up window must close after it opens")
 
 
 class ActivityRequestSchema(_Limits):
@@ -193,7 +182,7 @@ class ActivityQuerySchema(PageQuerySchema):
 
     @validates_schema
     def _period(self, data, **_):
-        _ordered(data, "from", "to", "must be after from")
+        fields.ordered(data, "from", "to", "must be after from")
 
 
 class ActivitySchema(Schema):

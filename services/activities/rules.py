@@ -10,10 +10,18 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.lifecycle import Lifecycle, VerbRule
-from shared.recurrence import RuleViolation, expand, from_local, parse_rule, to_local, validate_timezone
+from shared.recurrence import (
+    RuleViolation,
+    expand,
+    from_local,
+    parse_exdate,
+    parse_rule,
+    to_local,
+    validate_timezone,
+)
 
 KINDS = ("class", "walk", "contest", "party", "film", "workshop", "fitness", "other")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -161,16 +169,6 @@ def _instant(value: datetime, tz: str, field: str) -> datetime:
         raise RuleViolation(field, violation.message) from None
 
 
-def _exdate(value: str) -> date | datetime:
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        parsed = datetime.fromisoformat(value)
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed
-    except ValueError:
-        raise RuleViolation("exdates", f"{value!r} is not a date or a date-time") from None
-
-
 def periods(starts_at: datetime, ends_at: datetime, tz: str, rrule: str | None = None,
             exdates: Iterable[str] = (), limit: int = MAX_SESSIONS,
             series_tz: str | None = None) -> list[tuple[datetime, datetime]]:
@@ -188,7 +186,7 @@ def periods(starts_at: datetime, ends_at: datetime, tz: str, rrule: str | None =
     if not rrule:
         return [(start, end)]
     rule = parse_rule(rrule)
-    found = expand(rule, to_local(start, series_tz), end - start, series_tz, [_exdate(value) for value in exdates],
+    found = expand(rule, to_local(start, series_tz), end - start, series_tz, [parse_exdate(value) for value in exdates],
                    limit)
     if not found:
         raise RuleViolation("rrule", "the rule produces no sessions (all excluded?)")

@@ -181,8 +181,7 @@ class BlackoutRequestSchema(Schema):
 
     @validates_schema
     def _period(self, data, **_):
-        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("must be after starts_at", "ends_at")
+        fields.ordered(data, "starts_at", "ends_at", "must be after starts_at")
 
 
 class BlackoutSchema(Schema):
@@ -264,13 +263,7 @@ class BookingRequestSchema(Schema):
 
     @validates_schema
     def _period(self, data, **_):
-        start, end = data.get("starts_at"), data.get("ends_at")
-        if start is None or end is None:
-            return
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            raise ValidationError("give both times with an offset, or both as local times", "ends_at")
-        if end <= start:
-            raise ValidationError("must be after starts_at", "ends_at")
+        fields.ordered(data, "starts_at", "ends_at", "must be after starts_at")
 
 
 class ReferencedBookingRequestSchema(BookingRequestSchema):
@@ -424,8 +417,7 @@ class WaitlistRequestSchema(Schema):
 
     @validates_schema
     def _period(self, data, **_):
-        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("must be after starts_at", "ends_at")
+        fields.ordered(data, "starts_at", "ends_at", "must be after starts_at")
 
 
 class WaitlistEntrySchema(Schema):

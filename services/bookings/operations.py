@@ -5,7 +5,7 @@ listing every conflicting occurrence. Exclusivity itself is the database's job (
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,7 @@ from shared.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from shared.identity import Caller
 from shared.lifecycle import as_conflict
 from shared.paging import keyset
-from shared.recurrence import MAX_OCCURRENCES, expand, from_local, parse_rule, to_local
+from shared.recurrence import MAX_OCCURRENCES, expand, from_local, parse_exdate, parse_rule, to_local
 
 # How many times a pool booking re-picks units after losing a race for one on PostgreSQL.
 ASSIGN_ATTEMPTS = env_int("BOOKINGS_ASSIGN_ATTEMPTS", 8)
@@ -41,16 +41,6 @@ CHECKIN_OPENS = timedelta(minutes=env_float("BOOKINGS_CHECKIN_OPENS_MINUTES", 15
 
 # --------------------------------------------------------------------------- request → occurrences
 
-
-def parse_exdate(value: str) -> date | datetime:
-    """`YYYY-MM-DD` (that local day), a local `YYYY-MM-DDTHH:MM[:SS]`, or an instant with an offset."""
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        parsed = datetime.fromisoformat(value)
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed
-    except ValueError:
-        raise RuleViolation("exdates", f"{value!r} is not a date or a date-time") from None
 
 
 def _instant(value: datetime, tz: str, field: str) -> datetime:
