@@ -40,17 +40,23 @@ class _CallContext:
 
 
 class ServiceCalls:
-    def __init__(self, rpc: ServiceRpc, worker_ctx):
+    def __init__(self, rpc: ServiceRpc, worker_ctx, parts: tuple = ()):
         self._rpc = rpc
         self._worker_ctx = worker_ctx
         self._service = rpc.target_service
         self._timeout = rpc.timeout
+        self._parts = parts
         self._calls = 0
+
+    def keyed(self, *parts) -> ServiceCalls:
+        """The same calls with their keys derived from `parts` too: for a call that is a new request on each
+        attempt of a retried one (a saga's new attempt, with a reference of its own), not a repeat of the first."""
+        return ServiceCalls(self._rpc, self._worker_ctx, (*self._parts, *parts))
 
     def _proxy(self, method: str) -> ServiceProxy:
         key = self._worker_ctx.data.get(IDEMPOTENCY_KEY)
         self._calls += 1
-        derived = derive(key, self._service, method, self._calls) if key else None
+        derived = derive(key, self._service, method, *self._parts, self._calls) if key else None
         context = _CallContext(self._worker_ctx, self._rpc.as_system, derived)
         return ServiceProxy(context, self._service, self._rpc.rpc_reply_listener, **self._rpc.options)
 

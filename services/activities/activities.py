@@ -3,6 +3,15 @@
 Who creates: coordinators, space managers, admins, and the leads of the volunteers team that will run it
 (asked of the volunteers service). Its organisers are the creator and that team's leads; coordinators and
 admins organise every activity. Rooms are booked through the venue saga (sessions.py, venue.py).
+
+A creation takes effect once per idempotency key, though the saga commits step by step: the activity records
+its request's key (`request_key`, unique), written in one transaction with the holds of its first sessions'
+rooms, whose references are made from the key and the activity (venue.reference_for). A retry (a client's after
+a 503, a redelivery, a duplicate at the same time) finds that activity and answers it as it is now; while one
+of those holds is still `booking`, or `releasing` after the first attempt failed, it answers 503 (try again), as
+the first attempt does. A first attempt that failed deleted its activity, so the retry creates it anew (its
+holds get new references: the activity is new); one that failed without undoing itself (its process died, and
+the venue timer gave its rooms back) is undone by the retry first.
 """
 from __future__ import annotations
 
@@ -10,6 +19,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,12 +46,13 @@ from services.activities.models import (
     ActivitySession,
     RouteStop,
     SignUp,
+    VenueHold,
 )
-from services.activities.planning import book_plan, check_plans, insert_plain, invalid, plan
+from services.activities.planning import check_plans, finish_plan, insert_plain, invalid, open_plan, plan
 from services.activities.rules import ACTIVITY, LIVE, SESSION, SIGNUP, Window, check_window, eligible
 from services.activities.venue import Bookings
 from shared.db import Database, utcnow
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Unavailable
 from shared.identity import Caller
 from shared.lifecycle import as_conflict
 from shared.paging import keyset
@@ -104,29 +115,84 @@ def new_activity(session: Session, caller: Caller, data: dict, leads: list[int])
 
 
 def create_activity(db: Database, caller: Caller, data: dict, *, team_leads: TeamLeads,
-                    bookings: Bookings) -> dict:
+                    bookings: Bookings, request_key: str | None = None) -> dict:
     """Create an activity with its route and first sessions. Every session is checked before anything is
     written (422 naming the field); rooms are booked through the venue saga, and if one cannot be had the
     activity is undone (409 with the conflicts, 503 when bookings does not answer), rooms already had given back.
+    A keyed request (`request_key`, its idempotency key) creates one activity however often it is retried
+    (`created_before`).
     """
+    caller.require()
+    if request_key:
+        made = created_before(db, caller, request_key, data)
+        if made is not None:
+            return made
     leads = leads_of(data.get("organiser_team_id"), team_leads)
     may_create(caller, leads)
     plans = [plan(bookings, request, data["timezone"]) for request in data.get("sessions") or ()]
     check_plans(data.get("signup_opens_at"), data.get("signup_closes_at"), plans)
-    with db.transaction() as session:
-        activity_id = new_activity(session, caller, data, leads).id
-        for each in plans:
-            if each.space is None:
-                insert_plain(session, activity_id, each)
+    asking = []  # (plan, hold id, bookings' request): the holds are written with the activity (tx1)
     try:
-        for each in plans:
-            if each.space is not None:
-                book_plan(db, bookings, activity_id, each)
+        with db.transaction() as session:
+            activity = new_activity(session, caller, data, leads)
+            activity.request_key = request_key
+            session.flush()
+            activity_id = activity.id
+            for index, each in enumerate(plans):
+                if each.space is None:
+                    insert_plain(session, activity_id, each)
+                else:
+                    reference = creation_reference(request_key, activity, index)
+                    asking.append((each, *open_plan(session, activity, each, reference)))
+    except IntegrityError:
+        if not request_key:
+            raise
+        # A duplicate of this request (its key) created the activity meanwhile: answer what it made.
+        made = created_before(db, caller, request_key, data)
+        if made is None:
+            raise Unavailable(venue.BUSY) from None
+        return made
+    asked = 0
+    try:
+        for each, hold_id, request in asking:
+            asked += 1
+            finish_plan(db, bookings, activity_id, each, hold_id, request)
     except BaseException:
+        venue.not_asked(db, [hold_id for _plan, hold_id, _request in asking[asked:]])
         delete_activity(db, activity_id)
         raise
     with db.read() as session:
         return detail(session, caller, session.get(Activity, activity_id))
+
+
+def creation_reference(request_key: str | None, activity: Activity, index: int) -> str | None:
+    """The reference of the hold for a keyed creation's `index`-th session request (None: a fresh one). Made
+    from the activity too, so an attempt after one that failed (its activity deleted) has references of its
+    own; its instant as well as its id, as SQLite may give a deleted row's id again."""
+    if not request_key:
+        return None
+    return venue.reference_for(request_key, "create_activity", activity.id, activity.created_at.isoformat(), index)
+
+
+def created_before(db: Database, caller: Caller, request_key: str, data: dict) -> dict | None:
+    """A retried creation (its idempotency key) answers the activity its first attempt made, as it is now;
+    while that attempt's rooms are still being booked, or given back after it failed, 503 (try again) — as the
+    first attempt answers; None when it left nothing, and the retry creates it anew. A first attempt that
+    failed without undoing itself (its process died; the venue timer gave its rooms back) is undone here."""
+    with db.read() as session:
+        activity = session.scalar(select(Activity).where(Activity.request_key == request_key))
+        if activity is None:
+            return None
+        references = [creation_reference(request_key, activity, index)
+                      for index in range(len(data.get("sessions") or ()))]
+        states = set(session.scalars(select(VenueHold.state).where(VenueHold.reference.in_(references))))
+        if activity.state != "open" or states <= {"held"}:
+            return detail(session, caller, activity)
+        if states & {"booking", "releasing"}:
+            raise Unavailable("The activity is being set up (its rooms are being booked); try again shortly.")
+        activity_id = activity.id
+    delete_activity(db, activity_id)  # a room refused or given back: the first attempt failed
+    return None
 
 
 def delete_activity(db: Database, activity_id: int) -> None:

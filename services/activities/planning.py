@@ -96,16 +96,19 @@ def described(activity: Activity) -> dict:
             "notes": f"{activity.title_en or activity.title_zh} (activity {activity.id})"}
 
 
-def book_plan(db: Database, bookings: Bookings, activity_id: int, plan: Plan) -> list[ActivitySession]:
-    """The venue saga for a plan with a room: tx1 (hold + hidden sessions), bookings asked, tx2 (held and
-    shown, or refused / releasing and the sessions gone). Raises what the caller is answered on failure."""
-    with db.transaction() as session:
-        activity = session.get(Activity, activity_id)
-        about = described(activity)
-        hold = venue.open_hold(session, activity_id, plan.space["id"])
-        session.add_all(_rows(activity_id, plan, hold.id))
-        hold_id, reference = hold.id, hold.reference
-    booking = venue.ask(db, hold_id, booking_request(about, plan, reference), bookings.book)
+def open_plan(session: Session, activity: Activity, plan: Plan, reference: str | None = None) -> tuple[int, dict]:
+    """tx1 of the venue saga for a plan with a room: its hold (`reference`: a keyed request's, see venue.py)
+    and its sessions, hidden until held. Returns the hold's id and what bookings is asked."""
+    hold = venue.open_hold(session, activity.id, plan.space["id"], reference)
+    session.add_all(_rows(activity.id, plan, hold.id))
+    return hold.id, booking_request(described(activity), plan, hold.reference)
+
+
+def finish_plan(db: Database, bookings: Bookings, activity_id: int, plan: Plan, hold_id: int, request: dict,
+                ) -> list[ActivitySession]:
+    """Bookings asked, then tx2 (held and shown, or refused / releasing and the sessions gone). Raises what the
+    caller is answered on failure."""
+    booking = venue.ask(db, hold_id, request, bookings.book)
     with db.transaction() as session:
         rows = venue.settle(session, hold_id, booking)
         if rows is None:
@@ -114,3 +117,11 @@ def book_plan(db: Database, bookings: Bookings, activity_id: int, plan: Plan) ->
         if activity.site_id is None or activity.site_id == plan.space.get("site_id"):
             activity.site_id, activity.site_name = plan.space.get("site_id"), plan.space.get("site_name", "")
         return rows
+
+
+def book_plan(db: Database, bookings: Bookings, activity_id: int, plan: Plan, reference: str | None = None,
+              ) -> list[ActivitySession]:
+    """The venue saga for a plan with a room: tx1 (hold + hidden sessions), bookings asked, tx2."""
+    with db.transaction() as session:
+        hold_id, request = open_plan(session, session.get(Activity, activity_id), plan, reference)
+    return finish_plan(db, bookings, activity_id, plan, hold_id, request)

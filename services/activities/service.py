@@ -49,7 +49,9 @@ class ActivitiesService(ServiceBase, infra=infra):
         """The bookings service as the venue saga asks it: rooms as the caller, giving back as the system."""
         return Bookings(
             space=lambda space_id: self.bookings.call("get_space", space_id),
-            book=lambda request: self.bookings.call("create_booking", request),
+            # Each attempt of a retried request books with a reference of its own (venue.py): a new request to
+            # bookings, not a repeat answered with the first attempt's booking.
+            book=lambda request: self.bookings.keyed(request["reference"]).call("create_booking", request),
             release=lambda reference: self.bookings_system.call("release_reference", reference),
             cancel_occurrence=lambda booking_id, occurrence_id, reason: self.bookings_system.call(
                 "cancel_booking", booking_id, {"scope": "occurrence", "occurrence_id": occurrence_id,
@@ -59,15 +61,21 @@ class ActivitiesService(ServiceBase, infra=infra):
     def _team_leads(self, team_id: int) -> list[int]:
         return list(self.volunteers.call("team_leads", team_id))
 
+    def _request_key(self) -> str | None:
+        """The request's idempotency key (shared/idempotency.py), for the saga's own once-only record."""
+        return getattr(self.request_log, "key", None)
+
     # -- activities ------------------------------------------------------------------------------------------
     # The saga's steps commit on their own (once=False): its record of a hold, and of a failure, must outlive
-    # the request.
+    # the request. They take effect once by the request's key all the same: the activity records it
+    # (request_key), a hold's reference is made from it (venue.py).
     @rpc(once=False)
     def create_activity(self, request: dict) -> dict:
         """Create an activity with its route and first sessions (rooms booked as the caller; 409 with the
         conflicts and nothing left when one is taken, 503 when bookings does not answer)."""
         return activities.create_activity(self.db, self.caller, load(ActivityRequestSchema, request),
-                                          team_leads=self._team_leads, bookings=self._bookings())
+                                          team_leads=self._team_leads, bookings=self._bookings(),
+                                          request_key=self._request_key())
 
     @rpc
     def list_activities(self, query: dict | None = None) -> dict:
@@ -95,8 +103,15 @@ class ActivitiesService(ServiceBase, infra=infra):
     @rpc(once=False)
     def add_sessions(self, activity_id: int, request: dict) -> dict:
         """Add a session or a series (its room booked through the venue saga)."""
-        return sessions.add_sessions(self.db, self.caller, activity_id, load(SessionRequestSchema, request),
-                                     self._bookings())
+        data = load(SessionRequestSchema, request)
+
+        def add():
+            return sessions.add_sessions(self.db, self.caller, activity_id, data, self._bookings(),
+                                         self._request_key())
+
+        if data.get("space_id") is None:  # no room, no saga: one transaction, the usual exactly-once record
+            return self.request_log.run("add_sessions", add)
+        return add()
 
     @rpc
     def list_sessions(self, activity_id: int) -> dict:
@@ -107,7 +122,7 @@ class ActivitiesService(ServiceBase, infra=infra):
     def move_session(self, session_id: int, request: dict) -> dict:
         """Move a session: the new time's room booked first, the old given back; participants told."""
         return sessions.move_session(self.db, self.emit, self.caller, session_id, load(SessionMoveSchema, request),
-                                     self._bookings())
+                                     self._bookings(), self._request_key())
 
     @rpc
     def cancel_session(self, session_id: int, request: dict | None = None) -> dict:

@@ -38,11 +38,20 @@ BATCH = 200
 
 
 @as_conflict()
-def add_sessions(db: Database, caller: Caller, activity_id: int, data: dict, bookings: Bookings) -> dict:
+def add_sessions(db: Database, caller: Caller, activity_id: int, data: dict, bookings: Bookings,
+                 request_key: str | None = None) -> dict:
     """Add a session or a series to an open activity (organisers). With a space, its room is booked for every
-    session (409 listing the conflicts, nothing added); the sign-up window must still open before the last."""
+    session (409 listing the conflicts, nothing added); the sign-up window must still open before the last.
+    A keyed request's retry meets the hold its first attempt made (venue.py): held, it answers those sessions
+    as they are now; still being booked or given back, 503."""
     with db.read() as session:
         activity = organised(session, caller, activity_id)
+        made, reference = venue.attempt(session, request_key, "add_sessions", activity_id)
+        if made is not None:
+            venue.busy(made)
+            return whole(SessionSchema(many=True).dump(session.scalars(
+                select(ActivitySession).where(ActivitySession.hold_id == made.id)
+                .order_by(ActivitySession.starts_at)).all()))
         if activity.state != "open":
             raise Conflict(f"The activity is {activity.state}: sessions are added to open activities only.",
                            extra={"state": activity.state})
@@ -55,7 +64,7 @@ def add_sessions(db: Database, caller: Caller, activity_id: int, data: dict, boo
         with db.transaction() as session:
             rows = insert_plain(session, activity_id, the_plan)
             return whole(SessionSchema(many=True).dump(rows))
-    return whole(SessionSchema(many=True).dump(book_plan(db, bookings, activity_id, the_plan)))
+    return whole(SessionSchema(many=True).dump(book_plan(db, bookings, activity_id, the_plan, reference)))
 
 
 def _changed(session: Session, emit, activity: Activity, row: ActivitySession, change: str,
@@ -72,21 +81,33 @@ def _give_back(session: Session, row: ActivitySession) -> None:
 
 
 @as_conflict()
-def move_session(db: Database, emit, caller: Caller, session_id: int, data: dict, bookings: Bookings) -> dict:
+def move_session(db: Database, emit, caller: Caller, session_id: int, data: dict, bookings: Bookings,
+                 request_key: str | None = None) -> dict:
     """Move a session (organisers): a room for the new time is booked first (409 with the conflicts, 503 when
-    bookings does not answer: the session stays as it was), then the old one is given back; participants told."""
+    bookings does not answer: the session stays as it was), then the old one is given back; participants told.
+    A keyed request's retry meets the hold its first attempt made (venue.py): held, it answers the session as
+    it is now; still being booked or given back, 503. A session already where it is asked to be (a retried move
+    without a room) is answered as it is, no one told again."""
     with db.read() as session:
         row, activity = organised_session(session, caller, session_id)
+        made, reference = venue.attempt(session, request_key, "move_session", session_id)
+        if made is not None:
+            venue.busy(made)
+            return SessionSchema().dump(row)
         SESSION.next(row.state, "move")
         space_id = data["space_id"] if data.get("space_id") is not None else row.space_id
         timezone, activity_id = activity.timezone, row.activity_id
         place = data.get("place") or ("" if space_id != row.space_id else row.place)
+        now_at = (row.starts_at, row.ends_at, row.space_id, row.place)
+        as_it_is = SessionSchema().dump(row)
     the_plan = plan(bookings, {**data, "space_id": space_id, "place": place, "rrule": None, "exdates": []},
                     timezone)
+    if the_plan.space is None and now_at == (*the_plan.periods[0], None, the_plan.place):
+        return as_it_is
     new_hold = booking = None
     if the_plan.space is not None:
         with db.transaction() as session:
-            hold = venue.open_hold(session, activity_id, space_id)
+            hold = venue.open_hold(session, activity_id, space_id, reference)
             new_hold, reference = hold.id, hold.reference
             about = described(session.get(Activity, activity_id))
         booking = venue.ask(db, new_hold, booking_request(about, the_plan, reference, the_plan.periods[0]),

@@ -17,6 +17,18 @@ when either service fails in between.
 Cancelling or moving a session gives its occurrence back the same way: a hold in `releasing` naming the
 occurrence (`occurrence_id`), which the timer cancels in bookings. The RPCs are handed in as plain functions
 (`Bookings`), so this module knows nothing of nameko.
+
+A retried request takes effect once. The saga's steps commit on their own, so the exactly-once unit of work
+(shared/idempotency.py) cannot wrap it; instead a keyed request's holds take their references from its
+idempotency key (`reference_for`), and the hold is the request's record: a retry (a client's after a 503,
+a redelivery, a duplicate sent at the same time) meets the hold its first attempt made (`attempt`):
+- `held`: the first attempt took effect; the retry answers what it made, as it is now;
+- `booking` (the first attempt still waits for bookings) or `releasing` (it failed and its room is being
+  given back): 503, try again shortly — never a second booking beside the first;
+- `refused` or `released`: the first attempt left nothing (bookings refused, or its room was given back), so
+  the retry runs as a new attempt with the key's next reference (bookings refuses a released reference
+  again, so each attempt has its own); it gets bookings' answer of now, as the first would have.
+Two attempts with one reference at once: the unique reference lets one write its hold; the other is 503.
 """
 from __future__ import annotations
 
@@ -27,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from services.activities.models import ActivitySession, VenueHold
 from services.activities.rules import HOLD
@@ -49,12 +62,50 @@ class Bookings:
     cancel_occurrence: Callable[[int, int, str], dict]  # cancel_booking(scope=occurrence), as the system
 
 
-def open_hold(session, activity_id: int, space_id: int) -> VenueHold:
-    """tx1's record: a hold asked for, not yet answered."""
-    hold = VenueHold(reference=str(uuid.uuid4()), activity_id=activity_id, space_id=space_id, state="booking",
-                     created_at=utcnow(), updated_at=utcnow())
+# How many attempts one key's request may make (each refused or given back) before it needs a new key.
+ATTEMPTS = 20
+BUSY = "The same request is being carried out (its room is being booked or given back); try again shortly."
+
+
+def reference_for(key: str, *parts) -> str:
+    """A hold's reference for a keyed request: the same on every retry of it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "\n".join(["nuanxin:activities", key, *map(str, parts)])))
+
+
+def attempt(session, key: str | None, *parts) -> tuple[VenueHold | None, str | None]:
+    """The hold a keyed request made already and is to answer (held, or still `booking`/`releasing`: `busy`
+    raises 503), else None and the reference its new attempt books with (None without a key: a fresh one)."""
+    if not key:
+        return None, None
+    references = [reference_for(key, *parts, n) for n in range(ATTEMPTS)]
+    made = {hold.reference: hold for hold in session.scalars(
+        select(VenueHold).where(VenueHold.reference.in_(references)))}
+    for reference in references:
+        hold = made.get(reference)
+        if hold is None:
+            return None, reference
+        if hold.state not in ("refused", "released"):  # its first attempt's effect stands, or is in doubt
+            return hold, reference
+    raise Conflict(f"This request was tried {ATTEMPTS} times; send it again with a new Idempotency-Key.")
+
+
+def busy(hold: VenueHold) -> VenueHold:
+    """A hold a retry meets: `held` is returned; one not answered yet, or being given back, is 503."""
+    if hold.state != "held":
+        raise Unavailable(BUSY)
+    return hold
+
+
+def open_hold(session, activity_id: int, space_id: int, reference: str | None = None) -> VenueHold:
+    """tx1's record: a hold asked for, not yet answered (`reference` a keyed request's, else a fresh one).
+    A duplicate of the request writing the same reference at the same time is 503."""
+    hold = VenueHold(reference=reference or str(uuid.uuid4()), activity_id=activity_id, space_id=space_id,
+                     state="booking", created_at=utcnow(), updated_at=utcnow())
     session.add(hold)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Unavailable(BUSY) from None
     return hold
 
 
@@ -91,6 +142,13 @@ def ask(db: Database, hold_id: int, request: dict, book: Callable[[dict], dict])
         _failed(db, hold_id, "abandon", f"{type(exc).__name__}: {exc}")
         log.warning("asking bookings for a room failed: %s: %s", type(exc).__name__, exc)
         raise Unavailable("The bookings service did not answer; nothing was added. Try again shortly.") from None
+
+
+def not_asked(db: Database, hold_ids: list[int]) -> None:
+    """Holds written with others whose request was given up before bookings was asked for them: refused (nothing
+    was booked), their sessions deleted."""
+    for hold_id in hold_ids:
+        _failed(db, hold_id, "refuse", "not asked: another room of the request could not be had")
 
 
 def _failed(db: Database, hold_id: int, verb: str, error: str) -> None:
