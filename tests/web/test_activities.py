@@ -165,6 +165,7 @@ def test_a_night_school_course_from_creation_to_the_last_class_attendance(
         rp.get_by_test_id("kind-class").click()
         card = rp.get_by_test_id(f"activity-{activity_id}")
         expect(card).to_contain_text(title)
+        expect(card).to_contain_text("共 4 次")  # the card says when: its first class and how many
         rider_phone.screen("activities (classes)")
         card.get_by_role("link", name=title).click()
         rider_phone.expect_title(title)
