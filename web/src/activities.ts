@@ -15,15 +15,14 @@ type S = components['schemas']
 type Sure<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> }
 
 // What the screens read of the API's answers, typed from the generated schema, with the members every answer
-// has made required, and a few the API may add (names of people, a list card's first time).
-export type ActivitySession = Sure<S['Session'], 'id' | 'starts_at' | 'ends_at'> & { space_name?: string | null }
+// has made required: an activity as its page has it (sessions, my sign-up…) or as a list's card (when).
+export type ActivitySession = Sure<S['Session'], 'id' | 'starts_at' | 'ends_at'> & { space_name?: string | null } // a room's name, if ever sent
 export type RouteStop = S['RouteStop']
-export type SignUp = Sure<S['SignUp'], 'id' | 'activity_id' | 'places' | 'state'> & { display_name?: string | null }
+export type SignUp = Sure<S['SignUp'], 'id' | 'activity_id' | 'places' | 'state'>
 export type Activity = Sure<Omit<S['ActivityDetail'], 'sessions' | 'my_signup' | 'places_left'>, 'id' | 'title_zh' | 'kind' | 'capacity'> & {
-  places_left?: number; sessions?: ActivitySession[]; my_signup?: SignUp | null
-  first_starts_at?: string | null; session_count?: number; my_signup_state?: string | null
-}
-export type AttendanceRecord = Sure<S['AttendanceItem'], 'user_id'> & { display_name?: string | null }
+  places_left?: number; sessions?: ActivitySession[]; my_signup?: SignUp | null; my_signup_state?: string | null
+} & Pick<S['ActivityCard'], 'first_starts_at' | 'last_ends_at' | 'session_count'>
+export type AttendanceRecord = Sure<S['AttendanceItem'], 'user_id'>
 export type AttendanceList = Omit<S['AttendanceList'], 'items'> & { items: AttendanceRecord[] }
 export type SessionCode = Sure<S['SessionCode'], 'code' | 'expires_at' | 'period_seconds'>
 export type ActivityReport = S['ActivityReport']
