@@ -113,8 +113,8 @@ export function saveBlob(blob: Blob, name: string): void {
 }
 
 /**
- * People's names for the organisers' lists (sign-ups, attendance), which name people by account id: the
- * answer's own display_name when it has one, the organising team's members, else the account itself for
+ * People's names on the organisers' lists (sign-ups, attendance): the answer's display_name (the name they
+ * signed up with); for a row without one, the organising team's members, else the account itself for
  * coordinators and admins (who may read accounts); "账号 12" when none of these knows.
  */
 export function usePeopleNames() {
