@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from services.activities.activities import creation_reference
@@ -217,8 +218,11 @@ def _one_effect(answers: list) -> list[dict]:
     return made
 
 
-def test_duplicates_at_once_take_effect_once(activities_suite):
-    suite = activities_suite
+@pytest.mark.integration
+@pytest.mark.parametrize("suite_name", ["activities_suite",
+                                        pytest.param("activities_pg_suite", marks=pytest.mark.postgres)])
+def test_duplicates_at_once_take_effect_once(request, suite_name):
+    suite = request.getfixturevalue(suite_name)
     space = make_space(suite)
     lead = organiser(suite)
     caller = suite.caller_of(lead)
