@@ -86,6 +86,8 @@ def route(type_name: str, payload: dict) -> Route:
         r.people = [("user", _ids(p["user_id"]))]
     elif type_name == "activity.hours_credited":
         r.people = [("volunteer", _ids(p["user_id"]))]
+    elif type_name == "activity.venue_lost":
+        r.people = [("organiser", _ids(p.get("user_ids")))]
     elif prefix == "activity":
         # Sign-ups and offers name their one participant; reminders and changes list everyone signed up.
         r.people = [("participant", _ids(p.get("user_id"), p.get("user_ids")))]

@@ -315,6 +315,41 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Activity cancelled: {title_en}", "Sorry: “{title_en}”, which you signed up for, is cancelled with "
                "all its sessions. {reason}"),
     },
+    # To the organisers: bookings no longer holds a session's room (`reason` picks the text).
+    "activity.venue_lost": {
+        "zh-CN": ("活动场地已失去:{title_zh}", "“{title_zh}”{starts_at} 起共 {sessions} 场活动的场地({place})已不再"
+                  "为活动保留,请另订场地或调整时间,并告知报名者。{detail}"),
+        "en": ("Room lost: {title_en}", "The room ({place}) of {sessions} session(s) of “{title_en}” from "
+               "{starts_at} is no longer held for it. Please book another room or change the time, and tell "
+               "those signed up. {detail}"),
+    },
+    "activity.venue_lost[rejected]": {
+        "zh-CN": ("活动场地未获批准:{title_zh}", "“{title_zh}”{starts_at} 起共 {sessions} 场活动预订的场地({place})"
+                  "未获管理员批准,请另订场地或调整时间。{detail}"),
+        "en": ("Room not approved: {title_en}", "The room ({place}) booked for {sessions} session(s) of "
+               "“{title_en}” from {starts_at} was not approved by its manager. Please book another room or "
+               "change the time. {detail}"),
+    },
+    "activity.venue_lost[expired]": {
+        "zh-CN": ("活动场地审批已过期:{title_zh}", "“{title_zh}”{starts_at} 起共 {sessions} 场活动预订的场地({place})"
+                  "在开始前未获审批,预订已失效,请另订场地。"),
+        "en": ("Room approval expired: {title_en}", "The room ({place}) booked for {sessions} session(s) of "
+               "“{title_en}” from {starts_at} was not approved before it began; the booking lapsed. Please book "
+               "another room."),
+    },
+    "activity.venue_lost[cancelled]": {
+        "zh-CN": ("活动场地预订被取消:{title_zh}", "“{title_zh}”{starts_at} 起共 {sessions} 场活动的场地({place})"
+                  "预订已在场地预订中被取消,请另订场地或调整时间,并告知报名者。{detail}"),
+        "en": ("Room booking cancelled: {title_en}", "The booking of the room ({place}) for {sessions} "
+               "session(s) of “{title_en}” from {starts_at} was cancelled in bookings. Please book another room "
+               "or change the time, and tell those signed up. {detail}"),
+    },
+    "activity.venue_lost[released]": {
+        "zh-CN": ("活动场地已释放:{title_zh}", "“{title_zh}”{starts_at} 的场地({place})因未按时签到已被释放,"
+                  "可供他人预订。"),
+        "en": ("Room released: {title_en}", "The room ({place}) of “{title_en}” at {starts_at} was released: "
+               "nobody checked in to it in time, and others may book it now."),
+    },
     "activity.hours_credited": {
         "zh-CN": ("已记录 {hours} 小时志愿时长:{title_zh}", "感谢您协助“{title_zh}”({ended_at} 结束),{hours} 小时"
                   "志愿服务时长已记入您的志愿者档案。"),
@@ -382,6 +417,9 @@ def variant_of(type_name: str, payload: dict) -> str | None:
         return "automatic"
     if type_name == "activity.session_changed" and payload.get("change") in ("moved", "cancelled"):
         return payload["change"]
+    if type_name == "activity.venue_lost" and payload.get("reason") in ("rejected", "expired", "cancelled",
+                                                                       "released"):
+        return payload["reason"]
     return None
 
 

@@ -53,6 +53,28 @@ class ActivityCancelledPayload(ActivityTitles):
     reason = fields.String(load_default="")
 
 
+class VenueLostPayload(ActivityTitles):
+    """Sessions whose room bookings no longer holds for them (one event per bookings event: a rejected or
+    expired booking loses all its sessions at once)."""
+
+    # The first session that lost its room, and how many did (`session_ids`, in time order).
+    session_id = fields.Integer(required=True)
+    session_ids = fields.List(fields.Integer(), load_default=list)
+    sessions = fields.Integer(load_default=1)
+    # The activity's organisers (they are told).
+    user_ids = fields.List(fields.Integer(), load_default=list)
+    starts_at = fields.AwareDateTime(required=True)
+    space_id = fields.Integer(required=True)
+    # The room as people know it (its site and name).
+    place = fields.String(load_default="")
+    reason = fields.String(required=True, metadata={
+        "description": "rejected (by the room's manager) | expired (not decided in time) | cancelled (in "
+                       "bookings, by someone other than activities) | released (nobody checked in)"})
+    # Bookings' own words, if any (a manager's reason for rejecting or cancelling).
+    detail = fields.String(load_default="")
+    timezone = fields.String(load_default="Asia/Shanghai")
+
+
 class HoursCreditedPayload(ActivityTitles):
     # One credit per (session, volunteer); the volunteers service applies each credit_id once.
     credit_id = fields.String(required=True)
@@ -74,5 +96,8 @@ register("activity.session_changed", "activities", SessionChangedPayload,
          description="A session was moved or cancelled.")
 register("activity.cancelled", "activities", ActivityCancelledPayload,
          description="An activity was cancelled with all its sessions.")
+register("activity.venue_lost", "activities", VenueLostPayload,
+         description="Sessions lost the room bookings held for them (rejected, expired, cancelled or released "
+                     "there); the organisers are told.")
 register("activity.hours_credited", "activities", HoursCreditedPayload,
          description="A volunteer who helped run a session checked out; their minutes count as volunteer hours.")

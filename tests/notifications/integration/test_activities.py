@@ -92,6 +92,20 @@ def test_an_activity_without_an_english_title_shows_its_chinese_one(fast_suite, 
     assert _inbox(fast_suite, en, event)[0] == "Activity cancelled: 蒲汇塘K歌大赛"
 
 
+def test_a_lost_room_reaches_each_organiser_in_their_language(fast_suite, people):
+    zh, en, _volunteer = people
+    lost = publish(fast_suite, "activity.venue_lost", {
+        **TITLES, "session_id": 7, "session_ids": [7, 8, 9], "sessions": 3, "user_ids": [zh.id, en.id],
+        "starts_at": START, "space_id": 2, "place": "新华路党群服务中心 三会实训室", "reason": "rejected",
+        "detail": "当天礼堂另有安排"})
+    title, body = _inbox(fast_suite, zh, lost)
+    assert title == "活动场地未获批准:新域夜校·手机摄影"
+    assert "2026-12-15 19:00 起共 3 场" in body and "三会实训室" in body and "当天礼堂另有安排" in body
+    title, body = _inbox(fast_suite, en, lost)
+    assert title == "Room not approved: Night school: phone photography"
+    assert "3 session(s)" in body and "from 2026-12-15 19:00" in body
+
+
 def test_the_volunteer_who_helped_hears_of_the_hours_credited_on_their_channels(fast_suite, people):
     zh, _en, volunteer = people
     with WebhookPeer() as hook:

@@ -25,7 +25,7 @@ ACTION_PERSON = {"action.reported": "coordinator_ids", "action.dispatched": "ass
                  "action.cancelled": "follower_ids", "action.merged": "follower_ids",
                  "wish.submitted": "coordinator_ids", "merchant.registered": "coordinator_ids",
                  "activity.session_reminder": "user_ids", "activity.session_changed": "user_ids",
-                 "activity.cancelled": "user_ids"}
+                 "activity.cancelled": "user_ids", "activity.venue_lost": "user_ids"}
 
 
 def payload_for(type_name: str, user_id: int) -> dict:

@@ -39,3 +39,35 @@ def test_a_moved_and_a_cancelled_session_say_different_things():
     dropped = {**moved, "change": "cancelled"}
     assert render("activity.session_changed", moved, "zh-CN")[0] == "活动改期:夜校"
     assert render("activity.session_changed", dropped, "zh-CN")[0] == "活动取消一次:夜校"
+
+
+def test_a_lost_room_is_for_the_organisers():
+    plan = route("activity.venue_lost", sample_payload("activity.venue_lost", user_ids=[31, 32, 31]))
+    assert plan.category == "activities" and resolve(plan) == [(31, "organiser"), (32, "organiser")]
+
+
+LOST = {"title_zh": "新域夜校·手机摄影", "title_en": "Night school: phone photography", "sessions": 3,
+        "place": "新华路党群服务中心 三会实训室", "detail": "当天礼堂另有安排"}
+
+
+@pytest.mark.parametrize(("reason", "zh", "en"), [
+    ("rejected", "活动场地未获批准:新域夜校·手机摄影", "Room not approved: Night school: phone photography"),
+    ("expired", "活动场地审批已过期:新域夜校·手机摄影", "Room approval expired: Night school: phone photography"),
+    ("cancelled", "活动场地预订被取消:新域夜校·手机摄影", "Room booking cancelled: Night school: phone photography"),
+    ("released", "活动场地已释放:新域夜校·手机摄影", "Room released: Night school: phone photography"),
+    ("«reason»", "活动场地已失去:新域夜校·手机摄影", "Room lost: Night school: phone photography"),
+])
+def test_a_lost_room_reads_by_its_reason_in_both_languages(reason, zh, en):
+    payload = sample_payload("activity.venue_lost", **LOST, reason=reason)
+    zh_title, zh_body = render("activity.venue_lost", payload, "zh-CN")
+    en_title, en_body = render("activity.venue_lost", payload, "en")
+    assert (zh_title, en_title) == (zh, en)
+    assert "新华路党群服务中心 三会实训室" in zh_body and "新华路党群服务中心 三会实训室" in en_body
+    assert "2026-09-15 19:30" in zh_body and "2026-09-15 19:30" in en_body  # the activity's zone
+    if reason in ("rejected", "cancelled"):  # the manager's own words are passed on
+        assert "共 3 场" in zh_body and "3 session(s)" in en_body and "当天礼堂另有安排" in zh_body
+
+
+def test_a_lost_room_of_an_activity_without_an_english_title_shows_its_chinese_one():
+    payload = sample_payload("activity.venue_lost", **{**LOST, "title_en": ""}, reason="rejected")
+    assert render("activity.venue_lost", payload, "en")[0] == "Room not approved: 新域夜校·手机摄影"
