@@ -25,6 +25,7 @@ from tests.activities.integration.conftest import (
     live_occurrences,
     make_space,
     organiser,
+    outbox,
     rows,
     session_body,
     sessions_of,
@@ -136,6 +137,19 @@ def test_a_session_moved_twice_with_one_key_books_the_new_time_once(activities_s
              message="the old time given back")
     assert live_occurrences(suite, space["id"]) == 1
     assert moved["starts_at"] != row["starts_at"] and moved["occurrence_id"] != row["occurrence_id"]
+    assert len(outbox(suite, "activity.session_changed", session_id=row["id"], change="moved")) == 1
+    # Without a room: the retry finds the session where it was asked to be, and nobody is told twice.
+    walk = _ok(lead.post("/activities", json=activity_body(sessions=[
+        session_body(day_at(23, 14), place="新华路 起点")])), 201)
+    [stop] = walk["sessions"]
+    key = uuid.uuid4().hex
+    body = session_body(day_at(23, 16), place="新华路 起点")
+    moved = suite.rpc("activities", "move_session", stop["id"], body, caller=suite.caller_of(lead),
+                      idempotency_key=key)
+    again = suite.rpc("activities", "move_session", stop["id"], body, caller=suite.caller_of(lead),
+                      idempotency_key=key)
+    assert again == moved and moved["starts_at"] != stop["starts_at"]
+    assert len(outbox(suite, "activity.session_changed", session_id=stop["id"], change="moved")) == 1
 
 
 def test_a_retry_after_a_503_whose_room_was_booked_late_books_it_once(activities_suite):
