@@ -100,7 +100,7 @@ def new_activity(session: Session, caller: Caller, data: dict, leads: list[int])
     activity = Activity(
         title_zh=data["title_zh"], title_en=data["title_en"], description_zh=data["description_zh"],
         description_en=data["description_en"], kind=data["kind"], organiser_team_id=data.get("organiser_team_id"),
-        site_id=data.get("site_id"), capacity=data["capacity"], taken=0,
+        site_id=data.get("site_id"), site_name=data.get("site_name", ""), capacity=data["capacity"], taken=0,
         signup_opens_at=data.get("signup_opens_at"), signup_closes_at=data.get("signup_closes_at"),
         cancel_before_minutes=data["cancel_before_minutes"], max_places_per_person=data["max_places_per_person"],
         one_per_household=data["one_per_household"], hold_minutes=data["hold_minutes"], state="open",
@@ -129,6 +129,8 @@ def create_activity(db: Database, caller: Caller, data: dict, *, team_leads: Tea
             return made
     leads = leads_of(data.get("organiser_team_id"), team_leads)
     may_create(caller, leads)
+    if data.get("site_id") is not None:
+        data = {**data, "site_name": site_name(bookings, data["site_id"])}
     plans = [plan(bookings, request, data["timezone"]) for request in data.get("sessions") or ()]
     check_plans(data.get("signup_opens_at"), data.get("signup_closes_at"), plans)
     asking = []  # (plan, hold id, bookings' request): the holds are written with the activity (tx1)
@@ -193,6 +195,14 @@ def created_before(db: Database, caller: Caller, request_key: str, data: dict) -
         activity_id = activity.id
     delete_activity(db, activity_id)  # a room refused or given back: the first attempt failed
     return None
+
+
+def site_name(bookings: Bookings, site_id: int) -> str:
+    """The name of the bookings site an activity belongs to; a site that does not exist is refused."""
+    try:
+        return bookings.site(site_id)["name"]
+    except NotFound:
+        raise Invalid("No such site.", errors={"site_id": [f"site {site_id} does not exist"]}) from None
 
 
 def delete_activity(db: Database, activity_id: int) -> None:
@@ -270,7 +280,28 @@ def list_activities(db: Database, caller: Caller, query: dict) -> dict:
         if not caller.has_role("coordinator"):
             stmt = stmt.where(Activity.organised_by(caller.user_id))
     with db.read() as session:
-        return keyset(session, stmt, Activity.id, query).answer(ActivitySchema(many=True).dump)
+        page = keyset(session, stmt, Activity.id, query)
+        when = _when(session, [activity.id for activity in page.rows])
+        return page.answer(lambda rows: [{**item, **when.get(item["id"], NO_SESSIONS)}
+                                         for item in ActivitySchema(many=True).dump(rows)])
+
+
+NO_SESSIONS = {"first_starts_at": None, "last_ends_at": None, "session_count": 0}
+
+
+def _when(session, activity_ids: list[int]) -> dict[int, dict]:
+    """For a page of activities, in one query: when their sessions (shown, not cancelled) begin and end, and
+    how many there are, for the list's cards."""
+    if not activity_ids:
+        return {}
+    rows = session.execute(
+        select(ActivitySession.activity_id, func.min(ActivitySession.starts_at), func.max(ActivitySession.ends_at),
+               func.count(ActivitySession.id))
+        .where(ActivitySession.activity_id.in_(activity_ids), shown(), ActivitySession.state != "cancelled")
+        .group_by(ActivitySession.activity_id))
+    return {activity_id: {"first_starts_at": first.isoformat(), "last_ends_at": last.isoformat(),
+                          "session_count": count}
+            for activity_id, first, last, count in rows}
 
 
 # --------------------------------------------------------------------------- change

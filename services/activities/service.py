@@ -44,11 +44,14 @@ class ActivitiesService(ServiceBase, infra=infra):
     bookings = ServiceRpc("bookings", timeout=BOOKINGS_TIMEOUT)
     bookings_system = ServiceRpc("bookings", as_system=True, timeout=BOOKINGS_TIMEOUT)
     volunteers = ServiceRpc("volunteers")
+    # The organiser is authorised here; a helper's profile is then read as the system.
+    volunteers_system = ServiceRpc("volunteers", as_system=True)
 
     def _bookings(self) -> Bookings:
         """The bookings service as the venue saga asks it: rooms as the caller, giving back as the system."""
         return Bookings(
             space=lambda space_id: self.bookings.call("get_space", space_id),
+            site=lambda site_id: self.bookings.call("get_site", site_id),
             # Each attempt of a retried request books with a reference of its own (venue.py): a new request to
             # bookings, not a repeat answered with the first attempt's booking.
             book=lambda request: self.bookings.keyed(request["reference"]).call("create_booking", request),
@@ -198,7 +201,8 @@ class ActivitiesService(ServiceBase, infra=infra):
 
     @rpc
     def add_helper(self, session_id: int, request: dict) -> dict:
-        return attendance.add_helper(self.db, self.caller, session_id, load(HelperRequestSchema, request))
+        return attendance.add_helper(self.db, self.caller, session_id, load(HelperRequestSchema, request),
+                                     lambda user_id: self.volunteers_system.call("get_volunteer", user_id))
 
     @rpc
     def remove_helper(self, session_id: int, user_id: int) -> dict:

@@ -57,6 +57,7 @@ class Bookings:
     """What activities asks of the bookings service (RPC), as plain functions."""
 
     space: Callable[[int], dict]                 # get_space, as the caller
+    site: Callable[[int], dict]                  # get_site, as the caller
     book: Callable[[dict], dict]                 # create_booking, as the caller
     release: Callable[[str], dict]               # release_reference, as the system
     cancel_occurrence: Callable[[int, int, str], dict]  # cancel_booking(scope=occurrence), as the system
