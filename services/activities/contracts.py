@@ -92,6 +92,9 @@ class SessionSchema(Schema):
     state = fields.String(metadata={"description": "scheduled | cancelled | done"})
     booking_id = fields.Integer(allow_none=True, metadata={"description": "The bookings booking holding the room"})
     occurrence_id = fields.Integer(allow_none=True)
+    venue_status = fields.String(allow_none=True, metadata={
+        "description": "The room in bookings: confirmed | pending (awaiting the room's manager) | lost (rejected, "
+                       "expired, cancelled or released there); null without a room"})
     walk_ins = fields.Integer()
     cancel_reason = fields.String()
 

@@ -170,6 +170,10 @@ class ActivitySession(Base):
     state: Mapped[str] = mapped_column(String(16), default="scheduled")
     booking_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     occurrence_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The room's standing in bookings (rules.VENUE_STATUSES): confirmed | pending (awaiting the room's manager) |
+    # lost (rejected, expired, cancelled or released there); NULL for a session without a room. Set from
+    # bookings' answer when the room is booked, then kept up to date by bookings' events (rooms.py).
+    venue_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("venue_holds.id"), nullable=True, index=True)
     walk_ins: Mapped[int] = mapped_column(Integer, default=0)
     # Random per session: the rotating check-in code is an HMAC of it and the time step.

@@ -57,6 +57,22 @@ HOLD = Lifecycle("venue hold", ("booking", "held", "refused", "releasing", "rele
     ("released", ("releasing",), "released"),
 ))
 
+#: A session's room as bookings holds it (ActivitySession.venue_status; NULL without a room).
+VENUE_STATUSES = ("confirmed", "pending", "lost")
+#: What each of bookings' events that gives a room up says of it (activity.venue_lost's `reason`).
+LOST_BY = {"booking.rejected": "rejected", "booking.expired": "expired", "booking.cancelled": "cancelled",
+           "booking.released": "released"}
+
+
+def venue_status(occurrence_status: str) -> str:
+    """A session's room standing from its bookings occurrence's status: pending until a manager approves it,
+    confirmed once the slot is the session's, lost when bookings holds it no longer."""
+    if occurrence_status == "pending":
+        return "pending"
+    if occurrence_status in ("confirmed", "checked_in"):
+        return "confirmed"
+    return "lost"
+
 #: A sign-up. `offered`: freed places held for a waitlisted person until `hold_until`.
 SIGNUP = Lifecycle("sign-up", ("confirmed", "waitlisted", "offered", "cancelled", "expired"), _steps(
     ("offer", ("waitlisted",), "offered"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.activities import activities, attendance, reports, sessions, signups, venue
+from services.activities import activities, attendance, reports, rooms, sessions, signups, venue
 from services.activities.contracts import (
     ActivityCancelSchema,
     ActivityQuerySchema,
@@ -21,6 +21,7 @@ from services.activities.contracts import (
 from services.activities.models import infra
 from services.activities.venue import Bookings
 from shared.config import env_float, rpc_timeout
+from shared.inbox import consumes
 from shared.remote import ServiceRpc
 from shared.rpc import load, rpc
 from shared.service import ServiceBase
@@ -157,6 +158,33 @@ class ActivitiesService(ServiceBase, infra=infra):
     def confirm_offer(self, signup_id: int) -> dict:
         """Take the places held for you from the waitlist, before the hold lapses."""
         return signups.confirm_offer(self.db, self.emit, self.caller, signup_id)
+
+    # -- bookings' events of the rooms sessions hold (each applied once: the inbox) ---------------------------
+    @consumes("bookings", "booking.confirmed")
+    def on_booking_confirmed(self, session, event):
+        """A manager approved a room: its sessions awaiting approval hold it."""
+        rooms.confirmed(session, event["payload"])
+
+    @consumes("bookings", "booking.rejected")
+    def on_booking_rejected(self, session, event):
+        """A manager rejected a room: its sessions lost it; the organisers are told."""
+        rooms.lost(session, self.emit, event["type"], event["payload"])
+
+    @consumes("bookings", "booking.expired")
+    def on_booking_expired(self, session, event):
+        """A room was not approved in time: its sessions lost it; the organisers are told."""
+        rooms.lost(session, self.emit, event["type"], event["payload"])
+
+    @consumes("bookings", "booking.cancelled")
+    def on_booking_cancelled(self, session, event):
+        """Occurrences were cancelled in bookings: sessions that held them lost their room, unless activities
+        gave it back itself (the session cancelled or moved)."""
+        rooms.lost(session, self.emit, event["type"], event["payload"])
+
+    @consumes("bookings", "booking.released")
+    def on_booking_released(self, session, event):
+        """Nobody checked in to a room: the session lost it; the organisers are told."""
+        rooms.lost(session, self.emit, event["type"], event["payload"])
 
     # -- timers (each item claimed once across replicas) -----------------------------------------------------
     @timer(interval=TIMER_SECONDS)

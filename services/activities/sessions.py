@@ -25,7 +25,7 @@ from services.activities.planning import (
     insert_plain,
     plan,
 )
-from services.activities.rules import SESSION
+from services.activities.rules import SESSION, venue_status
 from services.activities.venue import Bookings
 from shared.claims import claimed, work_through
 from shared.db import Database, get_or_404, utcnow
@@ -123,7 +123,9 @@ def move_session(db: Database, emit, caller: Caller, session_id: int, data: dict
         row.space_id, row.place = space_id, the_plan.place
         row.hold_id = new_hold
         row.booking_id = booking["id"] if booking else None
-        row.occurrence_id = (booking.get("occurrences") or [{}])[0].get("id") if booking else None
+        occurrence = (booking.get("occurrences") or [{}])[0] if booking else {}
+        row.occurrence_id = occurrence.get("id")
+        row.venue_status = venue_status(occurrence.get("status") or booking.get("status")) if booking else None
         row.reminded_at = None
         session.flush()
         _changed(session, emit, activity, row, "moved", old_starts_at, data.get("reason", ""))

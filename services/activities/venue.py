@@ -42,7 +42,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.activities.models import ActivitySession, VenueHold
-from services.activities.rules import HOLD
+from services.activities.rules import HOLD, venue_status
 from shared.claims import claimed, work_through
 from shared.db import Database, utcnow
 from shared.errors import Conflict, DomainError, NotFound, Unavailable
@@ -169,16 +169,18 @@ def settle(session, hold_id: int, booking: dict) -> list[ActivitySession] | None
     if not claimed(session, update(VenueHold).where(VenueHold.id == hold_id, VenueHold.state == "booking")
                    .values(state=HOLD.next("booking", "hold"), booking_id=booking["id"], updated_at=utcnow())):
         return None
-    occurrences = {_instant(o["starts_at"]): o["id"] for o in booking.get("occurrences") or ()}
+    occurrences = {_instant(o["starts_at"]): o for o in booking.get("occurrences") or ()}
     rows = list(session.scalars(select(ActivitySession).where(ActivitySession.hold_id == hold_id)
                                 .order_by(ActivitySession.starts_at)))
     kept = []
     for row in rows:
-        occurrence_id = occurrences.get(row.starts_at)
-        if occurrence_id is None:
+        occurrence = occurrences.get(row.starts_at)
+        if occurrence is None:
             session.delete(row)
             continue
-        row.booking_id, row.occurrence_id = booking["id"], occurrence_id
+        row.booking_id, row.occurrence_id = booking["id"], occurrence["id"]
+        # pending while the room awaits its manager (bookings' events keep it up to date: rooms.py)
+        row.venue_status = venue_status(occurrence.get("status") or booking.get("status") or "confirmed")
         kept.append(row)
     session.flush()
     return kept

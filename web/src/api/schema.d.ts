@@ -9462,6 +9462,8 @@ export interface components {
             starts_at?: string;
             /** @description scheduled | cancelled | done */
             state?: string;
+            /** @description The room in bookings: confirmed | pending (awaiting the room's manager) | lost (rejected, expired, cancelled or released there); null without a room */
+            venue_status?: string | null;
             walk_ins?: number;
         };
         SessionCode: {

@@ -2,7 +2,7 @@
 
 Revision ID: 230ee1637f40
 Revises: 
-Create Date: 2026-12-07 07:01:43.098591
+Create Date: 2026-12-07 07:13:04.197221
 """
 from alembic import op
 import sqlalchemy as sa
@@ -148,6 +148,7 @@ def upgrade():
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=True),
     sa.Column('occurrence_id', sa.Integer(), nullable=True),
+    sa.Column('venue_status', sa.String(length=16), nullable=True),
     sa.Column('hold_id', sa.Integer(), nullable=True),
     sa.Column('walk_ins', sa.Integer(), nullable=False),
     sa.Column('checkin_secret', sa.String(length=64), nullable=False),
