@@ -495,3 +495,30 @@ def test_the_organisers_screens_in_elderly_mode(web, suite, persona):
     web.open("/activities/reports", "activity reports (elderly)")
     expect(page.get_by_test_id("activity-report")).to_be_visible()
     web.screen("activity reports (shown, elderly)")
+
+
+def test_a_rooms_standing_shows_on_the_activity_pending_then_lost(web, suite, persona):
+    """A class in a room that needs its manager's approval shows the room as awaiting approval; the manager
+    rejects the booking in bookings; once activities has heard of it, the page says the room was not kept
+    (zh-CN; axe on both screens)."""
+    organiser = persona(roles=("resident", "coordinator"))
+    manager = suite.user(roles=["resident", "space_manager"])
+    space = make_space(suite, rules={"approval_required": True}, manager_ids=[manager.id])
+    start = next_weekday(2).replace(hour=19)
+    activity = organiser.client.post("/activities", json={
+        "title_zh": unique("新域夜校·书法"), "kind": "class", "capacity": 10,
+        "sessions": [{"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
+                      "space_id": space["id"]}]}).json()
+    (session,) = activity["sessions"]
+    assert session["venue_status"] == "pending", session
+    web.open(f"/activities/{activity['id']}", "the class (room awaiting approval)")
+    expect(web.page.get_by_test_id(f"venue-{session['id']}")).to_have_text("场地待管理员审批")
+    rejected = manager.post(f"/bookings/{session['booking_id']}/reject", json={"reason": "当晚有街道会议"})
+    assert rejected.status_code == 200, rejected.text
+    for _ in range(40):
+        if organiser.client.get(f"/activities/{activity['id']}").json()["sessions"][0]["venue_status"] == "lost":
+            break
+        web.page.wait_for_timeout(250)
+    web.page.reload()
+    expect(web.page.get_by_test_id(f"venue-{session['id']}")).to_contain_text("场地未能保留")
+    web.screen("the class (room lost)")

@@ -20,6 +20,7 @@ export const zh = {
     states: { open: '报名中', cancelled: '已取消', finished: '已结束' },
     signupStates: { confirmed: '已报名', waitlisted: '候补中', offered: '有名额待确认', cancelled: '已取消', expired: '已过期' },
     sessionStates: { scheduled: '待开始', cancelled: '已取消', done: '已结束' },
+    venueStatus: { pending: '场地待管理员审批', lost: '场地未能保留,请组织者另行安排' },
     detail: {
       title: '活动详情',
       sessions: '每一次',
@@ -267,6 +268,7 @@ export const en: typeof zh = {
     states: { open: 'Open', cancelled: 'Cancelled', finished: 'Finished' },
     signupStates: { confirmed: 'Signed up', waitlisted: 'Waiting', offered: 'Place free: confirm', cancelled: 'Cancelled', expired: 'Expired' },
     sessionStates: { scheduled: 'Scheduled', cancelled: 'Cancelled', done: 'Done' },
+    venueStatus: { pending: 'Room awaiting the manager\'s approval', lost: 'The room was not kept: the organisers will arrange another' },
     detail: {
       title: 'Activity',
       sessions: 'Every session',
