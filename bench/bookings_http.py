@@ -180,7 +180,7 @@ def run(backend: str, ladder: list[int], seconds: float, rows: list[list[object]
                 try:
                     floor[clients] = floor_step(suite, space["id"], clients, seconds)
                 except Exception as exc:  # e.g. the server's connections are all taken by others
-                    notes.append(f"floor at {clients} clients not measured: {exc}")
+                    notes.append(f"floor at {clients} clients not measured: {' '.join(str(exc).split())[:300]}")
         for clients in ladder:
             figures = http[clients]
             under = floor.get(clients)

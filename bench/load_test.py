@@ -70,8 +70,10 @@ def main() -> None:
         env = {"BENCH_LOAD_SEED": str(work / "seed.json"), "BENCH_LOAD_STATUSES": str(work / "statuses.json")}
         subprocess.run(command, env={**os.environ, **env}, timeout=args.seconds + 120, check=False,
                        stdout=subprocess.DEVNULL)
+        log = suite.log()
     finally:
         suite.stop()
+    refused = log.count("too many clients")
     with open(work / "load_stats.csv", encoding="utf-8") as handle:
         stats = {row["Name"]: row for row in csv.DictReader(handle)}
     statuses = Counter(json.loads((work / "statuses.json").read_text(encoding="utf-8")))
@@ -93,7 +95,9 @@ def main() -> None:
             "a failure is any status the operation does not expect (201 for writes, 200 for reads; a claim's 409 "
             "— none left, or the person's limit — is an expected answer)",
             "each user waits 0.5–1.5 s between requests; tasks weighted availability 4, inbox 3, booking 2, "
-            "claim 1, report 1; gateway: 2 gunicorn workers × 8 threads"])
+            "claim 1, report 1; gateway: 2 gunicorn workers × 8 threads",
+            f"the suite's log: {refused} lines of PostgreSQL refusing a connection (\"too many clients\"), "
+            f"{log.count('database unavailable')} of a database unavailable"])
 
 
 if __name__ == "__main__":
