@@ -12,12 +12,16 @@ them in a test without the marker fails that test by name (tests/support/infra.p
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import warnings
 
 import pytest
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+# This process reads and writes every suite's databases for its assertions: one idle connection each is plenty
+# (the suites' own processes keep two; tests/support/suite.py), so several suites fit PostgreSQL's 100.
+os.environ.setdefault("NUANXIN_DB_POOL_SIZE", "1")
 
 from tests.support import infra  # noqa: E402
 from tests.support.suite import RUNNING, RunningSuite  # noqa: E402

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shared import config
 from tests.support.suite import wait_for
 
 
@@ -31,7 +32,7 @@ def test_booking_reaches_the_bookers_inbox(any_suite):
 def test_health_is_green(suite):
     report = suite.client().get("/healthz").json()
     assert report["status"] == "ok", report
-    assert set(report["parts"]) == {"broker", "bookings", "volunteers", "notifications", "gateway_database"}
+    assert set(report["parts"]) == {"broker", *config.BACKENDS, "gateway_database"}
 
 
 def test_unknown_route_and_bad_json_are_problems(suite):

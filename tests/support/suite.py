@@ -109,6 +109,8 @@ class RunningSuite:
             # Every test signs in from 127.0.0.1: lock out accounts, never the whole test run's address.
             "NUANXIN_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
             "NUANXIN_CHANNEL_ALLOWED_NETWORKS": "127.0.0.0/8",  # the tests' SMTP and webhook peers listen there
+            # Several suites run at once on one PostgreSQL (100 connections): each process keeps 2 idle.
+            "NUANXIN_DB_POOL_SIZE": "2",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
         }

@@ -19,7 +19,9 @@ ENV = {"ACTIVITIES_TIMER_SECONDS": "0.5", "ACTIVITIES_RPC_TIMEOUT": "3", "ACTIVI
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: they stop when the activities tests are done, so they do not hold PostgreSQL connections
+# while the rest of the test session runs its own suites.
+@pytest.fixture(scope="package")
 def activities_suite():
     """The suite on SQLite with the activities timers fast (shared by the activities tests)."""
     running = RunningSuite("sqlite", env=ENV).start()
@@ -27,7 +29,7 @@ def activities_suite():
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def activities_pg_suite():
     """The same on PostgreSQL."""
     running = RunningSuite("postgres", env=ENV).start()

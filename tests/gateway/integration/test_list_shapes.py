@@ -22,6 +22,9 @@ DOCUMENTS = {
     "/notifications/unread": "the caller's unread count",
     "/spaces/{space_id}/availability": "free intervals of one space in one period",
     "/reports/grids/{grid_id}/merchants": "a report with totals",
+    "/activities/reports": "a report per site with totals",
+    "/activity-sessions/{session_id}/code": "the session's current check-in code",
+    "/activity-signups/{signup_id}/ticket": "a participant's signed ticket",
 }
 
 
@@ -76,10 +79,18 @@ def world(suite):
         "starts_at": (start + timedelta(days=1)).isoformat(), "ends_at": (start + timedelta(days=2)).isoformat(),
         "reason": "检修"})
     assert blackout.status_code == 201, blackout.text
+    activity = admin.post("/activities", json={
+        "title_zh": unique("夜校"), "kind": "class", "capacity": 5,
+        "sessions": [{"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
+                      "place": "U巷"}]})
+    assert activity.status_code == 201, activity.text
+    signup = volunteer.post(f"/activities/{activity.json()['id']}/signups", json={})
+    assert signup.status_code == 201, signup.text
     return {"w": w, "admin": admin, "owner": owner, "volunteer": volunteer, "manager": manager,
             "space": space, "booking": booked.json(),
             "ids": {"team_id": team.json()["id"], "action_id": action["id"], "pledge_id": pledge["id"],
-                    "space_id": space["id"]}}
+                    "space_id": space["id"], "activity_id": activity.json()["id"],
+                    "session_id": activity.json()["sessions"][0]["id"], "signup_id": signup.json()["id"]}}
 
 
 # Who lists what: the admin sees every list but the claims on a shop's item, which only its owner sees.
