@@ -56,10 +56,11 @@ class UTCDateTime(TypeDecorator):
 
 
 def get_or_404(session: Session, model, key, what: str, *, lock: bool = False,
-               visible: Callable[[object], bool] | None = None):
+               visible: Callable[[object], bool] | None = None, options=()):
     """The row of `model` whose primary key is `key` (locked FOR UPDATE with `lock`), or NotFound naming it,
-    "<what> <key> does not exist.", also when `visible(row)` says the caller may not know it is there."""
-    row = session.get(model, key, with_for_update=lock or None)
+    "<what> <key> does not exist.", also when `visible(row)` says the caller may not know it is there.
+    `options` are loader options (e.g. a relationship read in the same query)."""
+    row = session.get(model, key, with_for_update=lock or None, options=options)
     if row is None or (visible is not None and not visible(row)):
         raise NotFound(f"{what} {key} does not exist.")
     return row

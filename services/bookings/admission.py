@@ -56,11 +56,11 @@ def broken_rule(session: Session, space: Space, policy: SpacePolicy, person: int
 
     `lock` queues one person's concurrent requests for a space with a quota (PostgreSQL), so a quota cannot
     be overrun by two requests at once."""
-    if lock and person and (policy.quota_hours_per_week is not None or policy.quota_bookings_per_week is not None):
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:space, :person)"),
-                            {"space": space.id, "person": person})
-    existing = person_slots(session, space, person, periods, leaving_out) if person else []
+    quota = policy.quota_hours_per_week is not None or policy.quota_bookings_per_week is not None
+    if lock and person and quota and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :person)"), {"space": space.id, "person": person})
+    # The person's other slots matter only to a weekly quota: without one, they are not read.
+    existing = person_slots(session, space, person, periods, leaving_out) if person and quota else []
     blackouts = blackouts_of(session, space, periods[0][0], periods[-1][1])
     try:
         check_request(policy, periods, utcnow(), blackouts, existing)

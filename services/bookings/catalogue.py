@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.bookings.availability import check_capacity, free_intervals, open_intervals
@@ -81,8 +81,10 @@ def block_minutes(rules: dict) -> int:
     return int(rules["max_duration_minutes"] + rules["buffer_minutes"])
 
 
-def get_space(session: Session, space_id: int, *, lock: bool = False) -> Space:
-    return get_or_404(session, Space, space_id, "Space", lock=lock, visible=lambda space: space.active)
+def get_space(session: Session, space_id: int, *, lock: bool = False, with_site: bool = False) -> Space:
+    """The active space (NotFound otherwise); `with_site` reads its site in the same query."""
+    return get_or_404(session, Space, space_id, "Space", lock=lock, visible=lambda space: space.active,
+                      options=[joinedload(Space.site)] if with_site else ())
 
 
 def manages(caller: Caller, space: Space) -> bool:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.bookings import calendar, waitlist
 from services.bookings.admission import TeamLeads, authorise, check_rules
@@ -75,39 +76,32 @@ def requested_periods(data: dict, space: Space) -> list[tuple[datetime, datetime
 
 
 def create_booking(db: Database, emit, caller: Caller, data: dict, team_leads: TeamLeads | None = None) -> dict:
-    """Book; with a `reference`, a repeat answers the booking already made, and a released one is a 409."""
+    """Book; with a `reference`, a repeat answers the booking already made, and a released one is a 409.
+
+    One transaction reads the space, checks the request and writes the booking, its occurrences and its
+    event; a team's leads (another service's answer) are asked before it begins, never while it holds rows."""
     caller.require()
-    reference = data.get("reference")
-    if reference:
-        with db.read() as session:
-            made = _made_with(session, caller, reference)
-        if made is not None:
-            return made
-    with db.read() as session:
-        space = get_space(session, data["space_id"])
-        policy = policy_of(space)
-        if data["units"] > space.units:
-            raise Invalid("Too many units.", errors={"units": [f"the space has only {space.units} units"]})
-        periods = requested_periods(data, space)
-        space_id = space.id
-    authorise(caller, policy, data.get("team_id"), team_leads)
+    if data.get("team_id") is not None and team_leads is not None:
+        team_leads = {data["team_id"]: team_leads(data["team_id"])}.__getitem__
     skip = data.get("on_conflict") == "skip" and bool(data.get("rrule"))
     for attempt in range(ASSIGN_ATTEMPTS):
         try:
             with db.transaction() as session:
-                return _book(session, emit, caller, space_id, data, periods, skip, randomise=attempt > 0)
+                return _book(session, emit, caller, data, team_leads, skip, randomise=attempt > 0)
         except IntegrityError as exc:
             # PostgreSQL's exclusion constraint caught a concurrent booking the check could not see yet:
             # try again, now seeing it (a room answers 409, a pool picks other units).
             if not is_overlap_violation(exc):
-                if reference:  # the same reference made by a concurrent request: answer its booking
+                if data.get("reference"):  # the same reference made by a concurrent request: answer its booking
                     with db.read() as session:
-                        made = _made_with(session, caller, reference)
+                        made = _made_with(session, caller, data["reference"])
                     if made is not None:
                         return made
                 raise
     with db.read() as session:
         space = get_space(session, data["space_id"])
+        policy = policy_of(space)
+        periods = requested_periods(data, space)
         _assigned, conflicts = place(session, space, policy, periods, data["units"])
         raise conflict_error([o for found in conflicts.values() for o in found], caller.user_id,
                              "Every unit was taken by concurrent bookings; try again.")
@@ -146,7 +140,7 @@ def preview_booking(db: Database, caller: Caller, data: dict, team_leads: TeamLe
         })
 
 
-def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, periods, skip: bool,
+def _book(session: Session, emit, caller: Caller, data: dict, team_leads: TeamLeads | None, skip: bool,
           randomise: bool) -> dict:
     reference = data.get("reference")
     if reference:
@@ -154,8 +148,12 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
         made = _made_with(session, caller, reference)
         if made is not None:
             return made
-    space = get_space(session, space_id)
+    space = get_space(session, data["space_id"], with_site=True)
     policy = policy_of(space)
+    if data["units"] > space.units:
+        raise Invalid("Too many units.", errors={"units": [f"the space has only {space.units} units"]})
+    periods = requested_periods(data, space)
+    authorise(caller, policy, data.get("team_id"), team_leads)
     check_rules(session, space, policy, caller.user_id, periods)
     assigned, conflicts = place(session, space, policy, periods, data["units"], randomise=randomise)
     skipped = []
@@ -175,8 +173,9 @@ def _book(session: Session, emit, caller: Caller, space_id: int, data: dict, per
                       updated_at=utcnow(), reference=reference or None)
     session.add(booking)
     session.flush()
-    add_occurrences(session, booking, space, policy, periods, assigned, status)
-    session.refresh(booking)
+    rows = add_occurrences(session, booking, space, policy, periods, assigned, status)
+    # The new booking's occurrences are the rows just written: no need to read them back.
+    set_committed_value(booking, "occurrences", sorted(rows, key=lambda o: (o.starts_at, o.unit)))
     emit(session, "booking.requested" if status == "pending" else "booking.confirmed",
          booking_event_payload(booking, space))
     return BookingSchema().dump(booking)
