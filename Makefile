@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:5672/
 export AMQP_URI
 
-.PHONY: run test unit lint broker compose-tool chromium venv web web-types bench clean
+.PHONY: run test unit lint broker compose-tool chromium pgbouncer venv web web-types bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,7 +83,15 @@ chromium:
 			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 		else echo "chromium is not installed: the browser tests will be skipped (CI fails them)"; fi; }
 
-test: broker compose-tool chromium web
+# The pooler test (tests/deploy/test_pgbouncer.py) starts Debian's pgbouncer of its own, on its own port.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing pgbouncer (Debian) for the pooler test…"; \
+			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; \
+		else echo "pgbouncer is not installed: the pooler test will be skipped (CI fails it)"; fi; }
+
+test: broker compose-tool chromium pgbouncer web
 	@$(BIN)/ruff check shared services tests bench
 	@$(BIN)/pytest -q --durations=15
 
