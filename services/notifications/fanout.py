@@ -8,10 +8,11 @@ happens later, in the delivery timer, never here.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, Integer, String, bindparam, case, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from services.notifications.models import (
@@ -27,7 +28,8 @@ from services.notifications.quiet_hours import quiet_until
 from services.notifications.templates import pick_locale, render
 from shared.db import insert_ignoring, utcnow
 
-CHUNK = 1000
+# People per statement (and per transaction of a broadcast's fan-out).
+CHUNK = 10_000
 
 
 @dataclass
@@ -76,9 +78,30 @@ def ids_in_directory(session: Session, *, role: str | None = None, groups: list[
         select(RecipientGroup.user_id).where(RecipientGroup.group_name.in_(list(groups)))))))
 
 
+def people_rows(session: Session, ids: list[int]):
+    """`ids` as rows of one column, `user_id`, bound as one parameter (an array on PostgreSQL, a JSON text on
+    SQLite): the statement is the same whatever the number of people, and people the directory does not
+    know are rows too."""
+    if session.get_bind().dialect.name == "postgresql":
+        listed = func.unnest(bindparam("people", list(ids), type_=ARRAY(Integer))).table_valued("user_id")
+        return select(listed.render_derived(name="listed").c.user_id).subquery("people")
+    listed = func.json_each(bindparam("people", json.dumps(list(ids)), type_=String)).table_valued("value")
+    return select(listed.c.value.label("user_id")).subquery("people")
+
+
+def allows(category: str, channel: str):
+    """`allowed` in SQL, on the joined preferences row (absent row, category or switch = on)."""
+    return func.coalesce(Preference.rules[(category, channel)].as_boolean(), true())
+
+
 def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None]],
             group_channel_ids: list[int] = (), now: datetime | None = None) -> Outcome:
-    """Write inbox entries for `people` ((user id, audience)) and queue their and the groups' channels."""
+    """Write inbox entries for `people` ((user id, audience)) and queue their and the groups' channels.
+
+    Set-based: for each audience and chunk of people, one read of the distinct (locale, timezone) pairs
+    among them (each text is rendered once per pair), one INSERT … SELECT that joins the people to the
+    directory and their preferences, and one read of the few of them who have channels. No statement or
+    Python loop grows with the people who have neither preferences nor channels."""
     now = now or utcnow()
     outcome = Outcome()
     texts: dict[tuple, tuple[str, str]] = {}
@@ -90,44 +113,15 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
                                 severity=notice.severity)
         return texts[key]
 
-    for chunk in _chunks(people):
-        ids = [uid for uid, _ in chunk]
-        # Plain rows, not ORM objects: a broadcast reads thousands of them.
-        recipients = {r.user_id: r for r in session.execute(
-            select(Recipient.user_id, Recipient.locale, Recipient.timezone, Recipient.active)
-            .where(Recipient.user_id.in_(ids)))}
-        prefs = {p.user_id: p for p in session.scalars(select(Preference).where(Preference.user_id.in_(ids)))}
-        channels: dict[int, list[Channel]] = {}
-        for channel in session.scalars(select(Channel).where(Channel.owner_kind == "user", Channel.active.is_(True),
-                                                             Channel.owner_id.in_(ids))):
-            channels.setdefault(channel.owner_id, []).append(channel)
-        entries, deliveries = [], []
-        for uid, audience in chunk:
-            who, pref = recipients.get(uid), prefs.get(uid)
-            if who is not None and not who.active:
-                continue
-            locale = who.locale if who else "zh-CN"
-            timezone = (pref.timezone if pref and pref.timezone else None) or (who.timezone if who else None) \
-                or "Asia/Shanghai"
-            rules = pref.rules if pref else {}
-            title, body = text_for(locale, audience, timezone)
-            if notice.critical or allowed(rules, notice.category, "inbox"):
-                entries.append({"user_id": uid, "source_key": notice.source_key, "type": notice.type,
-                                "category": notice.category, "severity": notice.severity, "title": title,
-                                "body": body, "data": {**notice.data, **({"audience": audience} if audience else {})},
-                                "awaits": notice.awaits.get(audience), "created_at": now})
-            held = None if notice.critical or pref is None else quiet_until(now, pref.quiet_start, pref.quiet_end,
-                                                                             timezone)
-            for channel in channels.get(uid, []):
-                if notice.critical or allowed(rules, notice.category, channel.name):
-                    deliveries.append(_delivery(notice, channel.id, uid, title, body, now, held))
-        if entries:
-            # executemany with RETURNING: batched into multi-row INSERTs by SQLAlchemy, compiled once, and
-            # the returned ids say how many were new (rowcount is unreliable for executemany).
-            outcome.inboxed += len(session.execute(
-                insert_ignoring(session, InboxEntry, ["user_id", "source_key"]).returning(InboxEntry.id),
-                entries).all())
-        outcome.deliveries += _queue(session, deliveries)
+    by_audience: dict[str | None, list[int]] = {}
+    for uid, audience in people:
+        by_audience.setdefault(audience, []).append(uid)
+    for audience, ids in by_audience.items():
+        for chunk in _chunks(ids):
+            listed = people_rows(session, chunk)
+            outcome.inboxed += _inbox(session, notice, audience, listed, now, text_for)
+            outcome.deliveries += _queue(session, _personal_deliveries(session, notice, audience, listed, now,
+                                                                       text_for))
     if group_channel_ids:
         groups = session.scalars(select(Channel).where(Channel.id.in_(list(group_channel_ids)),
                                                        Channel.active.is_(True))).all()
@@ -137,6 +131,71 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
             rows.append(_delivery(notice, channel.id, None, title, body, now, None))
         outcome.deliveries += _queue(session, rows)
     return outcome
+
+
+def _joined(listed, *columns):
+    """A select of `columns` over the listed people, their directory row and their preferences (either may
+    be absent), leaving out people the directory marks inactive."""
+    return (select(*columns).select_from(listed)
+            .outerjoin(Recipient, Recipient.user_id == listed.c.user_id)
+            .outerjoin(Preference, Preference.user_id == listed.c.user_id)
+            .where(func.coalesce(Recipient.active, true()) == true()))
+
+
+# A person's locale and timezone as the texts are rendered for them: their preference's timezone, else the
+# directory's, else Shanghai; people the directory does not know read Chinese.
+LOCALE = func.coalesce(Recipient.locale, "zh-CN")
+TIMEZONE = func.coalesce(func.nullif(Preference.timezone, ""), func.nullif(Recipient.timezone, ""), "Asia/Shanghai")
+
+
+def _inbox(session: Session, notice: Notice, audience: str | None, listed, now: datetime, text_for) -> int:
+    """Inbox entries for the listed people whose switches let the notice in (all, when it is critical);
+    answers how many were new."""
+    def chosen(stmt):
+        return stmt if notice.critical else stmt.where(allows(notice.category, "inbox"))
+
+    pairs = session.execute(chosen(_joined(listed, LOCALE, TIMEZONE)).distinct()).all()
+    if not pairs:
+        return 0
+    rendered = {(locale, zone): text_for(locale, audience, zone) for locale, zone in pairs}
+
+    def text(index: int):
+        if len({v[index] for v in rendered.values()}) == 1:
+            return literal(next(iter(rendered.values()))[index], String)
+        # A person whose locale or timezone changed since the read above gets the default text.
+        return case(*[((LOCALE == locale) & (TIMEZONE == zone), literal(value[index], String))
+                      for (locale, zone), value in rendered.items()],
+                    else_=literal(text_for("zh-CN", audience, "Asia/Shanghai")[index], String))
+
+    data = {**notice.data, **({"audience": audience} if audience else {})}
+    columns = {"user_id": listed.c.user_id, "source_key": literal(notice.source_key, String),
+               "type": literal(notice.type, String), "category": literal(notice.category, String),
+               "severity": literal(notice.severity, String), "title": text(0), "body": text(1),
+               "data": literal(data, InboxEntry.data.type), "awaits": literal(notice.awaits.get(audience), String),
+               "created_at": literal(now, InboxEntry.created_at.type)}
+    stmt = insert_ignoring(session, InboxEntry, ["user_id", "source_key"]).from_select(
+        list(columns), chosen(_joined(listed, *columns.values())))
+    return session.execute(stmt).rowcount
+
+
+def _personal_deliveries(session: Session, notice: Notice, audience: str | None, listed, now: datetime,
+                         text_for) -> list[dict]:
+    """Channel messages of the listed people who have active channels their switches allow; quiet hours
+    hold them (not a critical notice) until the window ends."""
+    rows = session.execute(_joined(listed, Channel.id, Channel.owner_id, Channel.name, LOCALE.label("locale"),
+                                   TIMEZONE.label("timezone"), Preference.user_id.label("has_preferences"),
+                                   Preference.rules, Preference.quiet_start, Preference.quiet_end)
+                           .join(Channel, (Channel.owner_kind == "user") & (Channel.owner_id == listed.c.user_id)
+                                 & Channel.active.is_(True))).all()
+    deliveries = []
+    for row in rows:
+        if not (notice.critical or allowed(row.rules, notice.category, row.name)):
+            continue
+        title, body = text_for(row.locale, audience, row.timezone)
+        held = None if notice.critical or row.has_preferences is None else quiet_until(
+            now, row.quiet_start, row.quiet_end, row.timezone)
+        deliveries.append(_delivery(notice, row.id, row.owner_id, title, body, now, held))
+    return deliveries
 
 
 def _delivery(notice: Notice, channel_id: int, user_id: int | None, title: str, body: str, now: datetime,
