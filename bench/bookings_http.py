@@ -27,6 +27,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
+from bench.processes import SUITE_ENV, CpuUsage
 from bench.report import report
 from tests.support.suite import RunningSuite
 
@@ -95,7 +96,7 @@ def http_step(suite: RunningSuite, site_id: int, tokens: list[str], clients: int
     for thread in threads:
         thread.join()
     wall = time.monotonic() - began
-    return {"rate": len(latencies) / wall, "p50": statistics.median(latencies) if latencies else 0.0,
+    return {"rate": len(latencies) / wall, "made": len(latencies), "p50": statistics.median(latencies) if latencies else 0.0,
             "p99": percentile(latencies, 99) if latencies else 0.0, "errors": sorted(set(errors)),
             "non201": len(errors)}
 
@@ -166,12 +167,19 @@ def psycopg_floor(suite: RunningSuite, space_id: int, clients: int, seconds: flo
             "tool": "psycopg2 threads (no pgbench)"}
 
 
-def run(backend: str, ladder: list[int], seconds: float, rows: list[list[object]], notes: list[str]) -> None:
-    suite = RunningSuite(backend).start()
+def run(backend: str, ladder: list[int], seconds: float, rows: list[list[object]], notes: list[str],
+        cpu: dict[str, dict[str, float]]) -> None:
+    suite = RunningSuite(backend, env=SUITE_ENV).start()
     try:
         site = suite.rpc("bookings", "create_site", {"name": f"彭浦新村 {uuid.uuid4().hex[:4]}"})
         tokens = [suite.user().token for _ in range(4)]
-        http = {clients: http_step(suite, site["id"], tokens, clients, seconds) for clients in ladder}
+        http = {}
+        for clients in ladder:
+            usage = CpuUsage(suite)
+            http[clients] = http_step(suite, site["id"], tokens, clients, seconds)
+            made = http[clients]["made"]
+            if clients == max(ladder) and made:
+                cpu[backend] = {name: spent / made * 1000 for name, spent in usage.spent().items()}
         floor = {}
         if backend == "postgres":
             space = suite.rpc("bookings", "create_space", {"site_id": site["id"], "name": "floor", "kind": "pool",
@@ -205,11 +213,25 @@ def main() -> None:
     ladder = [int(c) for c in args.clients.split(",")]
     rows: list[list[object]] = []
     notes: list[str] = ["gateway: 2 gunicorn workers × 8 threads; every client books its own hours (no conflicts)"]
-    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
-        run(backend, ladder, args.seconds, rows, notes)
+    cpu: dict[str, dict[str, float]] = {}
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    for backend in backends:
+        run(backend, ladder, args.seconds, rows, notes, cpu)
     report("bookings-http", f"Booking creation over HTTP, {args.seconds:g} s per step",
            ["database", "clients", "bookings/s", "p50 ms", "p99 ms", "non-201", "floor/s (mean)", "share of floor"],
            rows, notes)
+    names = sorted({name for spent in cpu.values() for name in spent},
+                   key=lambda name: -max(spent.get(name, 0.0) for spent in cpu.values()))
+    totals = {backend: sum(spent.values()) for backend, spent in cpu.items()}
+    report("bookings-cpu", f"CPU time per booking, by process, at {max(ladder)} clients (milliseconds)",
+           ["process", *[backend for backend in backends if backend in cpu]],
+           [[name, *[f"{cpu[b].get(name, 0.0):.1f}" for b in backends if b in cpu]] for name in names]
+           + [["all", *[f"{totals[b]:.1f}" for b in backends if b in cpu]]],
+           [f"{os.cpu_count()} cores give at most {os.cpu_count()} × 1 000 ms of CPU a second: with the 'all' "
+            "figure above that bounds bookings a second at "
+            + ", ".join(f"{os.cpu_count() * 1000 / totals[b]:.0f} ({b})" for b in backends if b in cpu and totals[b]),
+            "CPU of each suite process (the gateway's gunicorn workers together) over the step, divided by the "
+            "bookings it made; postgresql and rabbitmq are every process of those servers on the machine"])
 
 
 if __name__ == "__main__":

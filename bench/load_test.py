@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.processes import SUITE_ENV
 from bench.report import report
 from tests.support.suite import RunningSuite
 
@@ -60,7 +61,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nuanxin-load-"))
-    suite = RunningSuite("postgres").start()
+    suite = RunningSuite("postgres", env=SUITE_ENV).start()
     try:
         (work / "seed.json").write_text(json.dumps(seed(suite, args.users)), encoding="utf-8")
         command = [str(Path(sys.executable).parent / "locust"), "-f", str(HERE / "locustfile.py"), "--headless",

@@ -144,9 +144,10 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
         _green_postgres()
         url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
         # Connections per process stay small: N replicas x 5 processes share max_connections (100 by default).
-        # NUANXIN_DB_POOL_SIZE connections are kept open when idle; a burst may open 10 more, closed after use.
+        # NUANXIN_DB_POOL_SIZE connections are kept open when idle; a burst may open NUANXIN_DB_MAX_OVERFLOW
+        # more, closed after use; past both, a request waits for a connection to come back.
         return create_engine(url, pool_pre_ping=True, pool_size=config.env_int("NUANXIN_DB_POOL_SIZE", 5),
-                             max_overflow=10, pool_recycle=1800)
+                             max_overflow=config.env_int("NUANXIN_DB_MAX_OVERFLOW", 10), pool_recycle=1800)
     return create_engine(url, pool_pre_ping=True)
 
 
