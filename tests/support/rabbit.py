@@ -1,17 +1,20 @@
-"""A private RabbitMQ node for tests that stop and start a broker.
+"""Private RabbitMQ nodes for tests that stop, start, kill or cluster a broker.
 
-The node has its own name, AMQP and distribution ports, data, log and configuration folders, an empty
+A node has its own name, AMQP and distribution ports, data, log and configuration folders, an empty
 plugin list (so nothing collides with the machine's broker and its management listener) and its own
-Erlang cookie (HOME is its folder). It is controlled with `rabbitmqctl -n <node>` and removed when the
-test ends. The machine's default node is never addressed.
+Erlang cookie (HOME is its folder; the nodes of one `PrivateCluster` share theirs, as clustering needs).
+It is controlled with `rabbitmqctl -n <node>` and removed when the test ends. The machine's default node
+is never addressed.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -32,8 +35,9 @@ def _free_port() -> int:
 class PrivateRabbit:
     """`with PrivateRabbit() as rabbit:` → `rabbit.amqp_uri`, `rabbit.stop_app()`, `rabbit.start_app()`."""
 
-    def __init__(self):
+    def __init__(self, cookie: str | None = None):
         self.name = f"nxfault-{uuid.uuid4().hex[:8]}@localhost"
+        self.cookie = cookie
         self.port = _free_port()
         self.dist_port = _free_port()
         self.folder: Path | None = None
@@ -86,6 +90,10 @@ class PrivateRabbit:
             "log.file.level = warning\n"
         )
         (self.folder / "enabled_plugins").write_text("[].\n")
+        if self.cookie:  # else Erlang makes one in HOME on first start
+            cookie = self.folder / ".erlang.cookie"
+            cookie.write_text(self.cookie)
+            cookie.chmod(0o400)
         (self.folder / "rabbitmq-env.conf").write_text("")
         self.process = subprocess.Popen([str(server)], env=self._env(), cwd=self.folder,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -125,6 +133,22 @@ class PrivateRabbit:
         self._ctl("start_app", timeout=timeout)
         self._await_startup(timeout)
 
+    def kill(self) -> None:
+        """SIGKILL the node's whole process group, as a machine that dies would: nothing is closed cleanly."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def join(self, other: PrivateRabbit) -> None:
+        """Make this (fresh) node a member of `other`'s cluster."""
+        self._ctl("stop_app")
+        self._ctl("join_cluster", other.name, timeout=90)
+        self.start_app()
+
+    def ctl(self, *args: str, timeout: float = 60) -> str:
+        """`rabbitmqctl -n <node> …`'s output (e.g. `list_queues name leader`)."""
+        return self._ctl(*args, timeout=timeout)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             try:
@@ -158,3 +182,55 @@ class PrivateRabbit:
     def log(self) -> str:
         path = self.folder / "log" / "rabbit.log" if self.folder else None
         return path.read_text(errors="replace") if path and path.exists() else ""
+
+
+class PrivateCluster:
+    """`with PrivateCluster(3) as cluster:` → three private nodes sharing one Erlang cookie, clustered, with
+    `cluster.amqp_uri` naming every node (`;`-separated, kombu's failover syntax) and `cluster.nodes`."""
+
+    def __init__(self, size: int = 3):
+        cookie = secrets.token_hex(16).upper()
+        self.nodes = [PrivateRabbit(cookie=cookie) for _ in range(size)]
+        self.amqp_uri = ";".join(node.amqp_uri for node in self.nodes)
+
+    def __enter__(self) -> PrivateCluster:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 120) -> PrivateCluster:
+        try:
+            # The nodes boot side by side (booting is most of the wait), then join the first one by one.
+            threads = []
+            errors: list[BaseException] = []
+
+            def boot(node: PrivateRabbit) -> None:
+                try:
+                    node.start(timeout)
+                except BaseException as exc:  # reported below, on the test's thread
+                    errors.append(exc)
+
+            for node in self.nodes:
+                threads.append(threading.Thread(target=boot, args=(node,), daemon=True))
+                threads[-1].start()
+            for thread in threads:
+                thread.join(timeout + 30)
+            if errors:
+                raise errors[0]
+            for node in self.nodes[1:]:
+                node.join(self.nodes[0])
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def node(self, name: str) -> PrivateRabbit:
+        return next(node for node in self.nodes if node.name == name)
+
+    def alive(self) -> list[PrivateRabbit]:
+        return [node for node in self.nodes if node.process is not None and node.process.poll() is None]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
