@@ -13,19 +13,33 @@ reply is the confirmation. A request or reply the broker loses ends in the calle
 gateway), which a keyed retry repairs once; waiting for a confirm would only add a broker round trip before
 the request is even on its way. Events keep confirms (shared/outbox.py): nobody would notice one lost.
 
+The queues that must outlive a broker node — every RPC request queue and event handler queue — are declared
+by the services as quorum queues (NUANXIN_QUEUE_TYPE, default `quorum`): replicated on the cluster's nodes,
+with a delivery limit (NUANXIN_DELIVERY_LIMIT) after which the broker dead-letters a message nobody ever
+acknowledged (its handler stopped the process each time, say) to the service's parking queue, `parked-<service>`.
+The service takes it from there (`parking`, shared/service.py): an event goes to its inbox as a failed attempt
+(retried by the timer, parked after the last attempt, as any failed event), an RPC request is logged and
+dropped (its caller was told 503 long ago). Reply queues are classic and transient: they live as long as
+their connection's node, and a consumer that moves to another node declares its reply queue there anew.
+`AMQP_URI` may name several nodes (`;`-separated): every connection takes the first node that answers and,
+when its node dies, reconnects to another one.
+
 Every extension here shares one `QueueConsumer` per container (nameko shares extensions by class), so a
 service still has a single consuming connection. An RPC whose worker met a database fault that rolled
 everything back (`shared.db.retry_is_safe`) is run once more before it answers `Unavailable`.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import socket
 import sys
+import uuid
 
 import amqp.exceptions
 import eventlet
 import kombu.exceptions
-from kombu import Connection
+from kombu import Connection, Exchange, Queue
 from kombu.pools import producers
 from nameko import events, messaging
 from nameko import rpc as nameko_rpc
@@ -39,8 +53,10 @@ from nameko.constants import (
     NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.exceptions import deserialize_to_instance
+from nameko.exceptions import ContainerBeingKilled, deserialize_to_instance
+from nameko.standalone.rpc import SingleThreadedReplyListener
 
+from shared import config as settings
 from shared.db import DatabaseUnavailable, forget_work, retry_is_safe
 from shared.errors import EXPECTED
 
@@ -57,6 +73,59 @@ CONNECTION_ERRORS = (amqp.exceptions.ConnectionError, kombu.exceptions.Operation
 
 # How long an event whose handler met a database fault waits before it goes back to its queue.
 REQUEUE_DELAY = 1.0
+
+
+# Where a quorum queue dead-letters a message it gave up on, routed by the service's name to its parking queue.
+PARKING_EXCHANGE = "nuanxin.parked"
+
+
+def queue_arguments(service: str) -> dict:
+    """The arguments of a service's RPC and event queues: quorum, with the delivery limit and the parking."""
+    if settings.queue_type() != "quorum":
+        return {}
+    return {"x-queue-type": "quorum", "x-delivery-limit": settings.delivery_limit(),
+            "x-dead-letter-exchange": PARKING_EXCHANGE, "x-dead-letter-routing-key": service}
+
+
+def _replicated(queue: Queue, service: str) -> Queue:
+    return Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key, durable=True,
+                 queue_arguments={**(queue.queue_arguments or {}), **queue_arguments(service)})
+
+
+def parking_queue(service: str) -> Queue:
+    """`parked-<service>`: the messages the service's queues gave up on, until the service takes them."""
+    arguments = {"x-queue-type": "quorum"} if settings.queue_type() == "quorum" else {}
+    return Queue(f"parked-{service}", exchange=Exchange(PARKING_EXCHANGE, type="direct", durable=True),
+                 routing_key=service, durable=True, queue_arguments=arguments)
+
+
+def handler_of(queue_name: str) -> str | None:
+    """The handler an event queue feeds (`evt-<source>-<type>--<service>.<handler>`), else None."""
+    if queue_name.startswith("evt-") and "--" in queue_name:
+        return queue_name.rsplit("--", 1)[1].rsplit(".", 1)[-1] or None
+    return None
+
+
+def reply_queue(service_name: str, config: dict) -> tuple[Queue, str]:
+    """A reply queue and its routing key: classic and transient (it dies with its node, and is declared anew
+    wherever its consumer reconnects), expiring unused as nameko's does."""
+    routing_key = str(uuid.uuid4())
+    queue = Queue(nameko_rpc.RPC_REPLY_QUEUE_TEMPLATE.format(service_name, routing_key),
+                  exchange=nameko_rpc.get_rpc_exchange(config), routing_key=routing_key, durable=False,
+                  queue_arguments={"x-expires": nameko_rpc.RPC_REPLY_QUEUE_TTL})
+    return queue, routing_key
+
+
+def connection_alive(connection: Connection) -> bool:
+    """Whether a connection's socket still stands, without reading from it: a node that died has closed it
+    (or reset it), which a pooled connection would otherwise learn only on its next call."""
+    try:
+        sock = connection.connection.transport.sock
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:  # nothing to read: the connection is open
+        return True
+    except Exception:
+        return False
 
 
 def _describe(message) -> str:
@@ -120,6 +189,16 @@ class Responder(nameko_rpc.Responder):
 class QueueConsumer(messaging.QueueConsumer):
     """nameko's consumer, except that an ack or requeue on a lost connection is left to the broker."""
 
+    def get_consumers(self, consumer_cls, channel):
+        try:
+            return super().get_consumers(consumer_cls, channel)
+        except amqp.exceptions.PreconditionFailed as exc:
+            log.error("a queue of this service exists with other arguments (%s). A classic queue cannot become a "
+                      "quorum queue: once the suite is stopped and the queue is empty, delete it (rabbitmqctl "
+                      "delete_queue <name>) and start again, or set NUANXIN_QUEUE_TYPE=classic "
+                      "(docs/SCALING.md, The broker cluster)", exc)
+            raise
+
     def ack_message(self, message):
         try:
             super().ack_message(message)
@@ -137,6 +216,10 @@ class QueueConsumer(messaging.QueueConsumer):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.queue = _replicated(self.queue, self.container.service_name)
 
     def handle_result(self, message, result, exc_info):
         config = self.container.config
@@ -190,9 +273,33 @@ class ReplyListener(nameko_rpc.ReplyListener):
 
     queue_consumer = QueueConsumer()
 
+    def setup(self):
+        self.queue, self.routing_key = reply_queue(self.container.service_name, self.container.config)
+        self.queue_consumer.register_provider(self)
 
-class EventHandler(events.EventHandler):
-    """The event entrypoint of `shared.inbox.consumes`.
+
+class StandaloneReplyListener(SingleThreadedReplyListener):
+    """Where a standalone proxy (the gateway's, services/gateway/rpc.py) receives its answers."""
+
+    def setup(self):
+        self.queue, self.routing_key = reply_queue(self.container.service_name, self.container.config)
+        self.queue_consumer.register_provider(self)
+
+
+class _RequeueOnDatabaseFault:
+    """A message whose worker could not reach the database goes back to its queue after a short pause."""
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None and isinstance(exc_info[1], DatabaseUnavailable):
+            log.warning("%s not handled: %s; it goes back to its queue", _describe(message), exc_info[1])
+            eventlet.sleep(REQUEUE_DELAY)
+            self.queue_consumer.requeue_message(message)
+            return
+        super().handle_message_processed(message, result, exc_info)
+
+
+class EventHandler(_RequeueOnDatabaseFault, events.EventHandler):
+    """The event entrypoint of `shared.inbox.consumes`, on the handler's (quorum) queue.
 
     An event whose handler could not even record its failure because the database is unreachable goes
     back to its queue (after a short pause), instead of being acknowledged and lost.
@@ -200,13 +307,37 @@ class EventHandler(events.EventHandler):
 
     queue_consumer = QueueConsumer()
 
-    def handle_message_processed(self, message, result=None, exc_info=None):
-        if exc_info is not None and isinstance(exc_info[1], DatabaseUnavailable):
-            log.warning("event %s not handled: %s; it goes back to its queue", _describe(message), exc_info[1])
-            eventlet.sleep(REQUEUE_DELAY)
-            self.queue_consumer.requeue_message(message)
-            return
-        super().handle_message_processed(message, result, exc_info)
+    def setup(self):
+        super().setup()
+        self.queue = _replicated(self.queue, self.container.service_name)
 
 
 event_handler = EventHandler.decorator
+
+
+class Parking(_RequeueOnDatabaseFault, messaging.Consumer):
+    """The entrypoint of a service's parking queue: the method is called with the message's body, the queue
+    that gave it up and why (`delivery_limit`, or `expired` for an RPC request nobody took in time)."""
+
+    queue_consumer = QueueConsumer()
+
+    def __init__(self, **kwargs):
+        super().__init__(queue=None, **kwargs)
+
+    def setup(self):
+        self.queue = parking_queue(self.container.service_name)
+        super().setup()
+
+    def handle_message(self, body, message):
+        headers = message.headers or {}
+        death = (headers.get("x-death") or [{}])[0]
+        queue = str(headers.get("x-first-death-queue") or death.get("queue") or "")
+        reason = str(headers.get("x-first-death-reason") or death.get("reason") or "")
+        try:
+            self.container.spawn_worker(self, (body, queue, reason), {},
+                                        handle_result=functools.partial(self.handle_result, message))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+
+parking = Parking.decorator

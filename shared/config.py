@@ -65,7 +65,29 @@ def data_dir() -> Path:
 
 
 def amqp_uri() -> str:
+    """The broker: one URL, or the nodes of a cluster separated by `;` (kombu's failover syntax), e.g.
+    `pyamqp://u:p@rabbit-1:5672/;pyamqp://u:p@rabbit-2:5672/;pyamqp://u:p@rabbit-3:5672/`. Every connection
+    (services, the gateway's proxies, the outbox relay) takes the first node that answers and moves to
+    another one when its node dies."""
     return env("AMQP_URI", DEFAULT_AMQP_URI) or DEFAULT_AMQP_URI
+
+
+QUEUE_TYPES = ("quorum", "classic")
+
+
+def queue_type() -> str:
+    """NUANXIN_QUEUE_TYPE: `quorum` (default), the services' RPC and event queues replicated on the cluster's
+    nodes and outliving any one of them; `classic` keeps them on one node (see docs/SCALING.md)."""
+    value = (env("NUANXIN_QUEUE_TYPE", "quorum") or "quorum").strip().lower()
+    if value not in QUEUE_TYPES:
+        raise ValueError(f"NUANXIN_QUEUE_TYPE: {value!r} is not one of {', '.join(QUEUE_TYPES)}")
+    return value
+
+
+def delivery_limit() -> int:
+    """NUANXIN_DELIVERY_LIMIT: how many times a quorum queue hands a message out again (its consumer died, or
+    gave it back) before the broker dead-letters it to the service's parking queue."""
+    return env_int("NUANXIN_DELIVERY_LIMIT", 10)
 
 
 def database_url(service: str) -> str:

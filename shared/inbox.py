@@ -90,6 +90,18 @@ class Inbox:
             log.warning("handler %s failed for %s: %s", name, event["event_id"], exc)
             return self._record_failure(envelope, name, exc)
 
+    def take_over(self, envelope, name: str, reason: str) -> str:
+        """An event the broker gave up delivering to handler `name` (never acknowledged within its delivery
+        limit: its process died each time, say): one failed attempt, which the retry timer runs again and
+        parks after the last one. Nothing if it was applied already. Returns duplicate | failed | parked | invalid."""
+        event_id = str(envelope.get("event_id") or "")[:36] if isinstance(envelope, dict) else ""
+        if event_id:
+            with self.db.read() as session:
+                row = session.get(self.infra.InboundEvent, event_id)
+                if row is not None and row.status == "done":
+                    return "duplicate"
+        return self._record_failure(envelope, name, reason)
+
     def _record_failure(self, envelope, name, exc, park: bool = False) -> str:
         InboundEvent = self.infra.InboundEvent
         event_id = str(envelope.get("event_id") or "")[:36] if isinstance(envelope, dict) else ""

@@ -1,6 +1,9 @@
 """What every nameko service of the suite has: its database, outbox, inbox, caller, and a health ping."""
 from __future__ import annotations
 
+import logging
+
+from shared.amqp import handler_of, parking
 from shared.db import Infrastructure
 from shared.idempotency import RequestLog, RequestLogProvider
 from shared.inbox import InboxProvider
@@ -9,6 +12,8 @@ from shared.outbox import OutboxProvider
 from shared.providers import CallerProvider, DatabaseProvider
 from shared.rpc import rpc
 from shared.timers import timer
+
+log = logging.getLogger(__name__)
 
 
 class ServiceBase:
@@ -37,6 +42,20 @@ class ServiceBase:
         except Exception as exc:  # reported, not raised: health is a report
             database = f"{type(exc).__name__}"
         return {"service": self.name, "database": database is True, "error": None if database is True else database}
+
+    @parking
+    def take_parked(self, body, queue: str, reason: str):
+        """A message one of this service's quorum queues gave up on (shared/amqp.py): an event goes to the inbox
+        as a failed attempt of its handler; an RPC request, whose caller was answered 503 long ago, is dropped."""
+        handler = handler_of(queue)
+        if handler is not None and hasattr(type(self), handler):
+            status = self.inbox.take_over(body, handler, f"the broker gave up on it in {queue} ({reason})")
+            log.warning("event %s from %s (%s) handed to the inbox: %s",
+                        (body or {}).get("event_id") if isinstance(body, dict) else None, queue, reason, status)
+        elif reason == "expired":
+            log.debug("an RPC request in %s expired unanswered", queue)
+        else:
+            log.error("a message in %s was dropped by the broker (%s): %.200r", queue or "a queue", reason, body)
 
     @timer(interval=2)
     def retry_failed_events(self):

@@ -2,7 +2,8 @@
 
 A standalone proxy is single-threaded and owns a connection and a reply queue, so proxies are pooled and
 reused, never shared by two threads at once and never created per request. Every call has a timeout;
-a proxy that timed out or lost its connection is discarded.
+a proxy that timed out or lost its connection is discarded, and so is an idle one whose broker node closed
+its connection meanwhile (a new one connects to any live node of `AMQP_URI`).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
-from shared.amqp import CONNECTION_ERRORS, ServiceProxy
+from shared.amqp import CONNECTION_ERRORS, ServiceProxy, StandaloneReplyListener, connection_alive
 from shared.errors import DomainError
 from shared.identity import Caller, context_for
 
@@ -40,7 +41,8 @@ class ProxyPool:
         self._slots = threading.BoundedSemaphore(size)
 
     def _new(self):
-        standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout)
+        standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout,
+                                     reply_listener_cls=StandaloneReplyListener)
         standalone.start()
         return standalone
 
@@ -50,10 +52,15 @@ class ProxyPool:
             raise ServiceUnavailable("The gateway is busy; try again shortly.")
         standalone = None
         try:
-            try:
-                standalone = self._idle.get_nowait()
-            except queue.Empty:
-                standalone = self._new()
+            while standalone is None:
+                try:
+                    standalone = self._idle.get_nowait()
+                except queue.Empty:
+                    standalone = self._new()
+                    break
+                if not connection_alive(standalone._reply_listener.queue_consumer.connection):
+                    self._discard(standalone)
+                    standalone = None
             # The proxy's worker context is what nameko sends as context data with each call.
             standalone._worker_ctx.data.clear()
             standalone._worker_ctx.data.update(context)
