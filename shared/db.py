@@ -23,6 +23,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 from shared import config
@@ -64,6 +65,18 @@ def get_or_404(session: Session, model, key, what: str, *, lock: bool = False,
     if row is None or (visible is not None and not visible(row)):
         raise NotFound(f"{what} {key} does not exist.")
     return row
+
+
+@contextmanager
+def versioned(db: Database, stale: Exception) -> Iterator[Session]:
+    """A write transaction in which a lost version race — a row's version counter moved between its read and
+    its UPDATE (SQLAlchemy's StaleDataError, at any flush, even an automatic one) — raises `stale` instead: a
+    409 or 412 saying what changed meanwhile."""
+    try:
+        with db.transaction() as session:
+            yield session
+    except StaleDataError:
+        raise stale from None
 
 
 def insert_ignoring(session: Session, model, conflict: list[str]):

@@ -16,12 +16,10 @@ the venue timer gave its rooms back) is undone by the retry first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.activities import places, venue
 from services.activities.access import (
@@ -51,7 +49,7 @@ from services.activities.models import (
 from services.activities.planning import check_plans, finish_plan, insert_plain, invalid, open_plan, plan
 from services.activities.rules import ACTIVITY, LIVE, SESSION, SIGNUP, Window, check_window, eligible
 from services.activities.venue import Bookings
-from shared.db import Database, utcnow
+from shared.db import Database, utcnow, versioned
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Unavailable
 from shared.identity import Caller
 from shared.lifecycle import as_conflict
@@ -63,14 +61,9 @@ CREATORS = ("coordinator", "space_manager")
 STALE = "The activity changed meanwhile; reload it and try again."
 
 
-@contextmanager
 def writing(db: Database, stale: type[Conflict] | type[PreconditionFailed] = Conflict):
     """A write transaction whose lost version race on the activity answers `stale` (409 or 412)."""
-    try:
-        with db.transaction() as session:
-            yield session
-    except StaleDataError:
-        raise stale(STALE) from None
+    return versioned(db, stale(STALE))
 
 
 def leads_of(team_id: int | None, team_leads: TeamLeads) -> list[int]:

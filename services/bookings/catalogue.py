@@ -6,13 +6,10 @@ in a period, read through the (space_id, starts_at, blocked_until) index so a da
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.bookings.availability import check_capacity, free_intervals, open_intervals
 from services.bookings.contracts import (
@@ -25,7 +22,7 @@ from services.bookings.contracts import (
 from services.bookings.models import LIVE_STATES, Blackout, Booking, Occurrence, Site, Space
 from services.bookings.rules import Blackout as BlackoutPeriod
 from services.bookings.rules import OpeningHours, RuleViolation, SpacePolicy
-from shared.db import Database, get_or_404
+from shared.db import Database, get_or_404, versioned
 from shared.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from shared.identity import Caller
 from shared.paging import Page, cursor_of, keyset
@@ -36,14 +33,9 @@ CATALOGUE_ROLES = ("admin", "coordinator")
 STALE = "The booking changed at the same moment (someone else was quicker); reload it."
 
 
-@contextmanager
-def writing(db: Database, stale: type[Conflict] | type[PreconditionFailed] = Conflict) -> Iterator[Session]:
+def writing(db: Database, stale: type[Conflict] | type[PreconditionFailed] = Conflict):
     """A write transaction whose lost version race on a booking (at any flush) answers `stale` (409 or 412)."""
-    try:
-        with db.transaction() as session:
-            yield session
-    except StaleDataError:
-        raise stale(STALE) from None
+    return versioned(db, stale(STALE))
 
 
 def invalid(violation: RuleViolation) -> Invalid:

@@ -8,8 +8,6 @@ silently leaves the row to the replica that won).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import false, or_, select, update
@@ -31,7 +29,7 @@ from services.volunteers.models import Action, Category, Team, TimelineEntry, Vo
 from services.volunteers.teams import BUSY_STATES, active_member_ids, candidate_of, volunteer_stats
 from shared import config
 from shared.claims import claimed, work_through
-from shared.db import Database, get_or_404, utcnow
+from shared.db import Database, get_or_404, utcnow, versioned
 from shared.errors import Conflict, Forbidden, Invalid
 from shared.identity import Caller, actor_name
 from shared.paging import keyset
@@ -43,14 +41,9 @@ DONE_STATES = ("closed", "cancelled", "duplicate")
 STALE = "The action changed at the same moment (someone else was quicker); reload it."
 
 
-@contextmanager
-def writing(db: Database) -> Iterator[Session]:
+def writing(db: Database):
     """A write transaction whose lost version race (at any flush, even an automatic one) answers 409."""
-    try:
-        with db.transaction() as session:
-            yield session
-    except StaleDataError:
-        raise Conflict(STALE, extra={"allowed": []}) from None
+    return versioned(db, Conflict(STALE, extra={"allowed": []}))
 
 
 # ------------------------------------------------------------------------------------------- categories
