@@ -69,6 +69,8 @@ min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 500
 server_idle_timeout = 10
+log_connections = 0
+log_disconnections = 0
 logfile = {self.folder / "pgbouncer.log"}
 pidfile = {self.folder / "pgbouncer.pid"}
 """)
@@ -79,7 +81,10 @@ pidfile = {self.folder / "pgbouncer.pid"}
             for path in self.folder.iterdir():
                 shutil.chown(path, user)
             command += ["-u", user]
-        self.process = subprocess.Popen([*command, str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its log goes to the file above; -q keeps it off stderr (a pipe nobody reads would fill and stop it),
+        # where only what fails before the log file is open is written, to a file beside it.
+        with open(self.folder / "stderr.log", "wb") as stderr:
+            self.process = subprocess.Popen([*command, "-q", str(config)], stdout=subprocess.DEVNULL, stderr=stderr)
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -87,9 +92,9 @@ pidfile = {self.folder / "pgbouncer.pid"}
                 return self
             except psycopg2.OperationalError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    error = self.process.stderr.read().decode(errors="replace") if self.process.poll() else ""
+                    log = self.log()[-2000:]
                     self.stop()
-                    raise RuntimeError(f"pgbouncer did not start: {error}{self.log()[-2000:]}") from None
+                    raise RuntimeError(f"pgbouncer did not start: {log}") from None
                 time.sleep(0.2)
 
     def admin(self):
@@ -111,8 +116,8 @@ pidfile = {self.folder / "pgbouncer.pid"}
             conn.close()
 
     def log(self) -> str:
-        path = self.folder / "pgbouncer.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return "".join(path.read_text(errors="replace") for path in (self.folder / "stderr.log",
+                                                                     self.folder / "pgbouncer.log") if path.exists())
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -122,8 +127,6 @@ pidfile = {self.folder / "pgbouncer.pid"}
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        if self.process is not None and self.process.stderr is not None:
-            self.process.stderr.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
