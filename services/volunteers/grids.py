@@ -1,7 +1,7 @@
 """The grid tree: who coordinates what, a coordinator's scope, and who belongs to a grid (audiences)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -13,26 +13,35 @@ from services.volunteers.models import Grid, TeamMember, Volunteer
 from shared.db import Database, get_or_404
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.identity import Caller
-from shared.scope import acts_in, descendants, require_acts_in
+from shared.scope import acts_in, require_acts_in
 
 
 @dataclass(frozen=True)
 class Tree:
-    """The whole grid tree in memory (a sub-district has a few dozen nodes)."""
+    """The whole grid tree in memory, read once per request (a sub-district has a few dozen nodes, a city
+    hundreds). What is worked out from it — parents, children, subtrees, each person's scope — is worked out
+    once per tree and kept: a page of 100 actions asks for the caller's scope on every row, the colour map for
+    the subtree of every grid."""
 
     grids: dict[int, Grid]
+    _known: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, session: Session) -> Tree:
         return cls({g.id: g for g in session.scalars(select(Grid).options(selectinload(Grid.coordinator_links))).all()})
 
+    def _once(self, key, work):
+        if key not in self._known:
+            self._known[key] = work()
+        return self._known[key]
+
     @property
     def parents(self) -> dict[int, int | None]:
-        return {g.id: g.parent_id for g in self.grids.values()}
+        return self._once("parents", lambda: {g.id: g.parent_id for g in self.grids.values()})
 
     @property
     def levels(self) -> dict[int, int]:
-        return {g.id: g.level for g in self.grids.values()}
+        return self._once("levels", lambda: {g.id: g.level for g in self.grids.values()})
 
     def get(self, grid_id: int, field: str = "grid_id") -> Grid:
         grid = self.grids.get(grid_id)
@@ -42,7 +51,19 @@ class Tree:
 
     def subtree(self, grid_id: int) -> set[int]:
         """The grid and every grid below it."""
-        return descendants(self.parents, [grid_id])
+        return set(self._once(("subtree", grid_id), lambda: self._below(grid_id)))
+
+    def _below(self, grid_id: int) -> frozenset[int]:
+        # As shared.scope.descendants walks, over children listed once per tree rather than once per call.
+        children = self._once("children", lambda: _children_of(self.parents))
+        found: set[int] = set()
+        todo = [grid_id] if grid_id in self.grids else []
+        while todo:
+            grid = todo.pop()
+            if grid not in found:
+                found.add(grid)
+                todo.extend(children.get(grid, ()))
+        return frozenset(found)
 
     def handling_grid(self, grid_id: int, level: int) -> Grid:
         """The grid whose coordinators handle an action of `grid_id` at escalation `level`."""
@@ -96,8 +117,10 @@ class Tree:
         The grid tree is the one record of coordinator scope (docs/architecture.md, "Coordinator scope"):
         the caller's context carries who they are and their roles, never a copy of their grids.
         """
-        scope = self.scope_of(caller.user_id) if caller.user_id is not None else set()
-        return {grid_id for grid_id in self.grids if acts_in(caller, grid_id, lambda _: scope)}
+        def work() -> frozenset[int]:
+            scope = frozenset(self.scope_of(caller.user_id)) if caller.user_id is not None else frozenset()
+            return frozenset(grid_id for grid_id in self.grids if acts_in(caller, grid_id, lambda _: scope))
+        return set(self._once(("coordinated_by", caller), work))
 
     def named_on(self, user_id: int) -> set[int]:
         """The grids whose node lists `user_id` as a coordinator."""
@@ -105,16 +128,25 @@ class Tree:
 
     def scope_of(self, user_id: int) -> set[int]:
         """Every grid in the subtrees of the grids naming `user_id` (their role is checked by the caller)."""
-        scope: set[int] = set()
-        for root in self.named_on(user_id):
-            scope |= self.subtree(root)
-        return scope
+        def work() -> frozenset[int]:
+            scope: set[int] = set()
+            for root in self.named_on(user_id):
+                scope |= self.subtree(root)
+            return frozenset(scope)
+        return set(self._once(("scope_of", user_id), work))
 
     def acts_in(self, caller: Caller, grid_id: int) -> bool:
         return acts_in(caller, grid_id, self.scope_of)
 
     def require_scope(self, caller: Caller, grid_id: int, what: str = "this grid") -> None:
         require_acts_in(caller, grid_id, self.scope_of, what)
+
+
+def _children_of(parents: dict[int, int | None]) -> dict[int | None, list[int]]:
+    children: dict[int | None, list[int]] = {}
+    for grid, parent in parents.items():
+        children.setdefault(parent, []).append(grid)
+    return children
 
 
 def grid_dict(grid: Grid, tree: Tree) -> dict:

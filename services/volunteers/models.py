@@ -16,9 +16,11 @@ from sqlalchemy import (
     UniqueConstraint,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.volunteers.lifecycle import OPEN_STATES
 from shared.db import UTCDateTime, ValueList, declare_infrastructure, owned_rows, utcnow
 
 
@@ -27,6 +29,15 @@ class Base(DeclarativeBase):
 
 
 infra = declare_infrastructure(Base, request_log=True)
+
+
+def _states(states) -> str:
+    return "(" + ", ".join(f"'{state}'" for state in sorted(states)) + ")"
+
+
+# The rows of the partial indexes on actions, as SQL (the lists are frozen in migration 0c5e8a1d7b32).
+LIVE_PREDICATE = f"state IN {_states(OPEN_STATES | {'resolved'})}"
+OPEN_PREDICATE = f"kind = 'single' AND state IN {_states(OPEN_STATES)}"
 
 
 class Grid(Base):
@@ -188,7 +199,15 @@ class Action(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_actions_open_deadline", "state", "deadline_at"),)
+    __table_args__ = (
+        Index("ix_actions_open_deadline", "state", "deadline_at"),
+        # A coordinator's queue, newest first: only the live actions (open, or resolved and awaiting the
+        # reporter), so a page reads past other grids' live work, never past years of closed actions.
+        Index("ix_actions_live", "id", postgresql_where=text(LIVE_PREDICATE), sqlite_where=text(LIVE_PREDICATE)),
+        # The colour map counts the open actions of every grid from this index alone (an index-only scan).
+        Index("ix_actions_open_by_grid", "grid_id", "deadline_at", "escalations",
+              postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    )
 
 
     @classmethod

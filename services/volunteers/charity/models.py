@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -112,9 +113,10 @@ class Claim(Base):
 
     __tablename__ = "claims"
     id: Mapped[int] = mapped_column(primary_key=True)
-    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
+    # Indexed with the id (below): an item's claims and a person's, newest first, page by page.
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"))
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
-    claimant_id: Mapped[int] = mapped_column(Integer, index=True)
+    claimant_id: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)  # claimed | redeemed | expired
     stock_period_key: Mapped[str] = mapped_column(String(16))
@@ -134,6 +136,8 @@ class Claim(Base):
     __table_args__ = (
         UniqueConstraint("code", name="uq_claims_code"),
         UniqueConstraint("pledge_id", "claimant_id", "person_period_key", "slot", name="uq_claims_person_slot"),
+        Index("ix_claims_pledge_id_id", "pledge_id", "id"),
+        Index("ix_claims_claimant_id_id", "claimant_id", "id"),
     )
 
 
