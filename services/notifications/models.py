@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, declare_infrastructure, utcnow
@@ -54,6 +54,9 @@ class RecipientGroup(Base):
     __table_args__ = (Index("ix_recipient_groups_group", "group_name"),)
 
 
+UNREAD = "read_at IS NULL AND superseded_at IS NULL"
+
+
 class InboxEntry(Base):
     __tablename__ = "inbox_entries"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +81,8 @@ class InboxEntry(Base):
         UniqueConstraint("user_id", "source_key", name="uq_inbox_user_source"),
         Index("ix_inbox_user_id_desc", "user_id", "id"),
         Index("ix_inbox_awaits", "awaits"),
+        # The unread count reads a person's unread entries alone, however many they have read.
+        Index("ix_inbox_unread", "user_id", postgresql_where=text(UNREAD), sqlite_where=text(UNREAD)),
     )
 
 
