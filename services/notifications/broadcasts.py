@@ -173,10 +173,11 @@ def fan_out(db: Database, broadcast_id: int | None = None) -> int:
 
 def _write_out(db: Database, broadcast_id: int) -> None:
     """Write a claimed broadcast's inbox entries and queue its channels, CHUNK people per transaction
-    (INSERT … ON CONFLICT DO NOTHING: a resumed fan-out adds nothing twice)."""
+    (fanout.deliver: INSERT … SELECT … ON CONFLICT DO NOTHING, so a resumed fan-out adds nothing twice)."""
     with db.read() as session:
         b = session.get(Broadcast, broadcast_id)
-        recipients, groups = list(b.recipient_ids), list(b.group_channel_ids)
+        # In id order: every run cuts the same chunks, and each chunk reads one narrow range of the directory.
+        recipients, groups = sorted(b.recipient_ids), list(b.group_channel_ids)
         notice = Notice(source_key=f"broadcast:{b.id}", type="broadcast", category="broadcasts",
                         payload={"title": b.title, "body": b.body, "title_en": b.title_en or b.title,
                                  "body_en": b.body_en or b.body}, severity=b.severity,

@@ -25,7 +25,7 @@ from services.notifications.models import (
     RecipientRole,
 )
 from services.notifications.quiet_hours import quiet_until
-from services.notifications.templates import pick_locale, render
+from services.notifications.templates import DEFAULT_LOCALE, LOCALES, locale_in_sql, pick_locale, render
 from shared.db import insert_ignoring, utcnow
 
 # People per statement (and per transaction of a broadcast's fan-out).
@@ -84,9 +84,12 @@ def people_rows(session: Session, ids: list[int]):
     know are rows too."""
     if session.get_bind().dialect.name == "postgresql":
         listed = func.unnest(bindparam("people", list(ids), type_=ARRAY(Integer))).table_valued("user_id")
-        return select(listed.render_derived(name="listed").c.user_id).subquery("people")
-    listed = func.json_each(bindparam("people", json.dumps(list(ids)), type_=String)).table_valued("value")
-    return select(listed.c.value.label("user_id")).subquery("people")
+        rows = select(listed.render_derived(name="listed").c.user_id).subquery("people")
+    else:
+        listed = func.json_each(bindparam("people", json.dumps(list(ids)), type_=String)).table_valued("value")
+        rows = select(listed.c.value.label("user_id")).subquery("people")
+    rows.bounds = (min(ids), max(ids))
+    return rows
 
 
 def allows(category: str, channel: str):
@@ -135,10 +138,12 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
 
 def _joined(listed, *columns):
     """A select of `columns` over the listed people, their directory row and their preferences (either may
-    be absent), leaving out people the directory marks inactive."""
+    be absent), leaving out people the directory marks inactive. The people's range of ids, repeated in the
+    joins, lets the database read only that range of the directory (a chunk of a sorted list is narrow)."""
+    low, high = listed.bounds
     return (select(*columns).select_from(listed)
-            .outerjoin(Recipient, Recipient.user_id == listed.c.user_id)
-            .outerjoin(Preference, Preference.user_id == listed.c.user_id)
+            .outerjoin(Recipient, (Recipient.user_id == listed.c.user_id) & Recipient.user_id.between(low, high))
+            .outerjoin(Preference, (Preference.user_id == listed.c.user_id) & Preference.user_id.between(low, high))
             .where(func.coalesce(Recipient.active, true()) == true()))
 
 
@@ -148,33 +153,46 @@ LOCALE = func.coalesce(Recipient.locale, "zh-CN")
 TIMEZONE = func.coalesce(func.nullif(Preference.timezone, ""), func.nullif(Recipient.timezone, ""), "Asia/Shanghai")
 
 
+def _texts(session: Session, notice: Notice, audience: str | None, chosen, text_for) -> tuple:
+    """SQL expressions of the title and the body each chosen person reads. A notice that shows no time
+    reads the same in every timezone: its texts depend on the locale alone (one of the few we speak), so
+    nothing is read first. Otherwise the (locale, timezone) pairs among the people are read, and each pair's
+    text rendered once."""
+    if all(text_for(locale, audience, "UTC") == text_for(locale, audience, "Asia/Shanghai") for locale in LOCALES):
+        picked = locale_in_sql(LOCALE)
+        choices = [(picked == locale, text_for(locale, audience, "Asia/Shanghai")) for locale in LOCALES]
+    else:
+        pairs = session.execute(chosen(LOCALE, TIMEZONE).distinct()).all()
+        choices = [((LOCALE == locale) & (TIMEZONE == zone), text_for(locale, audience, zone))
+                   for locale, zone in pairs]
+    # A person whose locale or timezone changed since the read above gets the default text.
+    default = text_for(DEFAULT_LOCALE, audience, "Asia/Shanghai")
+
+    def pick(index: int):
+        if all(texts[index] == default[index] for _, texts in choices):
+            return literal(default[index], String)  # everyone reads the same
+        return case(*[(condition, literal(texts[index], String)) for condition, texts in choices],
+                    else_=literal(default[index], String))
+
+    return pick(0), pick(1)
+
+
 def _inbox(session: Session, notice: Notice, audience: str | None, listed, now: datetime, text_for) -> int:
     """Inbox entries for the listed people whose switches let the notice in (all, when it is critical);
     answers how many were new."""
-    def chosen(stmt):
+    def chosen(*columns):
+        stmt = _joined(listed, *columns)
         return stmt if notice.critical else stmt.where(allows(notice.category, "inbox"))
 
-    pairs = session.execute(chosen(_joined(listed, LOCALE, TIMEZONE)).distinct()).all()
-    if not pairs:
-        return 0
-    rendered = {(locale, zone): text_for(locale, audience, zone) for locale, zone in pairs}
-
-    def text(index: int):
-        if len({v[index] for v in rendered.values()}) == 1:
-            return literal(next(iter(rendered.values()))[index], String)
-        # A person whose locale or timezone changed since the read above gets the default text.
-        return case(*[((LOCALE == locale) & (TIMEZONE == zone), literal(value[index], String))
-                      for (locale, zone), value in rendered.items()],
-                    else_=literal(text_for("zh-CN", audience, "Asia/Shanghai")[index], String))
-
+    title, body = _texts(session, notice, audience, chosen, text_for)
     data = {**notice.data, **({"audience": audience} if audience else {})}
     columns = {"user_id": listed.c.user_id, "source_key": literal(notice.source_key, String),
                "type": literal(notice.type, String), "category": literal(notice.category, String),
-               "severity": literal(notice.severity, String), "title": text(0), "body": text(1),
+               "severity": literal(notice.severity, String), "title": title, "body": body,
                "data": literal(data, InboxEntry.data.type), "awaits": literal(notice.awaits.get(audience), String),
                "created_at": literal(now, InboxEntry.created_at.type)}
     stmt = insert_ignoring(session, InboxEntry, ["user_id", "source_key"]).from_select(
-        list(columns), chosen(_joined(listed, *columns.values())))
+        list(columns), chosen(*columns.values()))
     return session.execute(stmt).rowcount
 
 

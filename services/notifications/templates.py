@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import case, func
+
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 
@@ -374,6 +376,14 @@ def pick_locale(locale: str | None) -> str:
     if locale and locale.split("-")[0].lower() == "en":
         return "en"
     return DEFAULT_LOCALE
+
+
+def locale_in_sql(locale):
+    """`pick_locale` as a SQL expression over a locale column: the locale if we speak it, `en` for any
+    English one, else zh-CN."""
+    lowered = func.lower(locale)
+    spoken = [(locale == name, name) for name in LOCALES]
+    return case(*spoken, ((lowered == "en") | lowered.like("en-%"), "en"), else_=DEFAULT_LOCALE)
 
 
 def _show(value, zone: ZoneInfo):
