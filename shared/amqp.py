@@ -55,6 +55,7 @@ from nameko.constants import (
 )
 from nameko.exceptions import ContainerBeingKilled, deserialize_to_instance
 from nameko.standalone.rpc import SingleThreadedReplyListener
+from nameko.utils import sanitize_url
 
 from shared import config as settings
 from shared.db import DatabaseUnavailable, forget_work, retry_is_safe
@@ -128,6 +129,11 @@ def connection_alive(connection: Connection) -> bool:
         return False
 
 
+def safe_uri(uri: str) -> str:
+    """`AMQP_URI` without its passwords, every node's (nameko's own log line masks only the first)."""
+    return ";".join(sanitize_url(part) for part in uri.split(";"))
+
+
 def _describe(message) -> str:
     info = getattr(message, "delivery_info", None) or {}
     return str(info.get("routing_key") or "a message")
@@ -198,6 +204,9 @@ class QueueConsumer(messaging.QueueConsumer):
                       "delete_queue <name>) and start again, or set NUANXIN_QUEUE_TYPE=classic "
                       "(docs/SCALING.md, The broker cluster)", exc)
             raise
+
+    def on_connection_error(self, exc, interval):
+        log.warning("broker unreachable at %s (%s); trying again in %s s", safe_uri(self.amqp_uri), exc, interval)
 
     def ack_message(self, message):
         try:
