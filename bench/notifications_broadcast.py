@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select
 
 from bench.report import report
 from services.notifications.models import Broadcast, InboxEntry, Preference, Recipient, RecipientRole
+from tests.support.rabbit import PrivateRabbit
 from tests.support.suite import RunningSuite
 
 FIRST = 80_000_000
@@ -74,9 +75,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backend", default="postgres", choices=["postgres", "sqlite"])
+    parser.add_argument("--own-broker", action="store_true",
+                        help="run a RabbitMQ node of the bench's own instead of a vhost on the shared broker")
     args = parser.parse_args()
     sizes = sorted(args.recipients)
-    suite = RunningSuite(args.backend).start()
+    rabbit = PrivateRabbit().start() if args.own_broker else None
+    try:
+        suite = RunningSuite(args.backend, amqp_uri=rabbit and rabbit.amqp_uri).start()
+    except BaseException:
+        if rabbit is not None:
+            rabbit.stop()
+        raise
     rows = []
     try:
         db = suite.database("notifications")
@@ -96,6 +105,8 @@ def main() -> None:
             print(f"  {size}: answered in {answered * 1000:.0f} ms, done in {finished:.2f} s, {written} entries")
     finally:
         suite.stop()
+        if rabbit is not None:
+            rabbit.stop()
     report("broadcast", f"Broadcasts on {'PostgreSQL' if args.backend == 'postgres' else 'SQLite'}: from "
                         "`POST /broadcasts` until every inbox entry is written",
            ["recipients", "HTTP answer (ms)", "all entries written (s)", "entries", "every entry right",
