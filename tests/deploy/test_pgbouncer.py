@@ -29,14 +29,16 @@ def pooled():
     """(the suite, its PgBouncer): every service's database URL points at PgBouncer; migrations and the test's
     own assertions go to PostgreSQL directly."""
     bouncer = PgBouncer("transaction").start()
-    running = RunningSuite("postgres")
     try:
-        running.extra_env = {f"{service.upper()}_DATABASE_URL": bouncer.url(f"{running.pg.prefix}_{service}")
-                             for service in config.SERVICES}
-        running.start()
-        yield running, bouncer
-    finally:
-        running.stop()
+        running = RunningSuite("postgres")
+        try:
+            running.extra_env = {f"{service.upper()}_DATABASE_URL": bouncer.url(f"{running.pg.prefix}_{service}")
+                                 for service in config.SERVICES}
+            running.start()
+            yield running, bouncer
+        finally:
+            running.stop()
+    finally:  # even when the suite could not be stopped cleanly
         bouncer.stop()
 
 
@@ -118,16 +120,19 @@ def test_the_traffic_went_through_a_few_server_connections(pooled):
 def test_migrations_run_through_pgbouncer():
     """`nuanxin migrate` may be pointed at the pooler too: each service's migrations are one transaction."""
     bouncer = PgBouncer("transaction").start()
-    databases = PostgresDatabases()
     try:
-        direct = databases.create()
-        for service in MIGRATED:
-            upgrade(service, bouncer.url(f"{databases.prefix}_{service}"))
-            engine = sqlalchemy.create_engine(direct[service].replace("postgresql://", "postgresql+psycopg2://", 1),
-                                              poolclass=sqlalchemy.pool.NullPool)
-            with engine.connect() as conn:
-                versions = conn.exec_driver_sql(f"SELECT version_num FROM alembic_version_{service}").all()
-            assert len(versions) >= 1, service
+        databases = PostgresDatabases()
+        try:
+            direct = databases.create()
+            for service in MIGRATED:
+                upgrade(service, bouncer.url(f"{databases.prefix}_{service}"))
+                engine = sqlalchemy.create_engine(
+                    direct[service].replace("postgresql://", "postgresql+psycopg2://", 1),
+                    poolclass=sqlalchemy.pool.NullPool)
+                with engine.connect() as conn:
+                    versions = conn.exec_driver_sql(f"SELECT version_num FROM alembic_version_{service}").all()
+                assert len(versions) >= 1, service
+        finally:
+            databases.drop()
     finally:
-        databases.drop()
         bouncer.stop()
