@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from services.volunteers import escalation
 from services.volunteers.charity.models import Merchant
@@ -27,8 +27,11 @@ class Tree:
     _known: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def load(cls, session: Session) -> Tree:
-        return cls({g.id: g for g in session.scalars(select(Grid).options(selectinload(Grid.coordinator_links))).all()})
+    def load(cls, session: Session, *, outlines: bool = False) -> Tree:
+        """Every grid with its coordinators; their outlines (the bulk of a city's tree) only when asked for, else
+        read on first use."""
+        options = [selectinload(Grid.coordinator_links)] + ([] if outlines else [defer(Grid.outline)])
+        return cls({g.id: g for g in session.scalars(select(Grid).options(*options)).all()})
 
     def _once(self, key, work):
         if key not in self._known:
@@ -161,7 +164,7 @@ def list_grids(db: Database, caller: Caller) -> list[dict]:
     """The whole grid tree, flat, depth-first: each grid followed by its subtree (anyone signed in)."""
     caller.require()
     with db.read() as session:
-        tree = Tree.load(session)
+        tree = Tree.load(session, outlines=True)
         return [grid_dict(grid, tree) for grid in tree.depth_first()]
 
 
