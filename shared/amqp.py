@@ -200,8 +200,8 @@ class QueueConsumer(messaging.QueueConsumer):
             return super().get_consumers(consumer_cls, channel)
         except amqp.exceptions.PreconditionFailed as exc:
             log.error("a queue of this service exists with other arguments (%s). A classic queue cannot become a "
-                      "quorum queue: once the suite is stopped and the queue is empty, delete it (rabbitmqctl "
-                      "delete_queue <name>) and start again, or set NUANXIN_QUEUE_TYPE=classic "
+                      "quorum queue: once it is empty, delete it (rabbitmqctl delete_queue --if-empty <name>) and "
+                      "this service, trying again every second, takes its place; or set NUANXIN_QUEUE_TYPE=classic "
                       "(docs/SCALING.md, The broker cluster)", exc)
             raise
 
