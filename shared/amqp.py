@@ -121,7 +121,8 @@ def connection_alive(connection: Connection) -> bool:
     """Whether a connection's socket still stands, without reading from it: a node that died has closed it
     (or reset it), which a pooled connection would otherwise learn only on its next call."""
     try:
-        sock = connection.connection.transport.sock
+        # The established connection only: kombu's `connection` property would open a new one.
+        sock = connection._connection.transport.sock
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
     except BlockingIOError:  # nothing to read: the connection is open
         return True
