@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, case, func, literal, select, true
+from sqlalchemy import ARRAY, Integer, String, bindparam, case, func, select, true
 from sqlalchemy.orm import Session
 
 from services.notifications.models import (
@@ -78,18 +78,32 @@ def ids_in_directory(session: Session, *, role: str | None = None, groups: list[
         select(RecipientGroup.user_id).where(RecipientGroup.group_name.in_(list(groups)))))))
 
 
-def people_rows(session: Session, ids: list[int]):
-    """`ids` as rows of one column, `user_id`, bound as one parameter (an array on PostgreSQL, a JSON text on
-    SQLite): the statement is the same whatever the number of people, and people the directory does not
-    know are rows too."""
-    if session.get_bind().dialect.name == "postgresql":
-        listed = func.unnest(bindparam("people", list(ids), type_=ARRAY(Integer))).table_valued("user_id")
-        rows = select(listed.render_derived(name="listed").c.user_id).subquery("people")
-    else:
-        listed = func.json_each(bindparam("people", json.dumps(list(ids)), type_=String)).table_valued("value")
-        rows = select(listed.c.value.label("user_id")).subquery("people")
-    rows.bounds = (min(ids), max(ids))
-    return rows
+# The fan-out's statements, built once per shape (dialect, category, how the texts are chosen) and run with
+# parameters: a notice to one person costs its round trips, not the building of its SQL.
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(key: tuple, build):
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = build()
+    return _STATEMENTS[key]
+
+
+def _listed(dialect: str):
+    """The people as rows of one column, `user_id`, bound as one parameter `people` (an array on PostgreSQL,
+    a JSON text on SQLite): the statement is the same whatever their number, and people the directory does
+    not know are rows too."""
+    if dialect == "postgresql":
+        listed = func.unnest(bindparam("people", type_=ARRAY(Integer))).table_valued("user_id")
+        return select(listed.render_derived(name="listed").c.user_id).subquery("people")
+    listed = func.json_each(bindparam("people", type_=String)).table_valued("value")
+    return select(listed.c.value.label("user_id")).subquery("people")
+
+
+def _people(dialect: str, ids: list[int]) -> dict:
+    """The parameters of `_listed` and `_joined` for these people."""
+    return {"people": list(ids) if dialect == "postgresql" else json.dumps(list(ids)),
+            "low": min(ids), "high": max(ids)}
 
 
 def allows(category: str, channel: str):
@@ -101,10 +115,10 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
             group_channel_ids: list[int] = (), now: datetime | None = None) -> Outcome:
     """Write inbox entries for `people` ((user id, audience)) and queue their and the groups' channels.
 
-    Set-based: for each audience and chunk of people, one read of the distinct (locale, timezone) pairs
-    among them (each text is rendered once per pair), one INSERT … SELECT that joins the people to the
-    directory and their preferences, and one read of the few of them who have channels. No statement or
-    Python loop grows with the people who have neither preferences nor channels."""
+    Set-based: for each audience and chunk of people, one INSERT … SELECT that joins the people to the
+    directory and their preferences (texts rendered once per locale, or per locale and timezone when the
+    notice shows a time: those pairs are read first), and one read of the few of them who have channels.
+    No statement or Python loop grows with the people who have neither preferences nor channels."""
     now = now or utcnow()
     outcome = Outcome()
     texts: dict[tuple, tuple[str, str]] = {}
@@ -116,15 +130,16 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
                                 severity=notice.severity)
         return texts[key]
 
+    dialect = session.get_bind().dialect.name
     by_audience: dict[str | None, list[int]] = {}
     for uid, audience in people:
         by_audience.setdefault(audience, []).append(uid)
     for audience, ids in by_audience.items():
         for chunk in _chunks(ids):
-            listed = people_rows(session, chunk)
-            outcome.inboxed += _inbox(session, notice, audience, listed, now, text_for)
-            outcome.deliveries += _queue(session, _personal_deliveries(session, notice, audience, listed, now,
-                                                                       text_for))
+            listed = _people(dialect, chunk)
+            outcome.inboxed += _inbox(session, dialect, notice, audience, listed, now, text_for)
+            outcome.deliveries += _queue(session, _personal_deliveries(session, dialect, notice, audience,
+                                                                       listed, now, text_for))
     if group_channel_ids:
         groups = session.scalars(select(Channel).where(Channel.id.in_(list(group_channel_ids)),
                                                        Channel.active.is_(True))).all()
@@ -138,13 +153,20 @@ def deliver(session: Session, notice: Notice, people: list[tuple[int, str | None
 
 def _joined(listed, *columns):
     """A select of `columns` over the listed people, their directory row and their preferences (either may
-    be absent), leaving out people the directory marks inactive. The people's range of ids, repeated in the
-    joins, lets the database read only that range of the directory (a chunk of a sorted list is narrow)."""
-    low, high = listed.bounds
+    be absent), leaving out people the directory marks inactive. The people's range of ids (`low`, `high`),
+    repeated in the joins, lets the database read only that range of the directory (a chunk of a sorted list
+    is narrow)."""
+    low, high = bindparam("low", type_=Integer), bindparam("high", type_=Integer)
     return (select(*columns).select_from(listed)
             .outerjoin(Recipient, (Recipient.user_id == listed.c.user_id) & Recipient.user_id.between(low, high))
             .outerjoin(Preference, (Preference.user_id == listed.c.user_id) & Preference.user_id.between(low, high))
             .where(func.coalesce(Recipient.active, true()) == true()))
+
+
+def _chosen(listed, critical: bool, category: str, *columns):
+    """`_joined`, keeping only the people whose switches let the notice into their inbox (all if critical)."""
+    stmt = _joined(listed, *columns)
+    return stmt if critical else stmt.where(allows(category, "inbox"))
 
 
 # A person's locale and timezone as the texts are rendered for them: their preference's timezone, else the
@@ -153,58 +175,76 @@ LOCALE = func.coalesce(Recipient.locale, "zh-CN")
 TIMEZONE = func.coalesce(func.nullif(Preference.timezone, ""), func.nullif(Recipient.timezone, ""), "Asia/Shanghai")
 
 
-def _texts(session: Session, notice: Notice, audience: str | None, chosen, text_for) -> tuple:
-    """SQL expressions of the title and the body each chosen person reads. A notice that shows no time
-    reads the same in every timezone: its texts depend on the locale alone (one of the few we speak), so
-    nothing is read first. Otherwise the (locale, timezone) pairs among the people are read, and each pair's
-    text rendered once."""
-    if all(text_for(locale, audience, "UTC") == text_for(locale, audience, "Asia/Shanghai") for locale in LOCALES):
-        picked = locale_in_sql(LOCALE)
-        choices = [(picked == locale, text_for(locale, audience, "Asia/Shanghai")) for locale in LOCALES]
-    else:
-        pairs = session.execute(chosen(LOCALE, TIMEZONE).distinct()).all()
-        choices = [((LOCALE == locale) & (TIMEZONE == zone), text_for(locale, audience, zone))
-                   for locale, zone in pairs]
-    # A person whose locale or timezone changed since the read above gets the default text.
+def _texts(session: Session, dialect: str, notice: Notice, audience: str | None, listed: dict,
+           text_for) -> tuple[str, list[tuple], tuple[str, str]]:
+    """How each chosen person's title and body are picked: ("locale", [(locale, texts)]) for a notice that
+    shows no time (it reads the same in every timezone: one text per locale we speak, nothing read first), or
+    ("pairs", [((locale, timezone), texts)]) for the pairs read among the people; and the default texts."""
     default = text_for(DEFAULT_LOCALE, audience, "Asia/Shanghai")
+    if all(text_for(locale, audience, "UTC") == text_for(locale, audience, "Asia/Shanghai") for locale in LOCALES):
+        return "locale", [(locale, text_for(locale, audience, "Asia/Shanghai")) for locale in LOCALES], default
+    key = ("pairs", dialect, notice.critical, notice.category)
+    stmt = _statement(key, lambda: _chosen(_listed(dialect), notice.critical, notice.category, LOCALE,
+                                           TIMEZONE).distinct())
+    pairs = session.connection().execute(stmt, listed).all()
+    return "pairs", [((locale, zone), text_for(locale, audience, zone)) for locale, zone in pairs], default
 
-    def pick(index: int):
-        if all(texts[index] == default[index] for _, texts in choices):
-            return literal(default[index], String)  # everyone reads the same
-        return case(*[(condition, literal(texts[index], String)) for condition, texts in choices],
-                    else_=literal(default[index], String))
 
-    return pick(0), pick(1)
-
-
-def _inbox(session: Session, notice: Notice, audience: str | None, listed, now: datetime, text_for) -> int:
+def _inbox(session: Session, dialect: str, notice: Notice, audience: str | None, listed: dict, now: datetime,
+           text_for) -> int:
     """Inbox entries for the listed people whose switches let the notice in (all, when it is critical);
     answers how many were new."""
-    def chosen(*columns):
-        stmt = _joined(listed, *columns)
-        return stmt if notice.critical else stmt.where(allows(notice.category, "inbox"))
+    mode, choices, default = _texts(session, dialect, notice, audience, listed, text_for)
+    # Per text (title, body): how many choices it needs, 0 when everyone reads the default.
+    counts = tuple(0 if all(texts[i] == default[i] for _, texts in choices) else len(choices) for i in (0, 1))
 
-    title, body = _texts(session, notice, audience, chosen, text_for)
-    data = {**notice.data, **({"audience": audience} if audience else {})}
-    columns = {"user_id": listed.c.user_id, "source_key": literal(notice.source_key, String),
-               "type": literal(notice.type, String), "category": literal(notice.category, String),
-               "severity": literal(notice.severity, String), "title": title, "body": body,
-               "data": literal(data, InboxEntry.data.type), "awaits": literal(notice.awaits.get(audience), String),
-               "created_at": literal(now, InboxEntry.created_at.type)}
-    stmt = insert_ignoring(session, InboxEntry, ["user_id", "source_key"]).from_select(
-        list(columns), chosen(*columns.values()))
-    return session.execute(stmt).rowcount
+    def build():
+        picked = locale_in_sql(LOCALE)
+
+        def text(index: int, name: str):
+            if not counts[index]:
+                return bindparam(f"{name}_default", type_=String)
+            whens = [((picked == bindparam(f"locale_{n}", type_=String)) if mode == "locale" else
+                      ((LOCALE == bindparam(f"locale_{n}", type_=String))
+                       & (TIMEZONE == bindparam(f"zone_{n}", type_=String))), bindparam(f"{name}_{n}", type_=String))
+                     for n in range(counts[index])]
+            # A person whose locale or timezone changed since the pairs were read gets the default text.
+            return case(*whens, else_=bindparam(f"{name}_default", type_=String))
+
+        listed_ = _listed(dialect)
+        columns = {"user_id": listed_.c.user_id, "source_key": bindparam("source_key", type_=String),
+                   "type": bindparam("type", type_=String), "category": bindparam("category", type_=String),
+                   "severity": bindparam("severity", type_=String), "title": text(0, "title"),
+                   "body": text(1, "body"), "data": bindparam("data", type_=InboxEntry.data.type),
+                   "awaits": bindparam("awaits", type_=String),
+                   "created_at": bindparam("created_at", type_=InboxEntry.created_at.type)}
+        return insert_ignoring(session, InboxEntry, ["user_id", "source_key"]).from_select(
+            list(columns), _chosen(listed_, notice.critical, notice.category, *columns.values()))
+
+    stmt = _statement(("inbox", dialect, notice.critical, notice.category, mode, counts), build)
+    params = {**listed, "source_key": notice.source_key, "type": notice.type, "category": notice.category,
+              "severity": notice.severity, "data": {**notice.data, **({"audience": audience} if audience else {})},
+              "awaits": notice.awaits.get(audience), "created_at": now,
+              "title_default": default[0], "body_default": default[1]}
+    for n, (key, texts) in enumerate(choices):
+        locale, zone = (key, None) if mode == "locale" else key
+        params.update({f"locale_{n}": locale, f"zone_{n}": zone, f"title_{n}": texts[0], f"body_{n}": texts[1]})
+    return session.connection().execute(stmt, params).rowcount
 
 
-def _personal_deliveries(session: Session, notice: Notice, audience: str | None, listed, now: datetime,
-                         text_for) -> list[dict]:
+def _personal_deliveries(session: Session, dialect: str, notice: Notice, audience: str | None, listed: dict,
+                         now: datetime, text_for) -> list[dict]:
     """Channel messages of the listed people who have active channels their switches allow; quiet hours
     hold them (not a critical notice) until the window ends."""
-    rows = session.execute(_joined(listed, Channel.id, Channel.owner_id, Channel.name, LOCALE.label("locale"),
-                                   TIMEZONE.label("timezone"), Preference.user_id.label("has_preferences"),
-                                   Preference.rules, Preference.quiet_start, Preference.quiet_end)
-                           .join(Channel, (Channel.owner_kind == "user") & (Channel.owner_id == listed.c.user_id)
-                                 & Channel.active.is_(True))).all()
+    def build():
+        people = _listed(dialect)
+        stmt = _joined(people, Channel.id, Channel.owner_id, Channel.name, LOCALE.label("locale"),
+                       TIMEZONE.label("timezone"), Preference.user_id.label("has_preferences"), Preference.rules,
+                       Preference.quiet_start, Preference.quiet_end)
+        return stmt.join(Channel, (Channel.owner_kind == "user") & (Channel.owner_id == people.c.user_id)
+                         & Channel.active.is_(True))
+
+    rows = session.connection().execute(_statement(("channels", dialect), build), listed).all()
     deliveries = []
     for row in rows:
         if not (notice.critical or allowed(row.rules, notice.category, row.name)):
