@@ -22,6 +22,12 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 # This process reads and writes every suite's databases for its assertions: one idle connection each is plenty
 # (the suites' own processes keep two; tests/support/suite.py), so several suites fit PostgreSQL's 100.
 os.environ.setdefault("NUANXIN_DB_POOL_SIZE", "1")
+# On the machine's one RabbitMQ node the tests make and delete a vhost per suite, with some fifty queues each:
+# classic queues there (a single node replicates nothing). With quorum queues, that churn on a loaded machine
+# left RabbitMQ 3.10 wedged (a deleted vhost's supervisor stopping in a loop, vhost deletions that never ended,
+# then no new vhost and no connection) until its data folder was wiped. Suites on brokers of their own
+# (tests/support/rabbit.py: the cluster test, the broker fault tests) run the default, quorum queues.
+os.environ.setdefault("NUANXIN_QUEUE_TYPE", "classic")
 
 from tests.support import infra  # noqa: E402
 from tests.support.suite import RUNNING, RunningSuite  # noqa: E402

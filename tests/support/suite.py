@@ -111,6 +111,8 @@ class RunningSuite:
             "NUANXIN_CHANNEL_ALLOWED_NETWORKS": "127.0.0.0/8",  # the tests' SMTP and webhook peers listen there
             # Several suites run at once on one PostgreSQL (100 connections): each process keeps 2 idle.
             "NUANXIN_DB_POOL_SIZE": "2",
+            # A broker of the test's own runs the services' default, quorum queues (see tests/conftest.py).
+            **({"NUANXIN_QUEUE_TYPE": "quorum"} if self.vhost is None else {}),
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
         }
