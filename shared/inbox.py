@@ -33,12 +33,18 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BASE_BACKOFF * (2 ** max(attempts - 1, 0)))
 
 
-def consumes(source: str, type_name: str):
-    """Decorate `method(self, session, event)`; it becomes a nameko event handler run via the inbox."""
+def consumes(source: str, type_name: str, *, when=None):
+    """Decorate `method(self, session, event)`; it becomes a nameko event handler run via the inbox.
+
+    `when(payload)`, if given, picks the events the handler is about from their raw payload: the others are
+    acknowledged without a transaction (nothing to apply, so nothing to record)."""
 
     def decorator(method):
         @functools.wraps(method)
         def entrypoint(self, envelope):
+            if when is not None and isinstance(envelope, dict) and isinstance(envelope.get("payload"), dict) \
+                    and not when(envelope["payload"]):
+                return
             self.inbox.handle(self, method.__name__, envelope)
 
         entrypoint.__nuanxin_handler__ = method

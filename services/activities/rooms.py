@@ -35,6 +35,13 @@ def _held_rooms():
                ActivitySession.hold_id.in_(select(VenueHold.id).where(VenueHold.state == "held")))
 
 
+def held_by_sessions(payload: dict) -> bool:
+    """Whether a bookings event may be about a room sessions hold: those bookings were made by the venue saga,
+    with a reference; a person's own bookings (reference None) are none of activities' business. An event
+    that does not say (from before bookings told references) is looked at."""
+    return payload.get("reference", "") is not None
+
+
 def confirmed(session: Session, payload: dict) -> int:
     """A manager approved the booking: its sessions awaiting approval hold their room. Returns how many."""
     return session.execute(update(ActivitySession).where(

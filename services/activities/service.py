@@ -160,28 +160,28 @@ class ActivitiesService(ServiceBase, infra=infra):
         return signups.confirm_offer(self.db, self.emit, self.caller, signup_id)
 
     # -- bookings' events of the rooms sessions hold (each applied once: the inbox) ---------------------------
-    @consumes("bookings", "booking.confirmed")
+    @consumes("bookings", "booking.confirmed", when=rooms.held_by_sessions)
     def on_booking_confirmed(self, session, event):
         """A manager approved a room: its sessions awaiting approval hold it."""
         rooms.confirmed(session, event["payload"])
 
-    @consumes("bookings", "booking.rejected")
+    @consumes("bookings", "booking.rejected", when=rooms.held_by_sessions)
     def on_booking_rejected(self, session, event):
         """A manager rejected a room: its sessions lost it; the organisers are told."""
         rooms.lost(session, self.emit, event["type"], event["payload"])
 
-    @consumes("bookings", "booking.expired")
+    @consumes("bookings", "booking.expired", when=rooms.held_by_sessions)
     def on_booking_expired(self, session, event):
         """A room was not approved in time: its sessions lost it; the organisers are told."""
         rooms.lost(session, self.emit, event["type"], event["payload"])
 
-    @consumes("bookings", "booking.cancelled")
+    @consumes("bookings", "booking.cancelled", when=rooms.held_by_sessions)
     def on_booking_cancelled(self, session, event):
         """Occurrences were cancelled in bookings: sessions that held them lost their room, unless activities
         gave it back itself (the session cancelled or moved)."""
         rooms.lost(session, self.emit, event["type"], event["payload"])
 
-    @consumes("bookings", "booking.released")
+    @consumes("bookings", "booking.released", when=rooms.held_by_sessions)
     def on_booking_released(self, session, event):
         """Nobody checked in to a room: the session lost it; the organisers are told."""
         rooms.lost(session, self.emit, event["type"], event["payload"])

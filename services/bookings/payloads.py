@@ -19,7 +19,7 @@ def booking_event_payload(booking: Booking, space: Space) -> dict:
         "starts_at": first.starts_at if first else booking.starts_at,
         "ends_at": first.ends_at if first else booking.ends_at,
         "occurrences": len(slot_starts(live)), "timezone": space.timezone, "status": booking.status,
-        "manager_ids": list(space.manager_ids or []),
+        "manager_ids": list(space.manager_ids or []), "reference": booking.reference,
     }
 
 

@@ -46,10 +46,21 @@ class EnvelopeSchema(Schema):
     payload = fields.Dict(required=True)
 
 
+_ENVELOPE = EnvelopeSchema()
+
+# One instance per payload schema and strictness: making one copies every declared field, on every event.
+_SCHEMAS: dict[tuple[str, str], Schema] = {}
+
+
+def _schema(event_type, unknown: str) -> Schema:
+    key = (event_type.name, unknown)
+    return _SCHEMAS.get(key) or _SCHEMAS.setdefault(key, event_type.schema(unknown=unknown))
+
+
 def make_event(type_name: str, payload: dict, *, occurred_at: datetime | None = None) -> dict:
     """A validated, JSON-ready envelope for `type_name`."""
     event_type = REGISTRY[type_name]
-    schema = event_type.schema(unknown=RAISE)
+    schema = _schema(event_type, RAISE)
     # load() validates, dump() normalises datetimes and decimals into JSON-able values.
     clean = schema.dump(schema.load(payload))
     return {
@@ -64,11 +75,11 @@ def make_event(type_name: str, payload: dict, *, occurred_at: datetime | None = 
 
 def parse_event(envelope: dict) -> dict:
     """Validate an incoming envelope; the payload is loaded with the type's schema (lenient)."""
-    data = EnvelopeSchema().load(envelope)
+    data = _ENVELOPE.load(envelope)
     event_type = REGISTRY.get(data["type"])
     if event_type is None:
         raise ValidationError({"type": [f"unknown event type {data['type']}"]})
-    data["payload"] = event_type.schema(unknown=EXCLUDE).load(data["payload"])
+    data["payload"] = _schema(event_type, EXCLUDE).load(data["payload"])
     data["event_id"] = str(data["event_id"])
     return data
 

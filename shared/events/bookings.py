@@ -19,6 +19,8 @@ class BookingPayload(Schema):
     timezone = fields.String(load_default="Asia/Shanghai")
     status = fields.String(required=True)
     manager_ids = fields.List(fields.Integer(), load_default=list)
+    # The name another service's saga gave the booking (activities' rooms); None for a person's own booking.
+    reference = fields.String(allow_none=True, load_default=None)
 
 
 class BookingDecisionPayload(BookingPayload):

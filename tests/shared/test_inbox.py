@@ -109,3 +109,25 @@ def test_an_unparseable_message_is_parked_at_once(db):
     assert box.handle(service, "on_account", broken) == "parked"
     assert service.calls == []
 
+
+
+class Picky:
+    """A handler about some events of a type only (activities and the bookings its sessions hold)."""
+
+    def __init__(self, db):
+        self.calls = []
+        self.inbox = Inbox(db, infra)
+
+    @consumes("gateway", "account.registered", when=lambda payload: payload["user_id"] % 2 == 0)
+    def on_even(self, session, event):
+        self.calls.append(event["payload"]["user_id"])
+
+
+def test_events_a_handler_is_not_about_are_acknowledged_without_a_transaction(db):
+    service, odd, even = Picky(db), envelope(7), envelope(8)
+    service.on_even(odd)
+    service.on_even(even)
+    service.on_even(even)  # redelivered: still once
+    assert service.calls == [8]
+    with db.read() as session:
+        assert session.scalars(select(infra.InboundEvent.event_id)).all() == [even["event_id"]]
