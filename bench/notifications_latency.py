@@ -6,7 +6,7 @@ recipient's inbox entry is visible.
 
 Starts the suite (PostgreSQL by default) against a fresh vhost and measures twice. Each time, one event at a
 time, it publishes a `booking.confirmed` envelope to the bookings exchange exactly as the bookings outbox
-relay does and polls the notifications database (every 2 ms) until the booker's entry is committed:
+relay does and polls the notifications database (every 5 ms) until the booker's entry is committed:
 - idle: nothing else runs;
 - under load: the load test's users (bench/locustfile.py, seeded by bench.load_test: availability searches,
   inbox reads, bookings, charity claims and action reports, each user waiting 0.5–1.5 s between requests)
@@ -41,7 +41,9 @@ from tests.support.rabbit import PrivateRabbit
 from tests.support.suite import RunningSuite
 
 HERE = Path(__file__).resolve().parent
-POLL = 0.002
+# The entry is looked for every POLL seconds, one autocommit statement each: fine enough for a 100 ms goal,
+# and little load of the bench's own on the database it measures.
+POLL = 0.005
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -58,7 +60,7 @@ def measure(suite: RunningSuite, events: int, until: float, warmup: int = 20) ->
     booker = 70_000_000 + random.randrange(1_000_000)
     samples: list[float] = []
     published: dict[str, float] = {}
-    with engine.connect() as conn:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for index in range(events + warmup):
             if time.monotonic() > until:
                 break
@@ -73,7 +75,6 @@ def measure(suite: RunningSuite, events: int, until: float, warmup: int = 20) ->
             while True:
                 found = conn.execute(text("SELECT 1 FROM inbox_entries WHERE user_id = :u AND source_key = :k"),
                                      {"u": booker, "k": envelope["event_id"]}).first()
-                conn.rollback()  # a fresh snapshot for the next poll
                 if found:
                     break
                 if time.monotonic() > until + 30:
