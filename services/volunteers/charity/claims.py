@@ -67,6 +67,10 @@ def claim_item(db: Database, emit: Emit, caller: Caller, item_id: int) -> dict:
     raise AssertionError("unreachable")
 
 
+def _none_left(stock_key: str) -> Conflict:
+    return Conflict("None left: every unit of this period is claimed.", extra={"remaining": 0, "period": stock_key})
+
+
 def _claim_once(db: Database, emit: Emit, caller: Caller, item_id: int) -> dict:
     now = utcnow()
     with db.transaction() as session:
@@ -101,6 +105,13 @@ def _claim_once(db: Database, emit: Emit, caller: Caller, item_id: int) -> dict:
             raise Conflict(f"You have claimed this item {item.per_person_limit} time(s) this "
                            f"{item.per_person_period} already.",
                            extra={"per_person_limit": item.per_person_limit, "period": person_key})
+        # When the period's units are all gone already, say so before writing anything: in a rush on one
+        # item most claimants are refused, and a refusal need not write and roll back a claim. The guarded
+        # update below stays the guarantee (a unit may go between this read and it).
+        if (session.scalar(select(CharityItemStock.taken).where(CharityItemStock.pledge_id == item.id,
+                                                                CharityItemStock.period_key == stock_key))
+                or 0) >= item.stock:
+            raise _none_left(stock_key)
         session.execute(insert_ignoring(session, CharityItemStock, ["pledge_id", "period_key"])
                         .values(pledge_id=item.id, period_key=stock_key, taken=0))
         claim = Claim(pledge_id=item.id, merchant_id=merchant.id, claimant_id=caller.user_id, code=new_code(),
@@ -121,8 +132,7 @@ def _claim_once(db: Database, emit: Emit, caller: Caller, item_id: int) -> dict:
             .returning(CharityItemStock.taken)
         ).scalar()
         if taken is None:
-            raise Conflict("None left: every unit of this period is claimed.",
-                           extra={"remaining": 0, "period": stock_key})
+            raise _none_left(stock_key)
         if taken >= item.stock:
             emit(session, "pledge.exhausted", item_payload(item, merchant))
         return dump_claim(claim, with_code=True)
