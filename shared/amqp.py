@@ -71,6 +71,9 @@ for _error in (*EXPECTED, DatabaseUnavailable):
 # What a dead or dying broker connection raises: py-amqp's own errors (including ConnectionForced when
 # the broker shuts down), kombu's after its retries, and the socket's (ConnectionResetError, BrokenPipe…).
 CONNECTION_ERRORS = (amqp.exceptions.ConnectionError, kombu.exceptions.OperationalError, OSError)
+# What a broker losing a node may also raise: a channel refused mid-way, e.g. a reply queue declared on a live
+# node and not found when it is bound, while the cluster is still forgetting the node that died.
+BROKER_ERRORS = (*CONNECTION_ERRORS, amqp.exceptions.ChannelError)
 
 # How long an event whose handler met a database fault waits before it goes back to its queue.
 REQUEUE_DELAY = 1.0

@@ -11,7 +11,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from shared import config
-from shared.amqp import CONNECTION_ERRORS, ReplyListener, ServiceProxy
+from shared.amqp import BROKER_ERRORS, ReplyListener, ServiceProxy
 from shared.db import record_effect
 from shared.errors import Unavailable
 from shared.idempotency import derive
@@ -71,7 +71,7 @@ class ServiceCalls:
         except (eventlet.Timeout, UnknownService):
             raise Unavailable(f"The {self._service} service did not answer within {self._timeout:g} s; "
                               "try again shortly.") from None
-        except CONNECTION_ERRORS as exc:
+        except BROKER_ERRORS as exc:
             raise Unavailable(f"The message broker is unreachable ({type(exc).__name__}); "
                               "try again shortly.") from None
 

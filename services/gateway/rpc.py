@@ -17,7 +17,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
-from shared.amqp import CONNECTION_ERRORS, ServiceProxy, StandaloneReplyListener, connection_alive
+from shared.amqp import BROKER_ERRORS, ServiceProxy, StandaloneReplyListener, connection_alive
 from shared.errors import DomainError
 from shared.identity import Caller, context_for
 
@@ -41,10 +41,18 @@ class ProxyPool:
         self._slots = threading.BoundedSemaphore(size)
 
     def _new(self):
-        standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout,
-                                     reply_listener_cls=StandaloneReplyListener)
-        standalone.start()
-        return standalone
+        for attempt in (1, 2):
+            standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout,
+                                         reply_listener_cls=StandaloneReplyListener)
+            try:
+                standalone.start()
+                return standalone
+            except BROKER_ERRORS as exc:
+                # Connecting and declaring a reply queue may meet a node that is just going (or gone): once more.
+                self._discard(standalone)
+                if attempt == 2:
+                    raise
+                log.warning("a new RPC proxy could not start (%s: %s); trying once more", type(exc).__name__, exc)
 
     @contextmanager
     def proxy(self, context: dict):
@@ -96,7 +104,7 @@ class ProxyPool:
             raise ServiceUnavailable(f"The {service} service did not answer within {self.timeout:g} s.") from None
         except UnknownService:
             raise ServiceUnavailable(f"The {service} service is not running.") from None
-        except CONNECTION_ERRORS as exc:  # the broker restarts or is down: the proxy was discarded
+        except BROKER_ERRORS as exc:  # the broker restarts, is down or loses a node: the proxy was discarded
             log.warning("broker unreachable calling %s.%s: %s: %s", service, method, type(exc).__name__, exc)
             raise ServiceUnavailable("The message broker is unreachable.") from None
 

@@ -49,7 +49,7 @@ def cluster_suite(cluster):
     running = RunningSuite("postgres", amqp_uri=cluster.amqp_uri, replicas={s: 2 for s in BACKENDS},
                            env={"NUANXIN_RPC_TIMEOUT": str(RPC_TIMEOUT), "NUANXIN_DELIVERY_LIMIT": str(DELIVERY_LIMIT),
                                 # Every booking of the load is within the reminder lead: each is reminded once.
-                                "BOOKINGS_TIMER_SECONDS": "1", "BOOKINGS_REMINDER_MINUTES": str(5 * 24 * 60)})
+                                "BOOKINGS_TIMER_SECONDS": "1", "BOOKINGS_REMINDER_MINUTES": str(60 * 24 * 60)})
     try:
         yield running.start()
     finally:
@@ -79,6 +79,39 @@ def test_the_services_declare_quorum_queues_and_keep_reply_queues_classic(cluste
     assert events and set(events.values()) == {"quorum"}
     replies = {kind for name, (kind, _leader) in seen.items() if name.startswith("rpc.reply-")}
     assert replies == {"classic"}
+
+
+def test_a_message_past_its_delivery_limit_is_dead_lettered_to_the_parking_queue(cluster, monkeypatch):
+    """The broker side: a quorum queue declared as the services declare theirs hands a message out
+    `NUANXIN_DELIVERY_LIMIT` + 1 times, then moves it to `parked-<service>`, saying where from and why."""
+    monkeypatch.setenv("NUANXIN_DELIVERY_LIMIT", "2")
+    exchange = Exchange("poison.events", type="topic", durable=True)
+    name = f"evt-poison-thing.happened--poisoned.on_thing_{uuid.uuid4().hex[:6]}"
+    with Connection(cluster.amqp_uri) as connection:
+        channel = connection.channel()
+        parked = parking_queue("poisoned").bind(channel)
+        parked.declare()
+        queue = Queue(name, exchange=exchange, routing_key="thing.happened", durable=True,
+                      queue_arguments=queue_arguments("poisoned")).bind(channel)
+        queue.declare()
+        Producer(channel).publish({"event_id": "e1"}, exchange=exchange, routing_key="thing.happened",
+                                  serializer="json")
+        deliveries, message = 0, None
+        deadline = time.monotonic() + 30
+        while message is None and time.monotonic() < deadline:
+            delivered = queue.get(no_ack=False)
+            if delivered is not None:
+                deliveries += 1
+                delivered.requeue()  # its handler never finishes
+            else:
+                message = parked.get(no_ack=False)
+                time.sleep(0.1)
+        queue.delete()
+    assert message is not None, "nothing reached the parking queue"
+    assert deliveries == 3
+    assert json.loads(message.body) == {"event_id": "e1"}
+    assert message.headers["x-first-death-queue"] == name
+    assert message.headers["x-first-death-reason"] == "delivery_limit"
 
 
 def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing(cluster, cluster_suite):
@@ -140,39 +173,6 @@ def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing
 def _unsent(database, infra) -> int:
     with database.read() as session:
         return session.scalar(select(func.count()).select_from(infra.Outbox).where(infra.Outbox.sent_at.is_(None)))
-
-
-def test_a_message_past_its_delivery_limit_is_dead_lettered_to_the_parking_queue(cluster, monkeypatch):
-    """The broker side: a quorum queue declared as the services declare theirs hands a message out
-    `NUANXIN_DELIVERY_LIMIT` + 1 times, then moves it to `parked-<service>`, saying where from and why."""
-    monkeypatch.setenv("NUANXIN_DELIVERY_LIMIT", "2")
-    exchange = Exchange("poison.events", type="topic", durable=True)
-    name = f"evt-poison-thing.happened--poisoned.on_thing_{uuid.uuid4().hex[:6]}"
-    with Connection(cluster.amqp_uri) as connection:
-        channel = connection.channel()
-        parked = parking_queue("poisoned").bind(channel)
-        parked.declare()
-        queue = Queue(name, exchange=exchange, routing_key="thing.happened", durable=True,
-                      queue_arguments=queue_arguments("poisoned")).bind(channel)
-        queue.declare()
-        Producer(channel).publish({"event_id": "e1"}, exchange=exchange, routing_key="thing.happened",
-                                  serializer="json")
-        deliveries, message = 0, None
-        deadline = time.monotonic() + 30
-        while message is None and time.monotonic() < deadline:
-            delivered = queue.get(no_ack=False)
-            if delivered is not None:
-                deliveries += 1
-                delivered.requeue()  # its handler never finishes
-            else:
-                message = parked.get(no_ack=False)
-                time.sleep(0.1)
-        queue.delete()
-    assert message is not None, "nothing reached the parking queue"
-    assert deliveries == 3
-    assert json.loads(message.body) == {"event_id": "e1"}
-    assert message.headers["x-first-death-queue"] == name
-    assert message.headers["x-first-death-reason"] == "delivery_limit"
 
 
 def test_a_parked_event_reaches_its_handler_once_through_the_inbox(cluster, cluster_suite):
