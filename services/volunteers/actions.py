@@ -254,13 +254,17 @@ def assignees(action: Action, caller: Caller, related: set[str], names: dict[int
     return rows
 
 
+# Made once: a schema instance copies its declared fields when made, and a queue page dumps a hundred actions.
+ACTION_SCHEMA = ActionSchema()
+
+
 def action_dict(session: Session, action: Action, caller: Caller, tree: Tree,
                 names: dict[int, str] | None = None) -> dict:
     """An action as the caller sees it; `names`: volunteers' names prefetched for a page (else looked up)."""
     related = relations(action, caller, tree)
     if names is None:
         names = volunteer_names(session, _assignee_ids(action))
-    data = ActionSchema().dump({**{c.name: getattr(action, c.name) for c in Action.__table__.columns},
+    data = ACTION_SCHEMA.dump({**{c.name: getattr(action, c.name) for c in Action.__table__.columns},
                                 "follower_ids": list(action.follower_ids), "candidate_ids": list(action.candidate_ids),
                                 "accepted_by_name": action.accepted_by_name or names.get(action.accepted_by, "")
                                 if action.accepted_by else None,
