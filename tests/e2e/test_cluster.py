@@ -16,7 +16,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import func, select
 
 from shared.amqp import PARKING_EXCHANGE, parking_queue, queue_arguments
@@ -84,6 +84,8 @@ def test_the_services_declare_quorum_queues_and_keep_reply_queues_classic(cluste
 def test_a_message_past_its_delivery_limit_is_dead_lettered_to_the_parking_queue(cluster, monkeypatch):
     """The broker side: a quorum queue declared as the services declare theirs hands a message out
     `NUANXIN_DELIVERY_LIMIT` + 1 times, then moves it to `parked-<service>`, saying where from and why."""
+    # This process declares as the suite's processes do (tests/conftest.py makes its default classic).
+    monkeypatch.setenv("NUANXIN_QUEUE_TYPE", "quorum")
     monkeypatch.setenv("NUANXIN_DELIVERY_LIMIT", "2")
     exchange = Exchange("poison.events", type="topic", durable=True)
     name = f"evt-poison-thing.happened--poisoned.on_thing_{uuid.uuid4().hex[:6]}"
@@ -96,19 +98,22 @@ def test_a_message_past_its_delivery_limit_is_dead_lettered_to_the_parking_queue
         queue.declare()
         Producer(channel).publish({"event_id": "e1"}, exchange=exchange, routing_key="thing.happened",
                                   serializer="json")
-        deliveries, message = 0, None
+        deliveries, message = [], None
+
+        def never_finishes(_body, delivered):  # its handler gives it back every time
+            deliveries.append(delivered.headers.get("x-delivery-count", 0))
+            delivered.requeue()
+
         deadline = time.monotonic() + 30
-        while message is None and time.monotonic() < deadline:
-            delivered = queue.get(no_ack=False)
-            if delivered is not None:
-                deliveries += 1
-                delivered.requeue()  # its handler never finishes
-            else:
-                message = parked.get(no_ack=False)
-                time.sleep(0.1)
+        with Consumer(channel, [queue], callbacks=[never_finishes], accept=["json"], prefetch_count=1):
+            while message is None and time.monotonic() < deadline:
+                try:
+                    connection.drain_events(timeout=0.2)
+                except TimeoutError:
+                    message = parked.get(no_ack=False)
         queue.delete()
-    assert message is not None, "nothing reached the parking queue"
-    assert deliveries == 3
+    assert message is not None, f"nothing reached the parking queue after {len(deliveries)} deliveries"
+    assert deliveries == [0, 1, 2]
     assert json.loads(message.body) == {"event_id": "e1"}
     assert message.headers["x-first-death-queue"] == name
     assert message.headers["x-first-death-reason"] == "delivery_limit"
