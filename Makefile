@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:5672/
 export AMQP_URI
 
-.PHONY: run test unit lint broker compose-tool chromium pgbouncer venv web web-types bench clean
+.PHONY: run test cluster-test unit lint broker compose-tool chromium pgbouncer venv web web-types bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -93,7 +93,12 @@ pgbouncer:
 
 test: broker compose-tool chromium pgbouncer web
 	@$(BIN)/ruff check shared services tests bench
-	@$(BIN)/pytest -q --durations=15
+	@$(BIN)/pytest -q --durations=15 -m "not node_loss"
+
+# The three-node cluster losing the node that leads the bookings queue under load (not yet reliable: see
+# docs/SCALING.md, "Losing a node under load"); the rest of tests/e2e/test_cluster.py runs in `make test`.
+cluster-test: broker
+	@$(BIN)/pytest -q -m node_loss tests/e2e/test_cluster.py
 
 # Tests that need nothing running: the pure domain and the shared layer's own rules.
 UNIT_TESTS := $(wildcard tests/*/unit) tests/shared/test_errors.py tests/shared/test_inbox.py tests/shared/test_logs.py

@@ -119,6 +119,7 @@ def test_a_message_past_its_delivery_limit_is_dead_lettered_to_the_parking_queue
     assert message.headers["x-first-death-reason"] == "delivery_limit"
 
 
+@pytest.mark.node_loss
 def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing(cluster, cluster_suite):
     from services.bookings.models import Occurrence
     from services.notifications.models import InboxEntry
