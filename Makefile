@@ -109,7 +109,7 @@ lint: $(STAMP)
 	@$(BIN)/ruff check shared services tests bench
 
 # Every benchmark, one after the other; each prints its own figures (the tables also go to docs/PERFORMANCE.md).
-BENCHES := rpc_overhead bookings_availability bookings_http notifications_latency notifications_broadcast load_test city charity_claims idle
+BENCHES := rpc_overhead bookings_availability bookings_sql bookings_http notifications_latency notifications_broadcast load_test city charity_claims idle
 bench: broker
 	@for b in $(BENCHES); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b || exit 1; done
 
