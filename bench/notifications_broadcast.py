@@ -17,8 +17,8 @@ import time
 from sqlalchemy import func, insert, select
 
 from bench.report import report
+from bench.suite import running
 from services.notifications.models import Broadcast, InboxEntry, Preference, Recipient, RecipientRole
-from tests.support.rabbit import PrivateRabbit
 from tests.support.suite import RunningSuite
 
 FIRST = 80_000_000
@@ -79,15 +79,8 @@ def main() -> None:
                         help="run a RabbitMQ node of the bench's own instead of a vhost on the shared broker")
     args = parser.parse_args()
     sizes = sorted(args.recipients)
-    rabbit = PrivateRabbit().start() if args.own_broker else None
-    try:
-        suite = RunningSuite(args.backend, amqp_uri=rabbit and rabbit.amqp_uri).start()
-    except BaseException:
-        if rabbit is not None:
-            rabbit.stop()
-        raise
     rows = []
-    try:
+    with running(private_broker=args.own_broker, backend=args.backend) as (suite, _rabbit):
         db = suite.database("notifications")
         admin = suite.user(roles=["admin"])
         filled = 0
@@ -103,10 +96,6 @@ def main() -> None:
                          f"{written:,}".replace(",", " "), "yes" if written == expected else f"no ({expected})",
                          f"≤ {goal:.0f} s" if goal else "—"])
             print(f"  {size}: answered in {answered * 1000:.0f} ms, done in {finished:.2f} s, {written} entries")
-    finally:
-        suite.stop()
-        if rabbit is not None:
-            rabbit.stop()
     report("broadcast", f"Broadcasts on {'PostgreSQL' if args.backend == 'postgres' else 'SQLite'}: from "
                         "`POST /broadcasts` until every inbox entry is written",
            ["recipients", "HTTP answer (ms)", "all entries written (s)", "entries", "every entry right",

@@ -36,8 +36,8 @@ from nameko.standalone.events import event_dispatcher
 from sqlalchemy import text
 
 from bench.report import report
+from bench.suite import running
 from shared.events import make_event
-from tests.support.rabbit import PrivateRabbit
 from tests.support.suite import RunningSuite
 
 HERE = Path(__file__).resolve().parent
@@ -145,23 +145,12 @@ def main() -> None:
                         help="run a RabbitMQ node of the bench's own instead of a vhost on the shared broker")
     parser.add_argument("--no-load", action="store_true", help="measure idle only")
     args = parser.parse_args()
-    rabbit = PrivateRabbit().start() if args.own_broker else None
-    try:
-        suite = RunningSuite(args.backend, amqp_uri=rabbit and rabbit.amqp_uri).start()
-    except BaseException:
-        if rabbit is not None:
-            rabbit.stop()
-        raise
     notes = []
-    try:
+    with running(private_broker=args.own_broker, backend=args.backend) as (suite, _rabbit):
         rows = [row("idle (nothing else running)", measure(suite, args.events, until=time.monotonic() + 60), "—")]
         if not args.no_load:
             samples, notes = under_load(suite, args)
             rows.append(row(f"under the {args.users}-user load", samples, "p99 ≤ 100 ms"))
-    finally:
-        suite.stop()
-        if rabbit is not None:
-            rabbit.stop()
     backend = "PostgreSQL" if args.backend == "postgres" else "SQLite"
     report("event-inbox", f"Event → inbox entry visible on {backend}, one event at a time (milliseconds)",
            ["while", "events", "p50", "p90", "p99", "max", "mean", "wait p50", "wait p99", "goal"], rows,

@@ -14,14 +14,15 @@ from tests.support.suite import RunningSuite
 
 
 @contextmanager
-def running(private_broker: bool = True, **options) -> Iterator[tuple[RunningSuite, object | None]]:
-    """`(suite, rabbit)`: a started RunningSuite("postgres") and its private RabbitMQ node (None if shared)."""
+def running(private_broker: bool = True, backend: str = "postgres",
+            **options) -> Iterator[tuple[RunningSuite, object | None]]:
+    """`(suite, rabbit)`: a started RunningSuite(backend) and its private RabbitMQ node (None if shared)."""
     rabbit = None
     if private_broker:
         from tests.support.rabbit import PrivateRabbit
 
         rabbit = PrivateRabbit().start()
-    suite = RunningSuite("postgres", amqp_uri=rabbit.amqp_uri if rabbit else None, **options)
+    suite = RunningSuite(backend, amqp_uri=rabbit.amqp_uri if rabbit else None, **options)
     try:
         suite.start()
         yield suite, rabbit
