@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from services.volunteers import escalation, lifecycle
 from services.volunteers.actions import new_action, payload, writing
 from services.volunteers.charity.models import Merchant
-from services.volunteers.contracts import GridStatusSchema, OverdueGridSchema, VisitSchema
+from services.volunteers.contracts import OverdueGridSchema, VisitSchema
 from services.volunteers.grids import Tree
 from services.volunteers.models import Action, Visit
 from shared import config
@@ -110,26 +110,27 @@ def thresholds() -> escalation.GridColourThresholds:
 
 
 def grid_status(db: Database, caller: Caller) -> list[dict]:
-    """Per grid (counting its whole subtree): open, overdue and escalated actions, and green/yellow/red."""
+    """Per grid (counting its whole subtree): open, overdue and escalated actions, and green/yellow/red.
+
+    The rows are GridStatusSchema's, built as it would dump them (ints and strings as read; a test holds them
+    to the schema): its per-field dump of a city's 500 rows took 3.6 ms, half of what the whole screen now does."""
     caller.require_role("coordinator", "admin")
     with db.read() as session:
-        tree = Tree.load(session)
+        tree = Tree.load_nodes(session)
         now = utcnow()
         # Counted per grid by the database, from the open actions' own index (ix_actions_open_by_grid).
-        own = {grid_id: (opened, overdue or 0, escalated or 0) for grid_id, opened, overdue, escalated in session.execute(
+        own = {grid_id: (opened, overdue, escalated) for grid_id, opened, overdue, escalated in session.connection().execute(
             select(Action.grid_id, func.count(),
-                   func.sum(case((Action.deadline_at <= now, 1), else_=0)),
-                   func.sum(case((Action.escalations != 0, 1), else_=0)))
+                   func.count().filter(Action.deadline_at <= now),
+                   func.count().filter(Action.escalations != 0))
             .where(Action.kind == "single", Action.state.in_(lifecycle.OPEN_STATES))
-            .group_by(Action.grid_id)).all()}
-        limits = thresholds()
-        rows = []
-        for grid_id in sorted(tree.coordinated_by(caller), key=lambda g: (-tree.grids[g].level, g)):
-            total = [0, 0, 0]
-            for sub in tree.subtree(grid_id):
-                total = [a + b for a, b in zip(total, own.get(sub, (0, 0, 0)), strict=True)]
-            grid = tree.grids[grid_id]
-            rows.append({"grid_id": grid.id, "name": grid.name, "level": grid.level, "parent_id": grid.parent_id,
-                         "open": total[0], "overdue": total[1], "escalated": total[2],
-                         "colour": escalation.grid_colour(*total, limits)})
-        return GridStatusSchema(many=True).dump(rows)
+            .group_by(Action.grid_id))}
+    limits = thresholds()
+    totals = tree.subtree_totals(own, 3)  # each grid's own counts added up its tree in one pass
+    rows = []
+    for grid_id in sorted(tree.coordinated_by(caller), key=lambda g: (-tree.grids[g].level, g)):
+        grid, (opened, overdue, escalated) = tree.grids[grid_id], totals[grid_id]
+        rows.append({"grid_id": grid.id, "name": grid.name, "level": grid.level, "parent_id": grid.parent_id,
+                     "open": opened, "overdue": overdue, "escalated": escalated,
+                     "colour": escalation.grid_colour(opened, overdue, escalated, limits)})
+    return rows
