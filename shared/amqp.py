@@ -12,6 +12,10 @@ RPC requests and replies are published without waiting for the broker's confirm 
 reply is the confirmation. A request or reply the broker loses ends in the caller's timeout (503 at the
 gateway), which a keyed retry repairs once; waiting for a confirm would only add a broker round trip before
 the request is even on its way. Events keep confirms (shared/outbox.py): nobody would notice one lost.
+A channel without confirms can lose more than one message, though: one that sent its first message to a
+quorum queue whose leader had just died (RabbitMQ 3.10) has every later message to that queue held back by
+the queue for good. So an RPC that goes unanswered (`renew_rpc_channels`) sends the process's next requests
+and replies out on new channels: the loss of a node costs each pooled channel at most one timeout.
 
 The queues that must outlive a broker node — every RPC request queue and event handler queue — are declared
 by the services as quorum queues (NUANXIN_QUEUE_TYPE, default `quorum`): replicated on the cluster's nodes,
@@ -143,6 +147,28 @@ def _describe(message) -> str:
     return str(info.get("routing_key") or "a message")
 
 
+# Bumped when an RPC goes unanswered: a pooled connection whose channel predates it gets a new channel.
+_channel_generation = 0
+
+
+def renew_rpc_channels() -> None:
+    """An RPC went unanswered: publish this process's next RPC messages on new channels (see the module's
+    docstring). Each pooled connection opens its new channel when it is next used; nothing is interrupted."""
+    global _channel_generation
+    _channel_generation += 1
+
+
+def _renew_if_stale(producer) -> None:
+    connection = producer.__connection__  # the pooled connection the producer holds while acquired
+    seen = getattr(connection, "nuanxin_channel_generation", None)
+    if seen != _channel_generation:
+        connection.nuanxin_channel_generation = _channel_generation
+        if seen is not None and connection.connected:
+            log.info("RPC messages from this connection go out on a new channel after an unanswered call")
+            connection.revive(None)  # closes its default channel; the producer's next publish opens another
+            producer.revive(connection)
+
+
 class RpcPublisher(Publisher):
     """Publishes an RPC request or reply without a publisher confirm, and not persisted.
 
@@ -169,6 +195,7 @@ class RpcPublisher(Publisher):
                    "retry_policy": self.retry_policy, "declare": list(self.declare)}
         options.update(publish_kwargs)  # what is given for this message wins
         with producers[self._connection()].acquire(block=True) as producer:
+            _renew_if_stale(producer)
             producer.publish(payload, headers=headers, mandatory=False, **options)
 
     def _connection(self) -> Connection:

@@ -11,7 +11,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from shared import config
-from shared.amqp import BROKER_ERRORS, ReplyListener, ServiceProxy
+from shared.amqp import BROKER_ERRORS, ReplyListener, ServiceProxy, renew_rpc_channels
 from shared.db import record_effect
 from shared.errors import Unavailable
 from shared.idempotency import derive
@@ -68,7 +68,9 @@ class ServiceCalls:
             reply = getattr(self._proxy(method), method).call_async(*args, **kwargs)
             with eventlet.Timeout(self._timeout):
                 return reply.result()
-        except (eventlet.Timeout, UnknownService):
+        except (eventlet.Timeout, UnknownService) as exc:
+            if isinstance(exc, eventlet.Timeout):
+                renew_rpc_channels()  # the channel that carried it may be one a quorum queue holds back
             raise Unavailable(f"The {self._service} service did not answer within {self._timeout:g} s; "
                               "try again shortly.") from None
         except BROKER_ERRORS as exc:

@@ -17,7 +17,13 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
-from shared.amqp import BROKER_ERRORS, ServiceProxy, StandaloneReplyListener, connection_alive
+from shared.amqp import (
+    BROKER_ERRORS,
+    ServiceProxy,
+    StandaloneReplyListener,
+    connection_alive,
+    renew_rpc_channels,
+)
 from shared.errors import DomainError
 from shared.identity import Caller, context_for
 
@@ -101,6 +107,7 @@ class ProxyPool:
         except DomainError:
             raise
         except RpcTimeout:
+            renew_rpc_channels()  # the channel that carried it may be one a quorum queue holds back
             raise ServiceUnavailable(f"The {service} service did not answer within {self.timeout:g} s.") from None
         except UnknownService:
             raise ServiceUnavailable(f"The {service} service is not running.") from None
