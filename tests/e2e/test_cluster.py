@@ -119,8 +119,7 @@ def test_a_message_past_its_delivery_limit_is_dead_lettered_to_the_parking_queue
     assert message.headers["x-first-death-reason"] == "delivery_limit"
 
 
-@pytest.mark.node_loss
-def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing(cluster, cluster_suite):
+def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing(cluster, cluster_suite, capsys):
     from services.bookings.models import Occurrence
     from services.notifications.models import InboxEntry
 
@@ -133,14 +132,17 @@ def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing
         recovered = booking_answers(load, timeout=60, since=killed)
         back = time.monotonic()
         time.sleep(3)
-    figures = load.report(f"the node leading rpc-bookings ({leader}) killed with SIGKILL under load")
     after = [o for o in load.outcomes if o.at > killed]
     unavailable = [o.at - killed for o in after if o.status == 503]
-    print(f"time to recover (every client answered 201 again): {back - killed:.1f} s; 503s after the kill: "
-          f"{len(unavailable)}, the last {max(unavailable, default=0):.1f} s after it; processes that died: "
-          f"{cluster_suite.suite.dead()}; new leader: {queues(cluster.alive()[0])['rpc-bookings'][1]}; "
-          f"connections per node before → after: {before} → {connections(cluster)}")
+    with capsys.disabled():  # the figures go to the run's output, passed or not
+        figures = load.report(f"the node leading rpc-bookings ({leader}) killed with SIGKILL under load")
+        print(f"time to recover (every client answered 201 again): {back - killed:.1f} s; 503s after the kill: "
+              f"{len(unavailable)}, the last {max(unavailable, default=0):.1f} s after it; processes that died: "
+              f"{cluster_suite.suite.dead()}; new leader: {queues(cluster.alive()[0])['rpc-bookings'][1]}; "
+              f"connections per node before → after: {before} → {connections(cluster)}")
     assert recovered, "bookings did not answer 201 again within 60 s of the node's loss"
+    # 503 at most briefly: each pooled channel the node's loss spoiled costs one timeout, then no more.
+    assert max(unavailable, default=0) <= 5 * RPC_TIMEOUT, "bookings were answered 503 long after the node's loss"
     assert cluster_suite.suite.dead() == []
     assert_no_500(figures)
     assert_every_201_is_one_booking_with_one_inbox_entry(cluster_suite, load)
@@ -173,7 +175,8 @@ def test_losing_the_node_that_leads_the_bookings_queue_loses_and_repeats_nothing
         reminded = session.scalar(select(func.count()).select_from(Occurrence).where(
             Occurrence.booking_id.in_(booked), Occurrence.reminded_at.is_not(None)))
     assert reminded == len(booked)
-    print(f"{len(booked)} bookings answered 201 ({CLIENTS} clients), each confirmed and reminded once")
+    with capsys.disabled():
+        print(f"{len(booked)} bookings answered 201 ({CLIENTS} clients), each confirmed and reminded once")
 
 
 def _unsent(database, infra) -> int:
