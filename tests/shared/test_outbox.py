@@ -11,18 +11,8 @@ from services.bookings.models import infra
 from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, emit
-from tests.support.infra import Vhost, check_broker
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def amqp_uri():
-    vhost = Vhost()
-    uri = vhost.create()
-    check_broker(uri)
-    yield uri
-    vhost.delete()
 
 
 @pytest.fixture

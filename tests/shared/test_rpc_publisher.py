@@ -12,20 +12,10 @@ from kombu.pools import producers
 
 from shared import amqp
 from shared.amqp import RpcPublisher, renew_rpc_channels
-from tests.support.infra import Vhost, check_broker
 
 pytestmark = pytest.mark.integration
 
 EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
-
-
-@pytest.fixture(scope="module")
-def amqp_uri():
-    vhost = Vhost()
-    uri = vhost.create()
-    check_broker(uri)
-    yield uri
-    vhost.delete()
 
 
 def default_channel(publisher: RpcPublisher):
