@@ -68,9 +68,8 @@ class ServiceCalls:
             reply = getattr(self._proxy(method), method).call_async(*args, **kwargs)
             with eventlet.Timeout(self._timeout):
                 return reply.result()
-        except (eventlet.Timeout, UnknownService) as exc:
-            if isinstance(exc, eventlet.Timeout):
-                renew_rpc_channels()  # the channel that carried it may be one a quorum queue holds back
+        except (eventlet.Timeout, UnknownService):
+            renew_rpc_channels()  # unanswered: the channel that carried it may be one a quorum queue holds back
             raise Unavailable(f"The {self._service} service did not answer within {self._timeout:g} s; "
                               "try again shortly.") from None
         except BROKER_ERRORS as exc:
