@@ -124,17 +124,23 @@ def reply_queue(service_name: str, config: dict) -> tuple[Queue, str]:
     return queue, routing_key
 
 
-def connection_alive(connection: Connection) -> bool:
-    """Whether a connection's socket still stands, without reading from it: a node that died has closed it
-    (or reset it), which a pooled connection would otherwise learn only on its next call."""
+def idle_connection_usable(connection: Connection) -> bool:
+    """Whether an idle connection can carry the next call, judged without reading from it.
+
+    Between calls nothing is due on such a connection (it has no heartbeats, and its last call was answered),
+    so anything waiting to be read means the broker is done with it: a node that died has closed or reset the
+    socket, and a node that stopped or restarted has sent its Connection.Close, which sits unread. A reply
+    queue on that connection is gone with its node; a request sent through it would be answered into nothing.
+    """
     try:
         # The established connection only: kombu's `connection` property would open a new one.
         sock = connection._connection.transport.sock
-        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
-    except BlockingIOError:  # nothing to read: the connection is open
+        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:  # nothing to read: the connection is open and quiet
         return True
     except Exception:
         return False
+    return False  # end of stream, or a frame the broker sent meanwhile
 
 
 def safe_uri(uri: str) -> str:

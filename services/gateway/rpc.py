@@ -3,7 +3,8 @@
 A standalone proxy is single-threaded and owns a connection and a reply queue, so proxies are pooled and
 reused, never shared by two threads at once and never created per request. Every call has a timeout;
 a proxy that timed out or lost its connection is discarded, and so is an idle one whose broker node closed
-its connection meanwhile (a new one connects to any live node of `AMQP_URI`).
+its connection meanwhile, or said it would (its reply queue is gone with that node; a new proxy connects to
+any live node of `AMQP_URI`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from shared.amqp import (
     BROKER_ERRORS,
     ServiceProxy,
     StandaloneReplyListener,
-    connection_alive,
+    idle_connection_usable,
     renew_rpc_channels,
 )
 from shared.errors import DomainError
@@ -72,7 +73,7 @@ class ProxyPool:
                 except queue.Empty:
                     standalone = self._new()
                     break
-                if not connection_alive(standalone._reply_listener.queue_consumer.connection):
+                if not idle_connection_usable(standalone._reply_listener.queue_consumer.connection):
                     self._discard(standalone)
                     standalone = None
             # The proxy's worker context is what nameko sends as context data with each call.
