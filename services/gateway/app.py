@@ -69,7 +69,9 @@ def configure_logging() -> None:
             handler.addFilter(request_ids)
 
 
-def create_app(overrides: dict | None = None) -> Flask:
+def create_app(overrides: dict | None = None, *, background: bool = True) -> Flask:
+    """The gateway. `background=False` leaves out its outbox relay and housekeeping threads: for an app that only
+    answers what is made from the code (the OpenAPI document, the web app's files) on a throwaway database."""
     app = Flask("nuanxin.gateway")
     app.config.update(
         API_TITLE="Nuanxin API",
@@ -102,7 +104,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.extensions["nuanxin.db"] = db = database_for("gateway")
     app.extensions["nuanxin.rpc"] = ProxyPool()
-    _start_background(app, db)
+    if background:
+        _start_background(app, db)
 
     from services.gateway.api import register_blueprints
 

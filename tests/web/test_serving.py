@@ -69,3 +69,11 @@ def test_without_a_build_the_root_says_how_to_build_it(gateway, tmp_path, monkey
     assert answer.status_code == 503
     assert b"make run" in answer.data and b"/api/v1" in answer.data
     assert gateway.test_client().get("/api/v1").status_code == 200
+
+
+def test_the_stand_in_gateway_starts_no_background_threads(gateway):
+    """Its database is a throwaway, never migrated: an outbox relay on it would fail every second, and go on
+    failing after the folder is gone."""
+    import threading
+
+    assert [t.name for t in threading.enumerate() if t.name.startswith("gateway-")] == []

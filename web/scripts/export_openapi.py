@@ -25,7 +25,7 @@ def gateway_app():
         try:
             from services.gateway.app import create_app
 
-            yield create_app()
+            yield create_app(background=False)  # its database is never migrated, and goes with `scratch`
         finally:
             for name, value in saved.items():
                 if value is None:
