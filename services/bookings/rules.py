@@ -75,7 +75,10 @@ class OpeningHours:
     A close time of ``00:00`` means midnight at the end of the day (``"24:00"``
     in JSON). Windows cannot cross midnight: split ``22:00-02:00`` into
     ``22:00-24:00`` and ``00:00-02:00`` of the next day. A booking must fit in a
-    single window, so touching windows (09-12, 12-18) do not combine.
+    single window, except that a window closing at midnight goes on into the next
+    day's window opening at midnight (the split above, or a room open around the
+    clock, takes a booking across midnight, as availability shows it open).
+    Touching windows within a day (09-12, 12-18) do not combine.
     """
 
     windows: tuple[tuple[tuple[time, time], ...], ...] = ((),) * 7
@@ -163,8 +166,19 @@ class OpeningHours:
         return result
 
     def contains(self, local_start: datetime, local_end: datetime) -> bool:
-        """Whether the naive wall-clock span fits inside ONE window of the start's day."""
-        return any(o <= local_start and local_end <= c for o, c in self.local_windows(local_start.date()))
+        """Whether the naive wall-clock span fits inside ONE window of the start's day, that window carried on
+        past midnight by each next day's window opening at 00:00 (a room open around the clock is one span)."""
+        day = local_start.date()
+        for open_, close in self.local_windows(day):
+            if open_ <= local_start < close:
+                while local_end > close and close.time() == MIDNIGHT:
+                    day += timedelta(days=1)
+                    following = self.local_windows(day)
+                    if not following or following[0][0] != close:
+                        break
+                    close = following[0][1]
+                return local_end <= close
+        return False
 
 
 #: The brief calls the weekly mapping ``WeeklyHours``; it is the same type.

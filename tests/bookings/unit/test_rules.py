@@ -198,6 +198,17 @@ def test_window_until_midnight():
     assert v.field == "opening_hours"
 
 
+def test_a_booking_across_midnight_fits_where_the_next_day_opens_at_midnight():
+    overnight = policy(opening_hours=OpeningHours.parse({"mon": [["22:00", "24:00"]], "tue": [["00:00", "02:00"]]}))
+    check_request(overnight, [(sh(2026, 3, 2, 23), sh(2026, 3, 3, 1))], NOW)
+    assert violation(overnight, [(sh(2026, 3, 2, 23), sh(2026, 3, 3, 2, 30))]).field == "opening_hours"
+    around_the_clock = policy(opening_hours=OpeningHours.always(), max_duration=timedelta(days=3))
+    check_request(around_the_clock, [(sh(2026, 3, 7, 23, 10), sh(2026, 3, 8, 0, 10))], NOW)  # Sat into Sun
+    check_request(around_the_clock, [(sh(2026, 3, 2, 12), sh(2026, 3, 4, 12))], NOW)  # two midnights
+    late_opening = policy(opening_hours=OpeningHours.parse({"mon": [["20:00", "24:00"]], "tue": [["00:30", "02:00"]]}))
+    assert violation(late_opening, [(sh(2026, 3, 2, 23), sh(2026, 3, 3, 1))]).field == "opening_hours"
+
+
 # ------------------------------------------------------------------ check_request: each field
 
 
