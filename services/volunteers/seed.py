@@ -59,19 +59,22 @@ CATEGORIES = [
      "resolve_within_minutes": {"1": 1440, "2": 2880, "3": 4320}},
 ]
 
-EVERY_DAY = [{"weekday": day, "start": "07:00", "end": "23:00"} for day in range(7)]
+# The rider knights and the action team are on call around the clock: a day on the road, and a night round
+# that runs past midnight into the next morning (a window whose end comes before its start).
+AROUND_THE_CLOCK = [window for day in range(7) for window in (
+    {"weekday": day, "start": "07:00", "end": "23:00"}, {"weekday": day, "start": "23:00", "end": "07:00"})]
 
 
 # (username, profile) of the demo volunteers; grids by name.
 VOLUNTEERS = [
     ("rider", {"display_name": "骑士 张师傅", "skills": {"delivery": 3, "repair": 2, "hazard_report": 2},
-               "grids": ["第7微网格"], "availability": EVERY_DAY, "max_open_actions": 3}),
+               "grids": ["第7微网格"], "availability": AROUND_THE_CLOCK, "max_open_actions": 3}),
     ("rider2", {"display_name": "骑士 王师傅", "skills": {"delivery": 4, "repair": 1},
-                "grids": ["第6微网格", "第7微网格"], "availability": EVERY_DAY, "max_open_actions": 3}),
+                "grids": ["第6微网格", "第7微网格"], "availability": AROUND_THE_CLOCK, "max_open_actions": 3}),
     ("fixer", {"display_name": "行动队 老马", "skills": {"repair": 4, "electrical": 3},
-               "grids": ["宜北"], "availability": EVERY_DAY, "max_open_actions": 5}),
+               "grids": ["宜北"], "availability": AROUND_THE_CLOCK, "max_open_actions": 5}),
     ("fixer2", {"display_name": "行动队 吴刚", "skills": {"repair": 3},
-                "grids": ["宜北"], "availability": EVERY_DAY, "max_open_actions": 5}),
+                "grids": ["宜北"], "availability": AROUND_THE_CLOCK, "max_open_actions": 5}),
     ("coffee", {"display_name": "U巷咖啡 李老板", "skills": {"hospitality": 3}, "grids": ["第7微网格"],
                 "availability": [{"weekday": day, "start": "09:00", "end": "18:00"} for day in range(7)]}),
 ]

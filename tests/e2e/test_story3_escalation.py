@@ -19,7 +19,6 @@ from tests.support.suite import wait_for
 
 # 30 min x 0.004 = 7.2 s to accept at level 1; 60 min -> 14.4 s at level 2; 4 h -> 58 s to resolve.
 SCALE = "0.004"
-EVERY_DAY = [{"weekday": day, "start": "00:00", "end": "23:59"} for day in range(7)]
 
 
 def _told(client, type_name: str, action_id: int, timeout: float = 20, audience: str | None = None):
@@ -57,7 +56,7 @@ def test_story3_loose_shop_sign_escalates_and_closes(suite_factory):
     # The action team takes members by invitation: the branch secretary brings 老王 in.
     assert fixer.post("/volunteers/me", json={"display_name": "行动队 老王", "skills": {"repair": 3},
                                               "grid_ids": [grids["宜北"]["id"]],
-                                              "availability": EVERY_DAY}).status_code == 201
+                                              "availability": seed.AROUND_THE_CLOCK}).status_code == 201
     action_team = teams["action_team"]["id"]
     assert secretary.post(f"/teams/{action_team}/invite", json={"user_id": fixer.id}).status_code == 200
     invited = wait_for(lambda: [i for i in fixer.get("/notifications").json()["items"]

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from services.volunteers.seed import AROUND_THE_CLOCK
+
 # Who may call, in the words of the docs.
 ANYONE = "anyone (signed in or not)"
 SIGNED_IN = "any signed-in account"
@@ -65,7 +67,7 @@ class Rule:
 
 # ------------------------------------------------------------------------------------------------ the world
 
-EVERY_DAY = [{"weekday": day, "start": "00:00", "end": "23:59"} for day in range(7)]
+EVERY_DAY = AROUND_THE_CLOCK  # a volunteer available whenever a test runs
 
 
 @dataclass

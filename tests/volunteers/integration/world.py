@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-EVERY_DAY = [{"weekday": day, "start": "00:00", "end": "23:59"} for day in range(7)]
+from services.volunteers.seed import AROUND_THE_CLOCK
+
+EVERY_DAY = AROUND_THE_CLOCK  # a volunteer available whenever a test runs
 # Minutes per level; long enough that nothing escalates during an ordinary test.
 SLOW = {"accept_within_minutes": {"1": 600, "2": 600, "3": 600},
         "resolve_within_minutes": {"1": 600, "2": 600, "3": 600}}
