@@ -15,7 +15,7 @@ from tests.web.support import new_credentials
 pytestmark = pytest.mark.integration
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-OPEN_ALL_DAY = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+OPEN_ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 WORDS = {
     "zh-CN": {"home": "暖新社区", "me": "我的", "inbox": "消息", "register": "注册账号", "sign_in": "登录暖新",
               "console": "工作台"},
